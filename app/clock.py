@@ -1,0 +1,58 @@
+"""The one clock of the application.
+
+Every piece of code asks `now()` for the time, so tests (and the timer catch-up after downtime) can
+run the whole system at a controlled instant through create_app's `CLOCK` setting.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+# Deadlines are computed in Swedish local time and stored in UTC.
+LOCAL_TZ = ZoneInfo("Europe/Stockholm")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def now() -> datetime:
+    """Aware UTC datetime from the configured clock."""
+    clock = current_app.config.get("CLOCK") if has_app_context() else None
+    value = (clock or utc_now)()
+    if value.tzinfo is None:
+        raise ValueError("CLOCK must return an aware datetime")
+    return value.astimezone(timezone.utc)
+
+
+def today() -> date:
+    """Today's date in Europe/Stockholm."""
+    return now().astimezone(LOCAL_TZ).date()
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of a Swedish calendar day, as an aware UTC datetime."""
+    return datetime.combine(day, time(0, 0), LOCAL_TZ).astimezone(timezone.utc)
+
+
+def end_of_local_day(day: date) -> datetime:
+    """23:59:59 local time on `day`, as an aware UTC datetime (a deadline 'on' a date)."""
+    return datetime.combine(day, time(23, 59, 59), LOCAL_TZ).astimezone(timezone.utc)
+
+
+def to_local(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite hands back naive UTC
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(LOCAL_TZ)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)

@@ -1,0 +1,257 @@
+"""Start, load, advance and save process instances.
+
+Nothing here commits: the caller (a domain service) owns the transaction, so the serialized state,
+the inbox rows, the timer rows, the case's denormalised fields and the audit event land together.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from uuid import UUID
+
+from flask import current_app
+from sqlalchemy import select
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from app import clock
+from app.engine.script_engine import CaseScriptEngine, HandlerContext
+from app.engine.specs import library
+from app.engine.timers import CLOCK_TIMER_CLASSES
+from app.extensions import db
+from app.models import ProcessInstance, Task, Timer, ROLES
+from app.services.access import resolve_unit
+
+_config = dict(SPIFF_CONFIG)
+for _cls in CLOCK_TIMER_CLASSES.values():
+    _config[_cls] = TimerConditionalEventDefinitionConverter
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+
+
+class TaskNotReady(Exception):
+    """The task was completed or withdrawn by someone else first."""
+
+
+@dataclass
+class ReadyUserTask:
+    spiff_id: str
+    task_id: str
+    name: str
+    lane: str | None
+    data: dict
+
+
+@dataclass
+class StepResult:
+    instance: ProcessInstance
+    completed: bool
+    data: dict
+    new_tasks: list[Task] = field(default_factory=list)
+    closed_tasks: list[Task] = field(default_factory=list)
+    fired_timers: int = 0
+    context: HandlerContext | None = None
+
+
+def bpmn_dir() -> Path:
+    configured = current_app.config.get("BPMN_DIR")
+    return Path(configured) if configured else Path(current_app.root_path).parent / "bpmn"
+
+
+def process_version(process_id: str):
+    return library(bpmn_dir()).get(process_id)
+
+
+def lane_role(lane: str | None) -> str | None:
+    """Lanes are named after roles in Swedish ('Nämndsekreterare' → namndsekreterare)."""
+    if not lane:
+        return None
+    folded = unicodedata.normalize("NFKD", lane).encode("ascii", "ignore").decode().strip().lower()
+    if folded not in ROLES:
+        raise LookupError(f"the lane '{lane}' names no role")
+    return folded
+
+
+def _load(instance: ProcessInstance, context: HandlerContext) -> BpmnWorkflow:
+    workflow = SERIALIZER.deserialize_json(instance.state)
+    workflow.script_engine = CaseScriptEngine(context)  # never kept in the serialized state
+    return workflow
+
+
+def start(case, process_id: str, data: dict, actor) -> StepResult:
+    version = process_version(process_id)
+    now = clock.now()
+    instance = ProcessInstance(
+        case=case, process_id=process_id, spec_hash=version.spec_hash, state="",
+        status="running", created_at=now, updated_at=now,
+    )
+    db.session.add(instance)
+    db.session.flush()
+    context = HandlerContext(case=case, instance=instance, actor=actor)
+    workflow = BpmnWorkflow(version.spec, version.subprocess_specs, script_engine=CaseScriptEngine(context))
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data)
+    workflow.do_engine_steps()
+    return _save(instance, workflow, context)
+
+
+def lock_task_row(task_row_id: int) -> Task | None:
+    return db.session.execute(
+        select(Task).where(Task.id == task_row_id).with_for_update(of=Task).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def complete(task_row: Task, data: dict, actor) -> StepResult:
+    """Complete a READY user task with validated data and run the engine until it waits again."""
+    if task_row.state != "open":
+        raise TaskNotReady()
+    instance = db.session.execute(
+        select(ProcessInstance).where(ProcessInstance.id == task_row.instance_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    context = HandlerContext(case=instance.case, instance=instance, actor=actor)
+    workflow = _load(instance, context)
+    task = workflow.get_task_from_id(UUID(task_row.spiff_id))
+    if task is None or task.state != TaskState.READY:
+        raise TaskNotReady()
+    task.data.update(data)
+    task.run()
+    workflow.do_engine_steps()
+    now = clock.now()
+    task_row.state = "completed"
+    task_row.completed_at = now
+    task_row.completed_by_id = actor.id if actor is not None else None
+    task_row.data = data
+    result = _save(instance, workflow, context)
+    result.closed_tasks = [t for t in result.closed_tasks if t.id != task_row.id]
+    return result
+
+
+def fire_timers(instance: ProcessInstance) -> StepResult:
+    """Advance an instance whose timers may have come due (at clock.now())."""
+    context = HandlerContext(case=instance.case, instance=instance, actor=None)
+    workflow = _load(instance, context)
+    before = {str(t.id) for t in workflow.get_tasks(state=TaskState.WAITING)}
+    # do_engine_steps refreshes timers only after running, so refresh first, then run.
+    workflow.refresh_timers()
+    workflow.do_engine_steps()
+    after = {str(t.id) for t in workflow.get_tasks(state=TaskState.WAITING)}
+    result = _save(instance, workflow, context)
+    result.fired_timers = len(before - after)
+    return result
+
+
+def _timer_tasks(workflow: BpmnWorkflow):
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        inner = getattr(definition, "event_definitions", None) or [definition]
+        if any(isinstance(d, TimerEventDefinition) for d in inner):
+            yield task
+
+
+def _timer_due(task) -> datetime | None:
+    value = task.task_spec.event_definition.details(task).value
+    if isinstance(value, dict):  # multiple definitions
+        value = next(iter(value.values()), None)
+    if not value:
+        return None
+    return TimerEventDefinition.get_datetime(value)
+
+
+def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerContext) -> StepResult:
+    now = clock.now()
+    case = instance.case
+    instance.state = SERIALIZER.serialize_json(workflow)
+    instance.updated_at = now
+    instance.status = "completed" if workflow.completed else "running"
+
+    # Timers: one row per waiting timer event; rows whose event is gone are withdrawn.
+    waiting: dict[str, datetime] = {}
+    for task in _timer_tasks(workflow):
+        due = _timer_due(task)
+        if due is not None:
+            waiting[str(task.id)] = due
+    rows = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting")).all()
+    by_spiff = {r.spiff_id: r for r in rows}
+    for spiff_id, row in by_spiff.items():
+        if spiff_id not in waiting:
+            row.state = "done"
+            row.fired_at = now
+        elif row.due_at != waiting[spiff_id]:  # a cycle moved on to its next occurrence
+            row.state = "done"
+            row.fired_at = now
+            db.session.add(Timer(instance_id=instance.id, case_id=case.id, spiff_id=spiff_id,
+                                 event_name=_event_name(workflow, spiff_id), due_at=waiting[spiff_id]))
+    for spiff_id, due in waiting.items():
+        if spiff_id not in by_spiff:
+            db.session.add(Timer(instance_id=instance.id, case_id=case.id, spiff_id=spiff_id,
+                                 event_name=_event_name(workflow, spiff_id), due_at=due))
+
+    # Inbox rows for READY user tasks; open rows whose task is no longer ready are withdrawn.
+    ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+    open_rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == "open")).all()
+    open_by_spiff = {r.spiff_id: r for r in open_rows}
+    ready_ids = {str(t.id) for t in ready}
+    closed = []
+    for row in open_rows:
+        if row.spiff_id not in ready_ids:
+            row.state = "withdrawn"
+            row.completed_at = now
+            closed.append(row)
+    new_rows = []
+    for task in ready:
+        if str(task.id) in open_by_spiff:
+            continue
+        spec = task.task_spec
+        role = lane_role(spec.lane)
+        row = Task(
+            instance_id=instance.id, case_id=case.id, spiff_id=str(task.id),
+            task_id=spec.bpmn_id or spec.name, name=spec.bpmn_name or spec.name, lane=spec.lane,
+            role=role, unit_id=resolve_unit(role, case.unit) if role else case.unit_id,
+            # A medarbetare task belongs to the person who reported.
+            assignee_id=case.reporter_id if role == "medarbetare" else None,
+            due_at=_task_due(task), created_at=now, state="open",
+        )
+        db.session.add(row)
+        new_rows.append(row)
+    db.session.flush()
+    return StepResult(instance=instance, completed=workflow.completed, data=dict(workflow.data or {}) | _last_data(workflow),
+                      new_tasks=new_rows, closed_tasks=closed, context=context)
+
+
+def _event_name(workflow: BpmnWorkflow, spiff_id: str) -> str:
+    task = workflow.get_task_from_id(UUID(spiff_id))
+    return (task.task_spec.bpmn_name or task.task_spec.bpmn_id or "") if task else ""
+
+
+def _task_due(task) -> datetime | None:
+    """A user task's deadline is the earliest timer on its boundary (the diagram says it)."""
+    parent = task.parent
+    dues = []
+    if parent is not None:
+        for sibling in parent.children:
+            if sibling is task or getattr(sibling.task_spec, "event_definition", None) is None:
+                continue
+            definition = sibling.task_spec.event_definition
+            if isinstance(definition, TimerEventDefinition):
+                due = _timer_due(sibling)
+                if due is not None:
+                    dues.append(due)
+    return min(dues) if dues else None
+
+
+def _last_data(workflow: BpmnWorkflow) -> dict:
+    """The data of the most recently finished task: what the case looks like now."""
+    if workflow.completed:
+        ends = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if not t.children]
+        if ends:
+            return dict(max(ends, key=lambda t: t.last_state_change).data)
+    live = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+    if live:
+        return dict(max(live, key=lambda t: t.last_state_change).data)
+    return {}

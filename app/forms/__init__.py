@@ -1,0 +1,70 @@
+"""One WTForms class per user task, keyed by the task's id in the diagram, plus the start forms per
+case type. `validate` turns a web form post or an API JSON body into JSON-friendly task data."""
+from __future__ import annotations
+
+from datetime import date
+
+from werkzeug.datastructures import MultiDict
+
+from app.forms.avvikelse import (
+    AtgardsuppfoljningForm, AvvikelseReportForm, ChefUppfoljningForm, EskaleringUppfoljningForm, IvoAnmalanForm,
+    IvoBeslutForm, SasUtredningForm, SasVerifieringForm,
+)
+
+TASK_FORMS = {
+    "chef_uppfoljning": ChefUppfoljningForm,
+    "sas_utredning": SasUtredningForm,
+    "ivo_beslut": IvoBeslutForm,
+    "ivo_anmalan": IvoAnmalanForm,
+    "atgardsuppfoljning": AtgardsuppfoljningForm,
+    "sas_verifiering": SasVerifieringForm,
+    "eskalering_uppfoljning": EskaleringUppfoljningForm,
+}
+
+START_FORMS = {
+    "avvikelse": AvvikelseReportForm,
+}
+
+_SKIP = {"csrf_token", "submit"}
+
+
+def json_to_formdata(payload: dict) -> MultiDict:
+    """An API body as if it were posted from the page: one validation path for both."""
+    items = []
+    for key, value in (payload or {}).items():
+        if value is None:
+            continue
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if isinstance(item, bool):
+                item = "true" if item else "false"
+            items.append((key, str(item)))
+    return MultiDict(items)
+
+
+def form_data(form) -> dict:
+    """The form's values as JSON-friendly task data (dates as ISO strings)."""
+    result = {}
+    for name, field in form._fields.items():
+        if name in _SKIP:
+            continue
+        value = field.data
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, str):
+            value = value.strip()
+        result[name] = value
+    # Scales are numbers in the process (the DMN multiplies them).
+    for key in ("consequence", "likelihood"):
+        if key in result and isinstance(result[key], str) and result[key].isdigit():
+            result[key] = int(result[key])
+    return result
+
+
+def form_errors(form) -> dict:
+    return {name: list(errors) for name, errors in form.errors.items() if name not in _SKIP}
+
+
+def build(form_cls, formdata=None, *, csrf: bool = True, **kwargs):
+    meta = {} if csrf else {"csrf": False}
+    return form_cls(formdata=formdata, meta=meta, **kwargs)

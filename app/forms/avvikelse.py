@@ -1,0 +1,153 @@
+"""Forms of the avvikelse / lex Sarah process, one per user task (keyed by the diagram's task id)."""
+from __future__ import annotations
+
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from app.forms.fields import REQUIRED, BaseForm, MultiCheckboxField, YesNoField, not_in_future, not_in_past
+
+# DOMAIN: the categories used in practice; no "annat", which hides the category from statistics.
+CATEGORIES = [
+    ("utebliven_insats", "Utebliven insats"),
+    ("brister_i_omsorg", "Brister i omsorg"),
+    ("otrygghet", "Otrygghet"),
+    ("information", "Information"),
+    ("dokumentation", "Dokumentation"),
+    ("bemotande", "Bemötande"),
+    ("handlaggning", "Handläggning"),
+    ("sekretess", "Sekretess"),
+    ("larm_telefoni", "Larm/telefoni"),
+    ("vardesaker", "Värdesaker"),
+    ("lakemedel", "Läkemedel"),
+    ("fall", "Fall"),
+]
+CAUSE_AREAS = [
+    ("kommunikation", "Kommunikation/information"),
+    ("rutiner", "Rutiner/riktlinjer"),
+    ("organisation", "Organisation"),
+    ("teknik", "Teknik/utrustning"),
+    ("manniska", "Människa/kunskap/kompetens"),
+]
+LEGAL_BASES = [("SoL", "SoL"), ("LSS", "LSS"), ("HSL", "HSL")]
+CLASSIFICATIONS = [
+    ("avvikelse", "Avvikelse"),
+    ("risk_missforhallande", "Påtaglig risk för missförhållande"),
+    ("missforhallande", "Missförhållande"),
+]
+ASSESSMENTS = [
+    ("ej_missforhallande", "Inget missförhållande"),
+    ("risk_missforhallande", "Påtaglig risk för missförhållande"),
+    ("missforhallande", "Missförhållande"),
+    ("risk_allvarligt_missforhallande", "Påtaglig risk för allvarligt missförhållande"),
+    ("allvarligt_missforhallande", "Allvarligt missförhållande"),
+]
+EVENT_TYPES = [
+    ("krankning", "Fysisk eller psykisk kränkning"),
+    ("bemotande_integritet", "Brister i bemötande eller integritet"),
+    ("omsorg", "Brister i omsorg, vård eller behandling"),
+    ("handlaggning", "Brister i handläggning eller dokumentation"),
+    ("ovrigt_missforhallande", "Allvarlig brist i verksamheten"),
+]
+PRIMARY_CAUSES = [
+    ("kommunikationsbrist", "Kommunikationsbrist"),
+    ("tidspress", "Tidspress/arbetsbelastning"),
+    ("bristande_rutiner", "Bristande rutiner"),
+    ("bristande_kompetens", "Bristande kompetens"),
+    ("teknik", "Teknik eller utrustning"),
+    ("organisation", "Organisation eller bemanning"),
+]
+SCALE = [("1", "1"), ("2", "2"), ("3", "3"), ("4", "4")]
+CONSEQUENCE_LABELS = {1: "Mindre", 2: "Måttlig", 3: "Betydande", 4: "Katastrofal"}
+LIKELIHOOD_LABELS = {1: "Mycket liten", 2: "Liten", 3: "Möjlig", 4: "Sannolik"}
+
+
+def _required(message=REQUIRED):
+    return [DataRequired(message=message)]
+
+
+class AvvikelseReportForm(BaseForm):
+    """Rapportera avvikelse (the process's start)."""
+
+    unit = SelectField("Enhet", validators=_required("Välj den enhet avvikelsen gäller."), choices=[])
+    occurred_on = DateField("Datum då händelsen inträffade", validators=[InputRequired(message="Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."), not_in_future])
+    category = SelectField("Kategori", choices=[("", "Välj kategori")] + CATEGORIES,
+                           validators=_required("Välj en kategori."))
+    description = TextAreaField("Vad hände?", validators=_required("Beskriv vad som hände.") + [Length(max=10000)])
+    immediate_actions = TextAreaField("Omedelbara åtgärder", validators=_required("Beskriv vad som gjordes direkt.") + [Length(max=5000)])
+    person_ref = StringField("Berörd person (referens, inte personnummer)", validators=[Optional(), Length(max=100)])
+    suspected_lex_sarah = BooleanField("Jag misstänker ett missförhållande (lex Sarah)")
+
+
+class ChefUppfoljningForm(BaseForm):
+    """chef_uppfoljning — the enhetschef's follow-up and risk assessment."""
+
+    legal_bases = MultiCheckboxField("Lagrum", choices=LEGAL_BASES, validators=[Optional()])
+    analysis = TextAreaField("Analys av händelsen", validators=_required("Skriv analysen.") + [Length(max=10000)])
+    cause_areas = MultiCheckboxField("Orsaksområden", choices=CAUSE_AREAS, validators=[Optional()])
+    actions = TextAreaField("Beslutade åtgärder", validators=_required("Ange vilka åtgärder som beslutats.") + [Length(max=10000)])
+    classification = SelectField("Klassificering", choices=[("", "Välj")] + CLASSIFICATIONS,
+                                 validators=_required("Välj en klassificering."))
+    consequence = SelectField("Konsekvens för personen (1–4)", choices=[("", "Välj")] + SCALE,
+                              validators=_required("Välj konsekvens 1–4."))
+    likelihood = SelectField("Sannolikhet för upprepning (1–4)", choices=[("", "Välj")] + SCALE,
+                             validators=_required("Välj sannolikhet 1–4."))
+    follow_up_on = DateField("Datum för uppföljning av åtgärderna",
+                             validators=[InputRequired(message="Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."), not_in_past])
+
+
+class SasUtredningForm(BaseForm):
+    """sas_utredning — the lex Sarah investigation (SOSFS 2011:5 5 kap.)."""
+
+    legal_bases = MultiCheckboxField("Lagrum", choices=LEGAL_BASES, validators=[Optional()])
+    event_types = MultiCheckboxField("Typ av händelse", choices=EVENT_TYPES, validators=[Optional()])
+    investigation = TextAreaField("Utredning: vad hände och vilka konsekvenser fick eller kunde det få?",
+                                  validators=_required("Skriv utredningen.") + [Length(max=20000)])
+    causes = TextAreaField("Orsaker (på systemnivå)", validators=_required("Beskriv orsakerna.") + [Length(max=10000)])
+    primary_causes = MultiCheckboxField("Primära bakomliggande orsaker", choices=PRIMARY_CAUSES, validators=[Optional()])
+    actions = TextAreaField("Åtgärder med datum", validators=_required("Ange åtgärderna.") + [Length(max=10000)])
+    person_informed = YesNoField("Har den enskilde eller företrädaren informerats?")
+    documented_in_personakt = YesNoField("Dokumenterat i personakten?")
+    police_report = YesNoField("Behövs polisanmälan?")
+    assessment = SelectField("Bedömning", choices=[("", "Välj")] + ASSESSMENTS, validators=_required("Välj en bedömning."))
+    assessment_motivation = TextAreaField("Motivering av bedömningen", validators=_required("Motivera bedömningen.") + [Length(max=10000)])
+    diarienummer = StringField("Kommunens diarienummer", validators=[Optional(), Length(max=64)])
+
+
+class IvoBeslutForm(BaseForm):
+    """ivo_beslut — the socialchef's decision whether to notify IVO."""
+
+    notify_ivo = YesNoField("Ska ärendet anmälas till IVO?")
+    motivation = TextAreaField("Motivering", validators=_required("Motivera beslutet.") + [Length(max=10000)])
+
+
+class IvoAnmalanForm(BaseForm):
+    """ivo_anmalan — the SAS records that the notification was sent."""
+
+    sent_on = DateField("Anmälan skickad", validators=[InputRequired(message="Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."), not_in_future])
+    ivo_reference = StringField("IVO:s diarienummer", validators=_required("Ange IVO:s diarienummer.") + [Length(max=64)])
+
+
+class AtgardsuppfoljningForm(BaseForm):
+    """atgardsuppfoljning — the enhetschef reports on the actions."""
+
+    actions_done = YesNoField("Är åtgärderna genomförda?")
+    notes = TextAreaField("Resultat av uppföljningen", validators=_required("Beskriv uppföljningen.") + [Length(max=10000)])
+
+
+class SasVerifieringForm(BaseForm):
+    """sas_verifiering — the SAS verifies the actions of a lex Sarah case before it is closed."""
+
+    approved = YesNoField("Godkänns åtgärderna?")
+    comment = TextAreaField("Kommentar", validators=[Optional(), Length(max=10000)])
+
+    def validate_comment(self, field):
+        if self.approved.data is False and not (field.data or "").strip():
+            from wtforms.validators import ValidationError
+
+            raise ValidationError("Skriv vad som behöver kompletteras.")
+
+
+class EskaleringUppfoljningForm(BaseForm):
+    """eskalering_uppfoljning — the verksamhetschef acts on an overdue follow-up."""
+
+    measures = TextAreaField("Vidtagen åtgärd", validators=_required("Beskriv vad du har gjort.") + [Length(max=5000)])

@@ -1,0 +1,6 @@
+from app.models.organisation import ApiToken, RoleAssignment, Unit, User, ROLES, ROLE_LABELS  # noqa: F401
+from app.models.cases import (  # noqa: F401
+    Case, CaseAccessLog, CaseNumberSequence, OutboxMessage, CASE_TYPES, CASE_TYPE_LABELS, STATUS_LABELS,
+)
+from app.models.process import ProcessInstance, Task, Timer  # noqa: F401
+from app.models.audit import AuditEvent  # noqa: F401

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.organisation import Unit, User
+from app.models.types import UTCDateTime
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+CASE_TYPES = ("avvikelse", "klagomal", "pdca", "ej_verkstallt", "utredning", "riskanalys")
+CASE_TYPE_LABELS = {
+    "avvikelse": "Avvikelse",
+    "klagomal": "Synpunkt/klagomål",
+    "pdca": "Förbättringsarbete (PDCA)",
+    "ej_verkstallt": "Ej verkställt beslut",
+    "utredning": "Barnavårdsutredning",
+    "riskanalys": "Risk- och konsekvensanalys",
+}
+STATUS_LABELS = {"pagaende": "Pågående", "avslutad": "Avslutad", "fel": "Fel i flödet"}
+
+
+class Case(db.Model):
+    """One matter followed through a process: an avvikelse, a klagomål, a PDCA cycle, ...
+
+    The columns besides `fields` are denormalised from the process so that lists and reports are
+    plain queries and never deserialize a workflow.
+    """
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_type_unit", "type", "unit_id"),
+        Index("ix_cases_type_occurred", "type", "occurred_on"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32), default="pagaende", index=True)
+    phase: Mapped[str] = mapped_column(String(200), default="")
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    category: Mapped[str | None] = mapped_column(String(64))
+    occurred_on: Mapped[date | None] = mapped_column(Date)
+    severity: Mapped[str | None] = mapped_column(String(32))
+    risk_value: Mapped[int | None] = mapped_column(Integer)
+    is_lex_sarah: Mapped[bool] = mapped_column(Boolean, default=False)
+    ivo_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    fields: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    reporter: Mapped[User | None] = relationship(lazy="joined")
+
+
+class CaseNumberSequence(db.Model):
+    """Counter per prefix and year, so AVV-2026-0001 is handed out once even under concurrency."""
+
+    __tablename__ = "case_number_sequences"
+    prefix: Mapped[str] = mapped_column(String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseAccessLog(db.Model):
+    """Who opened a case page (besides the reporter), and when. Append-only."""
+
+    __tablename__ = "case_access_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    via: Mapped[str] = mapped_column(String(16), default="web")
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class OutboxMessage(db.Model):
+    """A mail to send. Written in the transaction of the event it tells about; `event_key` makes a
+    second mail for the same event impossible."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(200), unique=True)
+    recipient: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, Boolean
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime
+
+ROLES = (
+    "medarbetare",
+    "enhetschef",
+    "verksamhetschef",
+    "sas",
+    "socialchef",
+    "namndsekreterare",
+    "admin",
+)
+
+ROLE_LABELS = {
+    "medarbetare": "Medarbetare",
+    "enhetschef": "Enhetschef",
+    "verksamhetschef": "Verksamhetschef",
+    "sas": "Socialt ansvarig samordnare",
+    "socialchef": "Socialchef",
+    "namndsekreterare": "Nämndsekreterare",
+    "admin": "Administratör",
+}
+
+# Roles that see every case of the förvaltning.
+ORGANISATION_WIDE_ROLES = ("sas", "socialchef", "admin")
+
+
+class Unit(db.Model):
+    """A node of the organisation tree: förvaltning → verksamhetsområde → enhet."""
+
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent")
+
+    def ancestors_and_self(self) -> list[Unit]:
+        chain, unit = [], self
+        while unit is not None:
+            chain.append(unit)
+            unit = unit.parent
+        return chain
+
+    @property
+    def level(self) -> int:
+        return len(self.ancestors_and_self()) - 1
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_active(self) -> bool:  # flask-login
+        return bool(self.active)
+
+    def has_role(self, role: str, unit_id: int | None = None) -> bool:
+        return any(r.role == role and (unit_id is None or r.unit_id == unit_id) for r in self.roles)
+
+    def role_names(self) -> set[str]:
+        return {r.role for r in self.roles}
+
+
+class RoleAssignment(db.Model):
+    __tablename__ = "role_assignments"
+    __table_args__ = (UniqueConstraint("user_id", "role", "unit_id", name="uq_role_assignment"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    user: Mapped[User] = relationship(back_populates="roles")
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class ApiToken(db.Model):
+    """Only the token's SHA-256 is stored; the token itself is shown once when created."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    user: Mapped[User] = relationship()

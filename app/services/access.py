@@ -1,0 +1,112 @@
+"""Who may see what. Every case and task query goes through here."""
+from __future__ import annotations
+
+from sqlalchemy import Select, and_, false, or_, select, tuple_
+
+from app.extensions import db
+from app.models import Case, RoleAssignment, Task, Unit
+from app.models.organisation import ORGANISATION_WIDE_ROLES
+
+# Lex Sarah investigation content: shown only to people with a part in the case.
+SENSITIVE_FIELDS = frozenset({
+    "investigation", "causes", "primary_causes", "assessment", "assessment_motivation", "motivation",
+    "person_informed", "informed_how", "documented_in_personakt", "police_report", "event_types",
+})
+
+
+def _children_map() -> dict[int | None, list[int]]:
+    children: dict[int | None, list[int]] = {}
+    for unit_id, parent_id in db.session.execute(select(Unit.id, Unit.parent_id)):
+        children.setdefault(parent_id, []).append(unit_id)
+    return children
+
+
+def descendants_and_self(unit_id: int, children: dict | None = None) -> set[int]:
+    children = children if children is not None else _children_map()
+    result, stack = set(), [unit_id]
+    while stack:
+        current = stack.pop()
+        result.add(current)
+        stack.extend(children.get(current, []))
+    return result
+
+
+def sees_everything(user) -> bool:
+    return any(r.role in ORGANISATION_WIDE_ROLES for r in user.roles)
+
+
+def visible_unit_ids(user) -> set[int] | None:
+    """The units whose cases the user sees; None means every unit."""
+    if sees_everything(user):
+        return None
+    children = _children_map()
+    units: set[int] = set()
+    for assignment in user.roles:
+        if assignment.role == "verksamhetschef":
+            units |= descendants_and_self(assignment.unit_id, children)
+        else:
+            units.add(assignment.unit_id)
+    return units
+
+
+def scope_cases(query: Select, user) -> Select:
+    units = visible_unit_ids(user)
+    if units is None:
+        return query
+    return query.where(or_(Case.unit_id.in_(units) if units else false(), Case.reporter_id == user.id,
+                           Case.id.in_(select(Task.case_id).where(Task.assignee_id == user.id))))
+
+
+def can_view(user, case: Case) -> bool:
+    return db.session.scalar(scope_cases(select(Case.id).where(Case.id == case.id), user)) is not None
+
+
+def candidate_filter(user):
+    """Task rows offered to the user's roles in the units where they hold them."""
+    pairs = [(r.role, r.unit_id) for r in user.roles]
+    if not pairs:
+        return false()
+    return tuple_(Task.role, Task.unit_id).in_(pairs)
+
+
+def has_part(user, case: Case) -> bool:
+    """A part in the case: organisation-wide roles, the unit's enhetschef, anyone who holds, held or
+    is offered one of its tasks."""
+    if sees_everything(user):
+        return True
+    if any(r.role == "enhetschef" and r.unit_id == case.unit_id for r in user.roles):
+        return True
+    query = select(Task.id).where(Task.case_id == case.id).where(
+        or_(Task.assignee_id == user.id, Task.completed_by_id == user.id,
+            and_(Task.state == "open", candidate_filter(user)))
+    ).limit(1)
+    return db.session.scalar(query) is not None
+
+
+def redact(fields: dict, show_sensitive: bool) -> dict:
+    if show_sensitive:
+        return dict(fields)
+    return {k: v for k, v in fields.items() if k not in SENSITIVE_FIELDS}
+
+
+def role_holders(role: str, unit_id: int):
+    from app.models import User  # local: avoid a cycle in type-only use
+
+    return db.session.scalars(
+        select(User).join(RoleAssignment).where(RoleAssignment.role == role, RoleAssignment.unit_id == unit_id,
+                                               User.active.is_(True))
+    ).all()
+
+
+def resolve_unit(role: str, unit) -> int:
+    """The unit whose holders of `role` act for a case in `unit`: the unit itself, or the nearest
+    unit above it where someone holds the role (the lane rule of DESIGN.md)."""
+    chain = unit.ancestors_and_self()
+    holders = set(db.session.scalars(
+        select(RoleAssignment.unit_id).where(RoleAssignment.role == role,
+                                             RoleAssignment.unit_id.in_([u.id for u in chain]))
+    ))
+    for candidate in chain:
+        if candidate.id in holders:
+            return candidate.id
+    return unit.id

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from app import clock
+from app.extensions import db
+from app.models import AuditEvent
+
+
+def record(action: str, *, case=None, actor=None, task_id: str | None = None, summary: str = "",
+           details: dict | None = None) -> AuditEvent:
+    """Append an audit event to the current transaction (it commits with the change it describes)."""
+    event = AuditEvent(
+        case_id=case.id if case is not None else None,
+        actor_id=actor.id if actor is not None else None,
+        at=clock.now(), action=action, task_id=task_id, summary=summary[:500], details=details,
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,151 @@
+"""Cases: create (starting their process), find within the caller's access, describe."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import clock, engine, forms
+from app.extensions import db
+from app.models import AuditEvent, Case, CaseAccessLog, RoleAssignment, Task, Unit
+from app.services import audit, notifications
+from app.services.access import can_view, has_part, redact, scope_cases
+from app.services.case_types import CASE_TYPES
+from app.services.errors import Invalid, NotFound
+from app.services.numbering import next_case_number
+from app.services.projection import apply_step
+
+
+def reporter_units(user) -> list[Unit]:
+    """The units a user may report for: every unit where they hold a role."""
+    return db.session.scalars(
+        select(Unit).join(RoleAssignment, RoleAssignment.unit_id == Unit.id)
+        .where(RoleAssignment.user_id == user.id).distinct().order_by(Unit.name)
+    ).all()
+
+
+def start_form(case_type: str, user, formdata=None, *, csrf: bool = True):
+    spec = CASE_TYPES.get(case_type)
+    if spec is None:
+        raise Invalid("Okänd ärendetyp.", {"type": [f"Okänd ärendetyp: {case_type!r}."]})
+    form = forms.build(forms.START_FORMS[spec.form], formdata, csrf=csrf)
+    if hasattr(form, "unit"):
+        form.unit.choices = [("", "Välj enhet")] + [(u.code, u.name) for u in reporter_units(user)]
+    return form
+
+
+def create_case(user, case_type: str, formdata, *, csrf: bool = True) -> Case:
+    form = start_form(case_type, user, formdata, csrf=csrf)
+    if not form.validate():
+        raise Invalid("Uppgifterna behöver rättas.", forms.form_errors(form))
+    spec = CASE_TYPES[case_type]
+    data = forms.form_data(form)
+    unit = db.session.scalar(select(Unit).where(Unit.code == data["unit"]))
+    now = clock.now()
+    case = Case(
+        number=next_case_number(case_type), type=case_type, status="pagaende", unit=unit, unit_id=unit.id,
+        reporter_id=user.id, title=spec.title(data), fields=data, created_at=now, updated_at=now,
+        category=data.get(spec.category_field) if spec.category_field else None,
+        occurred_on=date.fromisoformat(data[spec.occurred_on_field]) if spec.occurred_on_field else None,
+    )
+    db.session.add(case)
+    db.session.flush()
+    audit.record("case_created", case=case, actor=user, summary=f"{case.number} registrerades",
+                 details=data)
+    result = engine.start(case, spec.process_id, {**data, "reported_at": now.isoformat(), "case_number": case.number}, user)
+    apply_step(case, result, user)
+    commit()
+    return case
+
+
+def commit() -> None:
+    """Commit, turning a lost optimistic-lock race into a Swedish conflict."""
+    from app.services.errors import Conflict
+
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict("Ärendet ändrades av någon annan samtidigt. Ladda om sidan och försök igen.") from None
+    notifications.deliver_pending()
+
+
+def get_case(user, case_id: int, *, log_read: bool = True, via: str = "web") -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None or not can_view(user, case):
+        raise NotFound("Ärendet finns inte eller så saknar du behörighet.")
+    if log_read and case.reporter_id != user.id:
+        db.session.add(CaseAccessLog(case_id=case.id, user_id=user.id, at=clock.now(), via=via))
+        db.session.commit()
+    return case
+
+
+def list_cases(user, *, case_type=None, unit_code=None, status=None, from_date=None, to_date=None,
+               reporter_only=False, limit=500) -> list[Case]:
+    query = scope_cases(select(Case), user)
+    if reporter_only:
+        query = select(Case).where(Case.reporter_id == user.id)
+    if case_type:
+        query = query.where(Case.type == case_type)
+    if unit_code:
+        query = query.join(Unit, Unit.id == Case.unit_id).where(Unit.code == unit_code)
+    if status:
+        query = query.where(Case.status == status)
+    if from_date:
+        query = query.where(Case.created_at >= clock.local_midnight(from_date))
+    if to_date:
+        from datetime import timedelta
+
+        query = query.where(Case.created_at < clock.local_midnight(to_date + timedelta(days=1)))
+    return db.session.scalars(query.order_by(Case.created_at.desc()).limit(limit)).all()
+
+
+def open_tasks(case: Case) -> list[Task]:
+    return db.session.scalars(
+        select(Task).where(Task.case_id == case.id, Task.state == "open").order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+    ).all()
+
+
+def history(case: Case) -> list[AuditEvent]:
+    return db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.at, AuditEvent.id)).all()
+
+
+def reads(case: Case) -> list[CaseAccessLog]:
+    return db.session.scalars(select(CaseAccessLog).where(CaseAccessLog.case_id == case.id).order_by(CaseAccessLog.at.desc()).limit(200)).all()
+
+
+def task_dict(task: Task, now=None) -> dict:
+    now = now or clock.now()
+    return {
+        "id": task.id, "task_id": task.task_id, "name": task.name, "case_id": task.case_id,
+        "case_number": task.case.number if task.case else None, "lane": task.lane,
+        "unit": task.unit.code if task.unit else None,
+        "assignee": task.assignee.username if task.assignee else None,
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "overdue": bool(task.due_at and task.due_at < now and task.state == "open"),
+        "state": task.state,
+    }
+
+
+def case_dict(user, case: Case, *, with_history: bool = True) -> dict:
+    sensitive = not case.is_lex_sarah or has_part(user, case)
+    now = clock.now()
+    result = {
+        "id": case.id, "number": case.number, "type": case.type, "status": case.status, "phase": case.phase,
+        "unit": case.unit.code, "title": case.title, "severity": case.severity, "risk_value": case.risk_value,
+        "lex_sarah": case.is_lex_sarah, "ivo_notified": case.ivo_notified,
+        "reporter": case.reporter.username if case.reporter else None,
+        "created_at": case.created_at.isoformat(), "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "fields": redact(case.fields or {}, sensitive),
+        "tasks": [task_dict(t, now) for t in open_tasks(case)],
+    }
+    result["deadlines"] = {t["task_id"]: t["due_at"] for t in result["tasks"] if t["due_at"]}
+    if with_history:
+        result["history"] = [
+            {"at": e.at.isoformat(), "actor": e.actor.username if e.actor else None, "action": e.action,
+             "task_id": e.task_id, "summary": e.summary,
+             "details": redact(e.details, sensitive) if isinstance(e.details, dict) else e.details}
+            for e in history(case)
+        ]
+    return result

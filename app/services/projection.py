@@ -1,0 +1,69 @@
+"""After every engine step: the case's denormalised fields, mails for new tasks, audit events."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.models import Task, User
+from app.services import audit, notifications
+from app.services.access import role_holders
+
+# Keys the engine keeps in task data that are not part of the case's record.
+_INTERNAL_PREFIXES = ("spiff__",)
+_INTERNAL_KEYS = {"reported_at", "case_number"}
+LEX_SARAH_CLASSIFICATIONS = {"missforhallande", "risk_missforhallande"}
+
+
+def case_fields(data: dict) -> dict:
+    return {k: v for k, v in data.items()
+            if k not in _INTERNAL_KEYS and not k.startswith(_INTERNAL_PREFIXES) and not k.endswith("_result")}
+
+
+def apply_step(case, result, actor) -> None:
+    data = result.data
+    now = clock.now()
+    case.fields = {**(case.fields or {}), **case_fields(data)}
+    case.updated_at = now
+    if data.get("severity"):
+        case.severity = data["severity"]
+        case.risk_value = data.get("risk_value")
+    if case.type == "avvikelse":
+        case.is_lex_sarah = bool(data.get("suspected_lex_sarah")) or data.get("classification") in LEX_SARAH_CLASSIFICATIONS
+        case.ivo_notified = bool(data.get("notify_ivo")) and bool(data.get("sent_on"))
+    open_names = db.session.scalars(
+        select(Task.name).where(Task.case_id == case.id, Task.state == "open").order_by(Task.id)
+    ).all()
+    if result.completed and case.status != "avslutad":
+        case.status = "avslutad"
+        case.closed_at = now
+        case.phase = ""
+        audit.record("case_closed", case=case, actor=actor, summary="Ärendet avslutades")
+    elif not result.completed:
+        case.status = "pagaende"
+        case.phase = ", ".join(dict.fromkeys(open_names))[:200]
+    for row in result.new_tasks:
+        audit.record("task_created", case=case, task_id=row.task_id, summary=f"Ny uppgift: {row.name}",
+                     details={"role": row.role, "due_at": row.due_at.isoformat() if row.due_at else None})
+        _mail_new_task(case, row)
+    for row in result.closed_tasks:
+        audit.record("task_withdrawn", case=case, task_id=row.task_id, summary=f"Uppgiften avbröts: {row.name}")
+    for entry in (result.context.audit if result.context else []):
+        audit.record(entry["action"], case=case, summary=entry["summary"], details=entry.get("details"))
+
+
+def _mail_new_task(case, row) -> None:
+    if row.assignee_id:
+        recipients = [db.session.get(User, row.assignee_id)]
+    else:
+        recipients = role_holders(row.role, row.unit_id) if row.role else []
+    due = clock.to_local(row.due_at).strftime("%Y-%m-%d") if row.due_at else "ingen"
+    for user in recipients:
+        if user is None:
+            continue
+        notifications.queue(
+            user, f"Ny uppgift: {row.name} ({case.number})",
+            f"Hej {user.name},\n\nDu har en ny uppgift i Kvalitetsflöde: {row.name}\n"
+            f"Ärende: {case.number} {case.title}\nSista dag: {due}\n\n{notifications.case_url(case)}\n",
+            event_key=f"task-new:{row.id}", case=case,
+        )

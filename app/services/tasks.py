@@ -1,0 +1,114 @@
+"""The task inbox and the life of a task: claim, release, complete."""
+from __future__ import annotations
+
+from sqlalchemy import and_, or_, select, update
+
+from app import clock, engine, forms
+from app.extensions import db
+from app.models import Task
+from app.services import audit
+from app.services.access import can_view, candidate_filter, sees_everything
+from app.services.cases import commit
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.projection import apply_step
+
+SCOPES = ("mine", "candidate", "all")
+
+
+def inbox(user, scope: str = "all", overdue: bool = False) -> list[Task]:
+    if scope not in SCOPES:
+        raise Invalid("Okänt urval.", {"scope": ["Välj mine, candidate eller all."]})
+    mine = Task.assignee_id == user.id
+    offered = and_(Task.assignee_id.is_(None), candidate_filter(user))
+    condition = {"mine": mine, "candidate": offered, "all": or_(mine, offered)}[scope]
+    query = select(Task).where(Task.state == "open", condition)
+    if overdue:
+        query = query.where(Task.due_at < clock.now())
+    query = query.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+    return db.session.scalars(query.limit(1000)).all()
+
+
+def is_candidate(user, task: Task) -> bool:
+    return any(r.role == task.role and r.unit_id == task.unit_id for r in user.roles)
+
+
+def may_work_on(user, task: Task) -> bool:
+    return task.assignee_id == user.id or (task.assignee_id is None and is_candidate(user, task))
+
+
+def get_task(user, task_id: int) -> Task:
+    task = db.session.get(Task, task_id)
+    if task is None or not (may_work_on(user, task) or can_view(user, task.case) or sees_everything(user)):
+        raise NotFound("Uppgiften finns inte eller så saknar du behörighet.")
+    return task
+
+
+def claim(user, task_id: int) -> Task:
+    task = get_task(user, task_id)
+    if task.state != "open":
+        raise Conflict("Uppgiften är redan slutförd.")
+    if task.assignee_id == user.id:
+        return task
+    if not is_candidate(user, task):
+        raise Forbidden("Uppgiften är inte erbjuden din roll.")
+    # Atomic: only one of two simultaneous claims finds the row unassigned.
+    claimed = db.session.execute(
+        update(Task).where(Task.id == task.id, Task.assignee_id.is_(None), Task.state == "open")
+        .values(assignee_id=user.id)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        raise Conflict("Någon annan har redan tagit uppgiften.")
+    audit.record("task_claimed", case=task.case, actor=user, task_id=task.task_id, summary=f"{user.name} tog uppgiften {task.name}")
+    commit()
+    db.session.refresh(task)
+    return task
+
+
+def release(user, task_id: int) -> Task:
+    task = get_task(user, task_id)
+    if task.state != "open":
+        raise Conflict("Uppgiften är redan slutförd.")
+    if task.assignee_id != user.id and not user.has_role("admin"):
+        raise Forbidden("Bara den som har uppgiften kan lämna tillbaka den.")
+    task.assignee_id = None
+    audit.record("task_released", case=task.case, actor=user, task_id=task.task_id, summary=f"{user.name} lämnade tillbaka uppgiften {task.name}")
+    commit()
+    return task
+
+
+def task_form(task: Task, formdata=None, *, csrf: bool = True):
+    form_cls = forms.TASK_FORMS.get(task.task_id)
+    if form_cls is None:
+        raise NotFound(f"Det finns inget formulär för uppgiften {task.name}.")
+    return forms.build(form_cls, formdata, csrf=csrf)
+
+
+def complete(user, task_id: int, formdata, *, csrf: bool = True):
+    """Validate the data with the task's form and complete it; 409 if someone was first."""
+    task = get_task(user, task_id)
+    if task.state != "open":
+        raise Conflict("Uppgiften är redan slutförd av någon annan.")
+    if not may_work_on(user, task):
+        if task.assignee_id is not None:
+            raise Conflict(f"Uppgiften är tilldelad {task.assignee.name}.")
+        raise Forbidden("Uppgiften är inte erbjuden din roll.")
+    form = task_form(task, formdata, csrf=csrf)
+    if not form.validate():
+        raise Invalid("Uppgifterna behöver rättas.", forms.form_errors(form))
+    data = forms.form_data(form)
+    locked = engine.lock_task_row(task.id)
+    if locked is None or locked.state != "open":
+        db.session.rollback()
+        raise Conflict("Uppgiften är redan slutförd av någon annan.")
+    try:
+        result = engine.complete(locked, data, user)
+    except engine.TaskNotReady:
+        db.session.rollback()
+        raise Conflict("Uppgiften är redan slutförd av någon annan.") from None
+    case = locked.case
+    audit.record("task_completed", case=case, actor=user, task_id=locked.task_id,
+                 summary=f"{user.name} slutförde {locked.name}", details=data)
+    apply_step(case, result, user)
+    commit()
+    return locked

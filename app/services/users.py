@@ -1,0 +1,131 @@
+"""People and organisation: password hashing (Argon2id, memory-hard), org import, API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.models import ROLES, ApiToken, RoleAssignment, Unit, User
+from app.services import audit
+from app.services.errors import Invalid
+
+_hasher = PasswordHasher()
+# Compared against when the user does not exist, so a wrong username takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("kvalitetsflode-dummy")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def authenticate(username: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active or not user.password_hash:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        user.password_hash = _hasher.hash(password)
+        db.session.commit()
+    return user
+
+
+def import_organisation(document: dict) -> dict:
+    """Idempotent: units and users are created or updated by code/username; a user's roles become
+    exactly those listed. Everything in one transaction."""
+    if not isinstance(document, dict):
+        raise Invalid("Filen ska innehålla ett JSON-objekt med 'units' och 'users'.")
+    errors: dict[str, list[str]] = {}
+    units_in = document.get("units") or []
+    users_in = document.get("users") or []
+    existing = {u.code: u for u in db.session.scalars(select(Unit))}
+    counts = {"units_created": 0, "units_updated": 0, "users_created": 0, "users_updated": 0}
+    for index, item in enumerate(units_in):
+        code, name = (item or {}).get("code"), (item or {}).get("name")
+        if not code or not name:
+            errors.setdefault(f"units[{index}]", []).append("En enhet behöver 'code' och 'name'.")
+            continue
+        unit = existing.get(code)
+        if unit is None:
+            unit = Unit(code=code, name=name)
+            db.session.add(unit)
+            existing[code] = unit
+            counts["units_created"] += 1
+        elif unit.name != name:
+            unit.name = name
+            counts["units_updated"] += 1
+    for index, item in enumerate(units_in):
+        parent = (item or {}).get("parent")
+        if not (item or {}).get("code"):
+            continue
+        if parent and parent not in existing:
+            errors.setdefault(f"units[{index}]", []).append(f"Överordnad enhet '{parent}' finns inte.")
+            continue
+        unit = existing[item["code"]]
+        new_parent = existing[parent] if parent else None
+        if unit.parent is not new_parent:
+            unit.parent = new_parent
+    db.session.flush()
+    for index, item in enumerate(users_in):
+        item = item or {}
+        username = item.get("username")
+        if not username or not item.get("name"):
+            errors.setdefault(f"users[{index}]", []).append("En användare behöver 'username' och 'name'.")
+            continue
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = User(username=username, name=item["name"], email=item.get("email", ""), active=True)
+            db.session.add(user)
+            counts["users_created"] += 1
+        else:
+            counts["users_updated"] += 1
+        user.name = item["name"]
+        user.email = item.get("email", user.email or "")
+        user.title = item.get("title", user.title or "")
+        if item.get("password"):
+            user.password_hash = hash_password(item["password"])
+        wanted = set()
+        for role in item.get("roles") or []:
+            role_name, unit_code = (role or {}).get("role"), (role or {}).get("unit")
+            if role_name not in ROLES:
+                errors.setdefault(f"users[{index}]", []).append(f"Okänd roll '{role_name}'.")
+            elif unit_code not in existing:
+                errors.setdefault(f"users[{index}]", []).append(f"Enheten '{unit_code}' finns inte.")
+            else:
+                wanted.add((role_name, existing[unit_code].id))
+        current = {(r.role, r.unit_id): r for r in user.roles}
+        for key, assignment in current.items():
+            if key not in wanted:
+                user.roles.remove(assignment)
+        for role_name, unit_id in wanted - set(current):
+            user.roles.append(RoleAssignment(role=role_name, unit_id=unit_id))
+    if errors:
+        db.session.rollback()
+        raise Invalid("Organisationsfilen innehåller fel; inget importerades.", errors)
+    audit.record("organisation_imported", summary="Organisation importerad", details=counts)
+    db.session.commit()
+    return counts
+
+
+def create_token(user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=hashlib.sha256(token.encode()).hexdigest(), created_at=clock.now()))
+    audit.record("token_created", actor=user, summary=f"API-nyckel skapad för {user.username}")
+    db.session.commit()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    if row is None or not row.user.active:
+        return None
+    return row.user
