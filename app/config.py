@@ -33,6 +33,46 @@ DEFAULTS: dict = {
     "DEADLINE_IVO_ANMALAN_DAYS": 7,
     "DEADLINE_ATGARDSUPPFOLJNING_DAYS": 30,
     "DEADLINE_SAS_VERIFIERING_DAYS": 14,
+    # Barnavårdsutredning. Förhandsbedömning within 14 days of the report of concern: SoL (2001:453)
+    # 11 kap. 1 a §; the investigation finished within four calendar months of its start unless the
+    # nämnd extends it for special reasons: SoL (2001:453) 11 kap. 2 §. The paragraphs are shown as text
+    # (UTREDNING_LAGRUM_*) so they can follow the new SoL (2025:400) numbering.
+    "DEADLINE_FORHANDSBEDOMNING_DAYS": 14,
+    "UTREDNING_LIMIT_MONTHS": 4,
+    "UTREDNING_REMINDER_DAYS": 14,  # local routine: the enhetschef is reminded this long before the limit
+    "UTREDNING_LAGRUM_FORHANDSBEDOMNING": "11 kap. 1 a § SoL (2001:453); 20 kap. 2 § SoL (2025:400)",
+    "UTREDNING_LAGRUM_TIDSGRANS": "11 kap. 2 § SoL (2001:453)",
+    # Timer sweep: a timer whose step fails is retried after BASE, 2×BASE, 4×BASE ... seconds and
+    # marked failed after MAX attempts (shown on the case; fix the cause, then reset the timer).
+    "TIMER_RETRY_BASE_SECONDS": 60,
+    "TIMER_MAX_ATTEMPTS": 8,
+    # Mail: a recipient with more than this many unsent messages in one delivery run gets them as one
+    # summary mail instead (a backlog of timers after downtime must not flood anyone's inbox).
+    "MAIL_DIGEST_THRESHOLD": 3,
+    # Synpunkter och klagomål (SOSFS 2011:9 5 kap. 3-6 §§): no national time limit; the local routine's
+    # target for handling and answering, counted from the day the complaint was received.
+    "DEADLINE_KLAGOMAL_DAYS": 14,
+    # Pattern signal (SOSFS 2011:9 5 kap. 6 §: analyse reports to find patterns and trends): N deviations or
+    # complaints of one category in one unit within D days ask the enhetschef to assess a systematic failure.
+    "PATTERN_SIGNAL_COUNT": 3,
+    "PATTERN_SIGNAL_DAYS": 30,
+    "DEADLINE_MONSTER_BEDOMNING_DAYS": 14,
+    # Ej verkställda beslut: a granted decision not executed within three months of the decision, or an
+    # interrupted insats not resumed within three months, is reported to IVO every quarter until it is
+    # executed or ends (SoL 16 kap. 6 f–6 h §§, LSS 28 f–28 h §§). Months are calendar months (lagen
+    # (1930:173) om beräkning av lagstadgad tid). Units listed here, and the units below them, register
+    # decisions (a comma-separated list in KF_EJ_VERKSTALLT_UNITS).
+    "EJ_VERKSTALLT_LIMIT_MONTHS": 3,
+    "EJ_VERKSTALLT_UNITS": ["MYN"],
+    "EJ_VERKSTALLT_IMPORT_MAX_ROWS": 5000,
+    # The quarterly report to IVO: one kvartalsrapport task per quarter for the nämnd secretary, open
+    # from START_DAY of the month after the quarter; a reminder escalates when the reporting period ends.
+    # IVO sets the periods (e.g. 1–30 April, 1 July–31 August, 1–31 October, 1–31 January): check IVO's
+    # current dates. END per quarter as MM-DD in the months after it.
+    "IVO_QUARTERLY_REPORT_ENABLED": True,
+    "IVO_REPORT_UNIT": None,  # the unit whose nämnd secretary files it; None: the top of the organisation
+    "IVO_REPORT_WINDOW_START_DAY": 1,
+    "IVO_REPORT_WINDOW_END": {"1": "04-30", "2": "08-31", "3": "10-31", "4": "01-31"},
     # Case numbers: prefix per case type.
     "CASE_NUMBER_PREFIXES": {
         "avvikelse": "AVV",
@@ -41,6 +81,8 @@ DEFAULTS: dict = {
         "ej_verkstallt": "EJV",
         "utredning": "UTR",
         "riskanalys": "RISK",
+        "kvartalsrapport": "IVOR",
+        "monster": "MON",
     },
 }
 

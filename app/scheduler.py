@@ -12,7 +12,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 log = logging.getLogger(__name__)
 
 
-def _sweep(app) -> None:
+def _sweep(app) -> int:
+    """The job: one sweep of due timers (and the mail they queued). Returns how many fired."""
     from app.services.timers import run_due
 
     with app.app_context():
@@ -20,15 +21,19 @@ def _sweep(app) -> None:
             fired = run_due()
             if fired:
                 log.info("fired %s timers", fired)
+            return fired
         except Exception:  # the job must survive a bad sweep; the next one retries
             log.exception("timer sweep failed")
+            return 0
 
 
-def _add_job(scheduler, app) -> None:
+def _add_job(scheduler, app):
     from app import clock
 
-    scheduler.add_job(_sweep, "interval", args=[app], seconds=int(app.config["SCHEDULER_INTERVAL_SECONDS"]),
-                      id="timers", max_instances=1, coalesce=True, next_run_time=clock.utc_now())
+    # First run at once: timers that came due while nothing ran fire at start-up. One sweep at a time
+    # per process (max_instances); missed runs collapse into one (coalesce).
+    return scheduler.add_job(_sweep, "interval", args=[app], seconds=int(app.config["SCHEDULER_INTERVAL_SECONDS"]),
+                             id="timers", max_instances=1, coalesce=True, next_run_time=clock.utc_now())
 
 
 def start_background(app) -> BackgroundScheduler:

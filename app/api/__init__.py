@@ -11,7 +11,7 @@ from app.extensions import csrf
 from app.forms import json_to_formdata
 from app.services import cases as case_service
 from app.services import tasks as task_service
-from app.services.errors import DomainError, Invalid
+from app.services.errors import BadRequest, DomainError, Invalid
 from app.services.users import user_for_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -65,11 +65,11 @@ def server_error(err):
 
 
 def json_body() -> dict:
-    if not request.data:
+    if not request.content_length and not request.data:
         return {}
-    body = request.get_json(silent=True)
+    body = request.get_json(silent=True, force=True)
     if not isinstance(body, dict):
-        raise Invalid("Förfrågan ska vara ett JSON-objekt.")
+        raise BadRequest("Förfrågan ska vara ett JSON-objekt.")
     return body
 
 
@@ -89,6 +89,8 @@ def create_case():
     case_type = body.pop("type", None)
     if not case_type:
         raise Invalid("Ange ärendetyp.", {"type": ["Fältet måste fyllas i."]})
+    if not isinstance(case_type, str):
+        raise Invalid("Okänd ärendetyp.", {"type": ["Ange ärendetypen som text, t.ex. \"avvikelse\"."]})
     case = case_service.create_case(g.api_user, case_type, json_to_formdata(body), csrf=False)
     return jsonify(case_service.case_dict(g.api_user, case)), 201
 
@@ -138,3 +140,24 @@ def _still_visible(task) -> bool:
     from app.services.access import can_view
 
     return can_view(g.api_user, task.case)
+
+
+# Reports (issue 6): a nested blueprint under /api/v1/reports; it shares this blueprint's auth and errors.
+from app.api.reports import bp as _reports_bp  # noqa: E402
+
+bp.register_blueprint(_reports_bp)
+
+# Ej verkställda beslut (issue 4): /api/v1/reports/ivo/... and /api/v1/ej-verkstallda/import.
+from app.api.reports_ivo import bp as _reports_ivo_bp  # noqa: E402
+
+bp.register_blueprint(_reports_ivo_bp)
+
+# Quality development (issue 5): /api/v1/forbattring and /api/v1/cases/<id>/links.
+from app.api.improvement import bp as _improvement_bp  # noqa: E402
+
+bp.register_blueprint(_improvement_bp)
+
+# Barnavårdsutredningar (issue 3): /api/v1/reports/utredningstider.
+from app.api.reports_utredning import bp as _reports_utredning_bp  # noqa: E402
+
+bp.register_blueprint(_reports_utredning_bp)

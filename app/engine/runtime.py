@@ -15,15 +15,16 @@ from flask import current_app
 from sqlalchemy import select
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from app import clock
 from app.engine.script_engine import CaseScriptEngine, HandlerContext
 from app.engine.specs import library
-from app.engine.timers import CLOCK_TIMER_CLASSES
+from app.engine.timers import CLOCK_TIMER_CLASSES, due_of
 from app.extensions import db
 from app.models import ProcessInstance, Task, Timer, ROLES
 from app.services.access import resolve_unit
@@ -54,7 +55,7 @@ class StepResult:
     data: dict
     new_tasks: list[Task] = field(default_factory=list)
     closed_tasks: list[Task] = field(default_factory=list)
-    fired_timers: int = 0
+    fired_timers: int = 0  # timer rows whose event fired in this step
     context: HandlerContext | None = None
 
 
@@ -96,7 +97,7 @@ def start(case, process_id: str, data: dict, actor) -> StepResult:
     workflow = BpmnWorkflow(version.spec, version.subprocess_specs, script_engine=CaseScriptEngine(context))
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
-    workflow.do_engine_steps()
+    _run_engine(workflow)
     return _save(instance, workflow, context)
 
 
@@ -121,7 +122,7 @@ def complete(task_row: Task, data: dict, actor) -> StepResult:
         raise TaskNotReady()
     task.data.update(data)
     task.run()
-    workflow.do_engine_steps()
+    _run_engine(workflow)
     now = clock.now()
     task_row.state = "completed"
     task_row.completed_at = now
@@ -136,14 +137,29 @@ def fire_timers(instance: ProcessInstance) -> StepResult:
     """Advance an instance whose timers may have come due (at clock.now())."""
     context = HandlerContext(case=instance.case, instance=instance, actor=None)
     workflow = _load(instance, context)
-    before = {str(t.id) for t in workflow.get_tasks(state=TaskState.WAITING)}
     # do_engine_steps refreshes timers only after running, so refresh first, then run.
     workflow.refresh_timers()
+    _run_engine(workflow)
+    return _save(instance, workflow, context)
+
+
+# A cycle whose interval is tiny could otherwise keep one step busy forever.
+_MAX_ENGINE_ROUNDS = 500
+
+
+def _run_engine(workflow: BpmnWorkflow) -> None:
+    """Run engine steps until only user tasks and waiting events are left.
+
+    do_engine_steps ends by refreshing the timers: a timer that is already due then (a deadline in the
+    past, occurrences of a cycle missed during downtime) becomes READY, but its path would only run on
+    the next call, and nothing would make that call: the timer is no longer waiting, so it has no
+    timer row. Keep going while such tasks are ready."""
     workflow.do_engine_steps()
-    after = {str(t.id) for t in workflow.get_tasks(state=TaskState.WAITING)}
-    result = _save(instance, workflow, context)
-    result.fired_timers = len(before - after)
-    return result
+    for _ in range(_MAX_ENGINE_ROUNDS):
+        if not any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
+            return
+        workflow.do_engine_steps()
+    raise RuntimeError("the process does not come to rest (a timer cycle that fires continuously?)")
 
 
 def _timer_tasks(workflow: BpmnWorkflow):
@@ -155,12 +171,7 @@ def _timer_tasks(workflow: BpmnWorkflow):
 
 
 def _timer_due(task) -> datetime | None:
-    value = task.task_spec.event_definition.details(task).value
-    if isinstance(value, dict):  # multiple definitions
-        value = next(iter(value.values()), None)
-    if not value:
-        return None
-    return TimerEventDefinition.get_datetime(value)
+    return due_of(task.task_spec.event_definition.details(task).value)
 
 
 def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerContext) -> StepResult:
@@ -178,13 +189,19 @@ def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerCon
             waiting[str(task.id)] = due
     rows = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting")).all()
     by_spiff = {r.spiff_id: r for r in rows}
+    fired = 0
     for spiff_id, row in by_spiff.items():
         if spiff_id not in waiting:
-            row.state = "done"
+            # Gone from the waiting events: it fired (its event ran) or was cancelled (the task it
+            # watched was done first, the process ended).
+            task = _find_task(workflow, spiff_id)
+            row.state = "fired" if task is not None and task.state == TaskState.COMPLETED else "cancelled"
             row.fired_at = now
+            fired += row.state == "fired"
         elif row.due_at != waiting[spiff_id]:  # a cycle moved on to its next occurrence
-            row.state = "done"
+            row.state = "fired"
             row.fired_at = now
+            fired += 1
             db.session.add(Timer(instance_id=instance.id, case_id=case.id, spiff_id=spiff_id,
                                  event_name=_event_name(workflow, spiff_id), due_at=waiting[spiff_id]))
     for spiff_id, due in waiting.items():
@@ -213,15 +230,22 @@ def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerCon
             instance_id=instance.id, case_id=case.id, spiff_id=str(task.id),
             task_id=spec.bpmn_id or spec.name, name=spec.bpmn_name or spec.name, lane=spec.lane,
             role=role, unit_id=resolve_unit(role, case.unit) if role else case.unit_id,
-            # A medarbetare task belongs to the person who reported.
-            assignee_id=case.reporter_id if role == "medarbetare" else None,
+            # A medarbetare task belongs to the person who reported; other tasks may name their user.
+            assignee_id=case.reporter_id if role == "medarbetare" else _named_assignee(task),
             due_at=_task_due(task), created_at=now, state="open",
         )
         db.session.add(row)
         new_rows.append(row)
     db.session.flush()
     return StepResult(instance=instance, completed=workflow.completed, data=dict(workflow.data or {}) | _last_data(workflow),
-                      new_tasks=new_rows, closed_tasks=closed, context=context)
+                      new_tasks=new_rows, closed_tasks=closed, fired_timers=fired, context=context)
+
+
+def _find_task(workflow: BpmnWorkflow, spiff_id: str):
+    try:
+        return workflow.get_task_from_id(UUID(spiff_id))
+    except TaskNotFoundException:  # removed from the tree (a subprocess that ended, a reset)
+        return None
 
 
 def _event_name(workflow: BpmnWorkflow, spiff_id: str) -> str:
@@ -230,7 +254,8 @@ def _event_name(workflow: BpmnWorkflow, spiff_id: str) -> str:
 
 
 def _task_due(task) -> datetime | None:
-    """A user task's deadline is the earliest timer on its boundary (the diagram says it)."""
+    """A user task's deadline is the earliest timer on its boundary (the diagram says it). A repeating
+    (timeCycle) timer is a reminder, not a deadline."""
     parent = task.parent
     dues = []
     if parent is not None:
@@ -238,11 +263,24 @@ def _task_due(task) -> datetime | None:
             if sibling is task or getattr(sibling.task_spec, "event_definition", None) is None:
                 continue
             definition = sibling.task_spec.event_definition
-            if isinstance(definition, TimerEventDefinition):
+            if isinstance(definition, TimerEventDefinition) and not isinstance(definition, CycleTimerEventDefinition):
                 due = _timer_due(sibling)
                 if due is not None:
                     dues.append(due)
     return min(dues) if dues else None
+
+
+def _named_assignee(task) -> int | None:
+    """A user task may belong to a user named in the process data, e.g. a PDCA cycle's owner:
+    `<spiffworkflow:property name="assignee" value="owner" />` on the task names the data variable
+    holding the username. Without it (or without such an active user) the task is offered to its lane."""
+    from app.models import User
+
+    variable = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {}).get("assignee")
+    username = task.data.get(variable) if variable else None
+    if not username or not isinstance(username, str):
+        return None
+    return db.session.scalar(select(User.id).where(User.username == username, User.active.is_(True)))
 
 
 def _last_data(workflow: BpmnWorkflow) -> dict:

@@ -25,6 +25,37 @@ START_FORMS = {
     "avvikelse": AvvikelseReportForm,
 }
 
+# Quality development: PDCA cycles, synpunkter/klagomål, risk analysis and the pattern signal.
+from app.forms.klagomal import KlagomalForm, KlagomalHanteringForm, KlagomalSvarForm  # noqa: E402
+from app.forms.pdca import (  # noqa: E402
+    FoljaUppForm, ForbattraForm, GenomforaForm, MonsterBedomningForm, PdcaStartForm, PlaneraForm,
+)
+from app.forms.riskanalys import RiskanalysForm, RiskanalysStartForm, RiskanalysUppfoljningForm  # noqa: E402
+
+TASK_FORMS.update({
+    "planera": PlaneraForm, "genomfora": GenomforaForm, "folja_upp": FoljaUppForm, "forbattra": ForbattraForm,
+    "monster_bedomning": MonsterBedomningForm,
+    "klagomal_hantering": KlagomalHanteringForm, "klagomal_svar": KlagomalSvarForm,
+    "klagomal_eskalering": EskaleringUppfoljningForm,
+    "riskanalys": RiskanalysForm, "riskanalys_uppfoljning": RiskanalysUppfoljningForm,
+})
+START_FORMS.update({"klagomal": KlagomalForm, "pdca": PdcaStartForm, "riskanalys": RiskanalysStartForm})
+
+# Ej verkställda beslut and the nämnd secretary's quarterly IVO report.
+from app.forms.ej_verkstallt import EjVerkstalltForm, KvartalsrapportForm, VerkstallighetForm  # noqa: E402
+
+TASK_FORMS.update({"verkstallighet": VerkstallighetForm, "kvartalsrapport": KvartalsrapportForm})
+START_FORMS.update({"ej_verkstallt": EjVerkstalltForm})
+
+# Barnavårdsutredning (SoL 11 kap. 1 a § and 2 §).
+from app.forms.utredning import (  # noqa: E402
+    ForhandsbedomningForm, ForlangningForm, UtredningAvslutForm, UtredningStartForm,
+)
+
+TASK_FORMS.update({"forhandsbedomning": ForhandsbedomningForm, "utredning_avslut": UtredningAvslutForm,
+                   "forlangning": ForlangningForm})
+START_FORMS.update({"utredning": UtredningStartForm})
+
 _SKIP = {"csrf_token", "submit"}
 
 

@@ -138,7 +138,8 @@ class SasVerifieringForm(BaseForm):
     """sas_verifiering — the SAS verifies the actions of a lex Sarah case before it is closed."""
 
     approved = YesNoField("Godkänns åtgärderna?")
-    comment = TextAreaField("Kommentar", validators=[Optional(), Length(max=10000)])
+    # No Optional(): it would stop the chain before validate_comment can require a comment on a rejection.
+    comment = TextAreaField("Kommentar", validators=[Length(max=10000)])
 
     def validate_comment(self, field):
         if self.approved.data is False and not (field.data or "").strip():

@@ -5,6 +5,7 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectMultipleField, widgets
+from wtforms.meta import DefaultMeta
 from wtforms.validators import InputRequired, ValidationError
 
 from app import clock
@@ -15,6 +16,11 @@ REQUIRED = "Fältet måste fyllas i."
 class BaseForm(FlaskForm):
     class Meta:
         locales = ["sv", "sv_SE"]
+
+        def get_translations(self, form):
+            # Flask-WTF only translates through Flask-Babel, which we do not use; without this the
+            # built-in messages ("Not a valid choice.") stay English. WTForms ships a Swedish catalogue.
+            return DefaultMeta.get_translations(self, form)
 
 
 class YesNoField(RadioField):

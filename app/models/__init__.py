@@ -4,3 +4,7 @@ from app.models.cases import (  # noqa: F401
 )
 from app.models.process import ProcessInstance, Task, Timer  # noqa: F401
 from app.models.audit import AuditEvent  # noqa: F401
+from app.models.reports import ReportText  # noqa: F401
+from app.models.ej_verkstallt import EjVerkstalltBeslut, IvoKvartalsrapport  # noqa: F401
+from app.models.improvement import CaseLink, PatternSignal, PdcaTurn  # noqa: F401
+from app.models.investigations import Investigation  # noqa: F401

@@ -12,7 +12,7 @@ from app.models.types import UTCDateTime
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
-CASE_TYPES = ("avvikelse", "klagomal", "pdca", "ej_verkstallt", "utredning", "riskanalys")
+CASE_TYPES = ("avvikelse", "klagomal", "pdca", "ej_verkstallt", "utredning", "riskanalys", "monster", "kvartalsrapport")
 CASE_TYPE_LABELS = {
     "avvikelse": "Avvikelse",
     "klagomal": "Synpunkt/klagomål",
@@ -20,6 +20,8 @@ CASE_TYPE_LABELS = {
     "ej_verkstallt": "Ej verkställt beslut",
     "utredning": "Barnavårdsutredning",
     "riskanalys": "Risk- och konsekvensanalys",
+    "monster": "Mönstersignal",
+    "kvartalsrapport": "IVO-kvartalsrapport",
 }
 STATUS_LABELS = {"pagaende": "Pågående", "avslutad": "Avslutad", "fel": "Fel i flödet"}
 

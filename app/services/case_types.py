@@ -25,4 +25,18 @@ def _first_line(key: str) -> Callable[[dict], str]:
 
 CASE_TYPES: dict[str, CaseType] = {
     "avvikelse": CaseType("avvikelse", "avvikelse", _first_line("description"), "occurred_on", "category"),
+    # The klagomål's category is set when the unit handles it (klagomal_hantering), not at registration.
+    "klagomal": CaseType("klagomal", "klagomal", _first_line("description"), "received_on"),
+    "pdca": CaseType("pdca", "pdca", _first_line("title")),
+    "riskanalys": CaseType("riskanalys", "riskanalys", _first_line("title")),
+    "ej_verkstallt": CaseType("ej_verkstallt", "ej_verkstallt", lambda d: _ej_verkstallt_title(d), "decided_on", "insats"),
+    "utredning": CaseType("utredning", "utredning", lambda d: f"Orosanmälan {d.get('person_ref') or ''}"[:120], "received_on"),
 }
+
+
+def _ej_verkstallt_title(data: dict) -> str:
+    from app.forms.ej_verkstallt import INSATS_LABELS
+
+    what = "avbrott" if data.get("interrupted_on") else "beslut"
+    day = data.get("interrupted_on") or data.get("decided_on")
+    return f"{data.get('law')}: {INSATS_LABELS.get(data.get('insats'), data.get('insats'))}, {what} {day}"[:120]

@@ -35,12 +35,14 @@ def start_form(case_type: str, user, formdata=None, *, csrf: bool = True):
     return form
 
 
-def create_case(user, case_type: str, formdata, *, csrf: bool = True) -> Case:
+def create_case(user, case_type: str, formdata, *, csrf: bool = True, commit_now: bool = True) -> Case:
     form = start_form(case_type, user, formdata, csrf=csrf)
     if not form.validate():
         raise Invalid("Uppgifterna behöver rättas.", forms.form_errors(form))
     spec = CASE_TYPES[case_type]
-    data = forms.form_data(form)
+    from app.services import improvement  # links to earlier cases, the pattern signal
+
+    data = improvement.before_create(user, case_type, forms.form_data(form))
     unit = db.session.scalar(select(Unit).where(Unit.code == data["unit"]))
     now = clock.now()
     case = Case(
@@ -55,7 +57,9 @@ def create_case(user, case_type: str, formdata, *, csrf: bool = True) -> Case:
                  details=data)
     result = engine.start(case, spec.process_id, {**data, "reported_at": now.isoformat(), "case_number": case.number}, user)
     apply_step(case, result, user)
-    commit()
+    improvement.after_create(user, case)
+    if commit_now:  # an import creates many cases in one transaction and commits once
+        commit()
     return case
 
 

@@ -22,3 +22,7 @@ class Conflict(DomainError):
 
 class Invalid(DomainError):
     code, status = "invalid", 422
+
+
+class BadRequest(DomainError):
+    code, status = "bad_request", 400

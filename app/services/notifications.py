@@ -2,6 +2,7 @@
 key that makes a second message for the same event impossible; delivery runs after commit."""
 from __future__ import annotations
 
+import logging
 import smtplib
 from email.message import EmailMessage
 
@@ -11,6 +12,8 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.models import OutboxMessage
+
+log = logging.getLogger(__name__)
 
 
 def queue(user, subject: str, body: str, event_key: str, case=None) -> OutboxMessage | None:
@@ -31,17 +34,38 @@ def case_url(case) -> str:
     return f"{current_app.config['BASE_URL'].rstrip('/')}/arenden/{case.id}"
 
 
-def deliver_pending(limit: int = 200) -> int:
-    """Send queued mail through SMTP when MAIL_SERVER is set; otherwise it stays in the outbox."""
+def deliver_pending(limit: int = 2000) -> int:
+    """Send queued mail through SMTP when MAIL_SERVER is set; otherwise it stays in the outbox.
+
+    One mail per event, except that a recipient with more than MAIL_DIGEST_THRESHOLD unsent messages
+    in this run gets one summary mail listing them all (a backlog of timers after downtime, a bulk
+    import): every outbox row is still kept and marked sent. On PostgreSQL the rows are locked while
+    they are sent (SKIP LOCKED), so two processes delivering at once do not send a message twice.
+    Never raises: it runs after the caller's commit, and mail must not undo a saved action."""
     config = current_app.config
     if not config.get("MAIL_SERVER"):
         return 0
-    messages = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < 5)
-        .order_by(OutboxMessage.id).limit(limit)
-    ).all()
-    if not messages:
+    try:
+        return _deliver(config, limit)
+    except Exception:  # noqa: BLE001 - logged; the messages stay queued for the next run
+        log.exception("mail delivery failed")
+        db.session.rollback()
         return 0
+
+
+def _deliver(config, limit: int) -> int:
+    query = (select(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < 5)
+             .order_by(OutboxMessage.id).limit(limit))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    messages = db.session.scalars(query).all()
+    if not messages:
+        db.session.rollback()
+        return 0
+    by_recipient: dict[str, list[OutboxMessage]] = {}
+    for message in messages:
+        by_recipient.setdefault(message.recipient, []).append(message)
+    threshold = int(config["MAIL_DIGEST_THRESHOLD"])
     sent = 0
     try:
         with smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=10) as smtp:
@@ -49,23 +73,48 @@ def deliver_pending(limit: int = 200) -> int:
                 smtp.starttls()
             if config.get("MAIL_USERNAME"):
                 smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-            for message in messages:
-                mail = EmailMessage()
-                mail["From"] = config["MAIL_DEFAULT_SENDER"]
-                mail["To"] = message.recipient
-                mail["Subject"] = message.subject
-                mail.set_content(message.body)
-                message.attempts += 1
-                try:
-                    smtp.send_message(mail)
-                    message.sent_at = clock.now()
-                    message.last_error = None
+            for recipient, group in by_recipient.items():
+                batches = [group] if len(group) > threshold else [[m] for m in group]
+                for batch in batches:
+                    subject, body = (batch[0].subject, batch[0].body) if len(batch) == 1 else _digest(batch)
+                    for message in batch:
+                        message.attempts += 1
+                    try:
+                        smtp.send_message(_mail(config, recipient, subject, body))
+                    except smtplib.SMTPException as err:
+                        for message in batch:
+                            message.last_error = str(err)
+                        continue
+                    for message in batch:
+                        message.sent_at = clock.now()
+                        message.last_error = None
                     sent += 1
-                except smtplib.SMTPException as err:
-                    message.last_error = str(err)
     except (OSError, smtplib.SMTPException) as err:
         for message in messages:
             if message.sent_at is None:
                 message.last_error = f"SMTP: {err}"
     db.session.commit()
     return sent
+
+
+def _mail(config, recipient: str, subject: str, body: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = config["MAIL_DEFAULT_SENDER"]
+    mail["To"] = recipient
+    mail["Subject"] = subject
+    mail.set_content(body)
+    return mail
+
+
+_DIGEST_LINES = 100
+
+
+def _digest(messages: list[OutboxMessage]) -> tuple[str, str]:
+    lines = [f"Hej,\n\nDet har hänt {len(messages)} saker i Kvalitetsflöde som rör dig:\n"]
+    for message in messages[:_DIGEST_LINES]:
+        link = next((line for line in message.body.splitlines() if line.startswith("http")), "")
+        lines.append(f"- {message.subject}" + (f"\n  {link}" if link else ""))
+    if len(messages) > _DIGEST_LINES:
+        lines.append(f"... och {len(messages) - _DIGEST_LINES} till.")
+    lines.append("\nDin inkorg i Kvalitetsflöde visar alla uppgifter och tidsfrister.")
+    return f"Kvalitetsflöde: {len(messages)} nya händelser", "\n".join(lines) + "\n"

@@ -34,12 +34,14 @@ def apply_step(case, result, actor) -> None:
     open_names = db.session.scalars(
         select(Task.name).where(Task.case_id == case.id, Task.state == "open").order_by(Task.id)
     ).all()
-    if result.completed and case.status != "avslutad":
+    # A case may run its process as several instances in turn (one per PDCA turn): it closes with the last.
+    finished = result.completed and not _other_instance_running(case, result.instance)
+    if finished and case.status != "avslutad":
         case.status = "avslutad"
         case.closed_at = now
         case.phase = ""
         audit.record("case_closed", case=case, actor=actor, summary="Ärendet avslutades")
-    elif not result.completed:
+    elif not finished:
         case.status = "pagaende"
         case.phase = ", ".join(dict.fromkeys(open_names))[:200]
     for row in result.new_tasks:
@@ -50,6 +52,15 @@ def apply_step(case, result, actor) -> None:
         audit.record("task_withdrawn", case=case, task_id=row.task_id, summary=f"Uppgiften avbröts: {row.name}")
     for entry in (result.context.audit if result.context else []):
         audit.record(entry["action"], case=case, summary=entry["summary"], details=entry.get("details"))
+
+
+def _other_instance_running(case, instance) -> bool:
+    from app.models import ProcessInstance
+
+    return db.session.scalar(
+        select(ProcessInstance.id).where(ProcessInstance.case_id == case.id, ProcessInstance.status == "running",
+                                         ProcessInstance.id != instance.id).limit(1)
+    ) is not None
 
 
 def _mail_new_task(case, row) -> None:

@@ -81,7 +81,9 @@ def task_form(task: Task, formdata=None, *, csrf: bool = True):
     form_cls = forms.TASK_FORMS.get(task.task_id)
     if form_cls is None:
         raise NotFound(f"Det finns inget formulär för uppgiften {task.name}.")
-    return forms.build(form_cls, formdata, csrf=csrf)
+    form = forms.build(form_cls, formdata, csrf=csrf)
+    form.context_task = task  # validators that compare with the case (e.g. a date after the decision)
+    return form
 
 
 def complete(user, task_id: int, formdata, *, csrf: bool = True):

@@ -1,8 +1,18 @@
 """Firing due BPMN timers: claim a due timer row, advance its instance through the engine, commit.
 
-One transaction per instance. On PostgreSQL the claim uses FOR UPDATE SKIP LOCKED so two workers
-never take the same row; on SQLite there is a single writer, and the instance's version check turns
-a second, late firing into a rollback. Either way a timer fires once.
+One transaction per instance, and the claim holds both the timer row and its instance:
+- PostgreSQL: `FOR UPDATE OF timers, process_instances SKIP LOCKED`. A second worker skips a timer
+  whose row or instance another worker (or a user completing a task) holds, so two workers never
+  advance the same instance at once and cannot deadlock on each other's timer rows.
+- SQLite has one writer at a time; a worker that read an instance before another worker's commit
+  fails the instance's version check (or SQLite's stale-snapshot check) and rolls back.
+Either way a timer fires once: firing changes the row from `waiting` to `fired` in the same
+transaction as the engine step, and only `waiting` rows are claimed.
+
+Timers that came due while nothing ran (downtime) are simply due now: the next sweep fires them,
+oldest first. A timer whose step fails is rolled back to a savepoint, keeps its claim, and records the
+error with a back-off (TIMER_RETRY_BASE_SECONDS doubling per attempt, at most TIMER_MAX_ATTEMPTS);
+the sweep goes on with the other timers.
 """
 from __future__ import annotations
 
@@ -25,73 +35,104 @@ from app.services.projection import apply_step
 log = logging.getLogger(__name__)
 
 
+class TimerNotFired(Exception):
+    """The row said the timer was due, but the engine did not fire it."""
+
+
 def _claim_next(now, skip: set[int]):
+    """The oldest due timer that nobody else is working on, with its instance, both locked (PG)."""
     query = (
-        select(Timer).where(
-            Timer.state == "waiting", Timer.due_at <= now,
-            or_(Timer.next_attempt_at.is_(None), Timer.next_attempt_at <= now),
-        ).order_by(Timer.due_at, Timer.id).limit(1)
+        select(Timer, ProcessInstance)
+        .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+        .where(Timer.state == "waiting", Timer.due_at <= now,
+               or_(Timer.next_attempt_at.is_(None), Timer.next_attempt_at <= now))
+        .order_by(Timer.due_at, Timer.id)
+        .limit(1)
     )
     if skip:
         query = query.where(Timer.id.not_in(skip))
     if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return db.session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+        query = query.with_for_update(skip_locked=True, of=[Timer, ProcessInstance])
+    row = db.session.execute(query.execution_options(populate_existing=True)).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def run_due(limit: int | None = None) -> int:
-    """Fire every timer due at clock.now(), oldest first; returns how many fired."""
+    """Fire every timer due at clock.now(), oldest first; returns how many timers fired."""
+    from app.services.kvartalsrapport import start_due_quarters
+
+    start_due_quarters()  # the quarterly IVO report's instance starts when its period opens, once
     now = clock.now()
     fired = 0
-    seen: set[int] = set()
-    while limit is None or fired < limit:
-        timer = _claim_next(now, seen)
-        if timer is None:
+    claims = 0
+    # Timers handled in this sweep that are still claimable (a lost race): not again in this sweep.
+    skip: set[int] = set()
+    while limit is None or claims < limit:
+        claim = _claim_next(now, skip)
+        if claim is None:
             db.session.rollback()
             break
-        seen.add(timer.id)
-        timer_id, instance_id = timer.id, timer.instance_id
+        timer, instance = claim
+        claims += 1
+        timer_id = timer.id
         try:
-            instance = db.session.execute(
-                select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
-                .execution_options(populate_existing=True)
-            ).scalar_one()
-            result = engine.fire_timers(instance)
-            case = instance.case
-            if result.fired_timers:
-                audit.record("timer_fired", case=case, summary=f"Tidsfrist: {timer.event_name}",
-                             details={"due_at": timer.due_at.isoformat(), "timers": result.fired_timers})
-            apply_step(case, result, None)
-            _mail_overdue(instance, now)
-            instance.error = None
+            try:
+                with db.session.begin_nested():
+                    count = _fire(timer, instance, now)
+            except (StaleDataError, OperationalError):
+                raise
+            except Exception as err:  # a broken instance must never block the others
+                _record_failure(timer, instance, err, now)
+                count = 0
             db.session.commit()
-            fired += max(result.fired_timers, 1)
+            fired += count
         except (StaleDataError, OperationalError) as err:
-            # Another worker advanced the instance first: nothing to do here.
+            # Another worker advanced the instance first (SQLite), or the database said no: the row
+            # is left as it is and looked at again in the next sweep.
             db.session.rollback()
+            skip.add(timer_id)
             log.info("timer %s skipped: %s", timer_id, err)
-        except Exception as err:  # a broken instance must never block the others
-            db.session.rollback()
-            _record_failure(timer_id, instance_id, err, now)
     notifications.deliver_pending()
     return fired
 
 
-def _record_failure(timer_id: int, instance_id: int, err: Exception, now) -> None:
-    timer = db.session.get(Timer, timer_id)
-    instance = db.session.get(ProcessInstance, instance_id)
-    base = int(current_app.config.get("TIMER_RETRY_BASE_SECONDS", 60))
+def _fire(timer: Timer, instance: ProcessInstance, now) -> int:
+    waiting = db.session.scalars(
+        select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting")
+    ).all()
+    result = engine.fire_timers(instance)
+    if timer.state == "waiting":
+        raise TimerNotFired(f"tidsfristen {timer.event_name!r} ({timer.due_at.isoformat()}) utlöstes inte")
+    case = instance.case
+    for row in waiting:
+        if row.state == "fired":
+            audit.record("timer_fired", case=case, summary=f"Tidsfrist: {row.event_name or 'timer'}",
+                         details={"timer_id": row.id, "event": row.event_name, "due_at": row.due_at.isoformat()})
+    apply_step(case, result, None)
+    _mail_overdue(instance, now)
+    if timer.attempts:
+        timer.last_error = None
+    instance.error = None
+    return result.fired_timers
+
+
+def _record_failure(timer: Timer, instance: ProcessInstance, err: Exception, now) -> None:
+    """Still inside the claim (the savepoint rolled back only the failed step)."""
+    base = int(current_app.config["TIMER_RETRY_BASE_SECONDS"])
     timer.attempts = (timer.attempts or 0) + 1
     timer.last_error = "".join(traceback.format_exception_only(type(err), err))[-2000:]
-    timer.next_attempt_at = now + timedelta(seconds=base * 2 ** min(timer.attempts - 1, 10))
-    if timer.attempts >= int(current_app.config.get("TIMER_MAX_ATTEMPTS", 8)):
+    timer.next_attempt_at = now + timedelta(seconds=base * 2 ** min(timer.attempts - 1, 12))
+    gave_up = timer.attempts >= int(current_app.config["TIMER_MAX_ATTEMPTS"])
+    if gave_up:
         timer.state = "failed"
-    if instance is not None:
-        instance.error = timer.last_error
-    audit.record("timer_failed", case=instance.case if instance else None,
-                 summary=f"Tidsfristen kunde inte hanteras (försök {timer.attempts})", details={"error": timer.last_error})
-    db.session.commit()
-    log.warning("timer %s failed (attempt %s): %s", timer_id, timer.attempts, err)
+    instance.error = timer.last_error
+    audit.record(
+        "timer_failed", case=instance.case,
+        summary=(f"Tidsfristen '{timer.event_name}' kunde inte hanteras (försök {timer.attempts}"
+                 + (", inga fler försök)" if gave_up else f", nytt försök {clock.to_local(timer.next_attempt_at):%Y-%m-%d %H:%M})")),
+        details={"timer_id": timer.id, "error": timer.last_error, "attempts": timer.attempts},
+    )
+    log.warning("timer %s failed (attempt %s): %s", timer.id, timer.attempts, err)
 
 
 def _mail_overdue(instance: ProcessInstance, now) -> None:

@@ -43,7 +43,9 @@ def import_organisation(document: dict) -> dict:
     exactly those listed. Everything in one transaction."""
     if not isinstance(document, dict):
         raise Invalid("Filen ska innehålla ett JSON-objekt med 'units' och 'users'.")
-    errors: dict[str, list[str]] = {}
+    errors = _shape_errors(document)
+    if errors:
+        raise Invalid("Organisationsfilen innehåller fel; inget importerades.", errors)
     units_in = document.get("units") or []
     users_in = document.get("users") or []
     existing = {u.code: u for u in db.session.scalars(select(Unit))}
@@ -64,7 +66,7 @@ def import_organisation(document: dict) -> dict:
             counts["units_updated"] += 1
     for index, item in enumerate(units_in):
         parent = (item or {}).get("parent")
-        if not (item or {}).get("code"):
+        if not (item or {}).get("code") or not item.get("name"):
             continue
         if parent and parent not in existing:
             errors.setdefault(f"units[{index}]", []).append(f"Överordnad enhet '{parent}' finns inte.")
@@ -73,6 +75,17 @@ def import_organisation(document: dict) -> dict:
         new_parent = existing[parent] if parent else None
         if unit.parent is not new_parent:
             unit.parent = new_parent
+    for code, unit in existing.items():
+        seen, current = set(), unit
+        while current is not None and current.code not in seen:
+            seen.add(current.code)
+            current = current.parent
+        if current is not None:  # the chain of parents came back to itself
+            errors.setdefault("units", []).append(f"Enheten '{code}' ligger under sig själv (cirkel av överordnade enheter).")
+            break
+    if errors:  # the units must be sound before anything is written (a cycle cannot even be flushed)
+        db.session.rollback()
+        raise Invalid("Organisationsfilen innehåller fel; inget importerades.", errors)
     db.session.flush()
     for index, item in enumerate(users_in):
         item = item or {}
@@ -113,6 +126,28 @@ def import_organisation(document: dict) -> dict:
     audit.record("organisation_imported", summary="Organisation importerad", details=counts)
     db.session.commit()
     return counts
+
+
+def _shape_errors(document: dict) -> dict[str, list[str]]:
+    """The file's structure, checked before anything is touched: lists of objects with text fields."""
+    errors: dict[str, list[str]] = {}
+    for key, noun in (("units", "enhet"), ("users", "användare")):
+        items = document.get(key) or []
+        if not isinstance(items, list):
+            errors.setdefault(key, []).append(f"'{key}' ska vara en lista.")
+            continue
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                errors.setdefault(f"{key}[{index}]", []).append(f"Varje {noun} ska vara ett JSON-objekt.")
+                continue
+            for name in ("code", "name", "parent", "username", "email", "title", "password"):
+                if item.get(name) is not None and not isinstance(item[name], str):
+                    errors.setdefault(f"{key}[{index}]", []).append(f"'{name}' ska vara text.")
+            roles = item.get("roles") or []
+            if key == "users" and (not isinstance(roles, list) or not all(isinstance(r, dict) for r in roles)):
+                errors.setdefault(f"{key}[{index}]", []).append(
+                    "'roles' ska vara en lista med roller: {\"role\": ..., \"unit\": ...}.")
+    return errors
 
 
 def create_token(user: User) -> str:

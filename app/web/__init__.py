@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-AREAS = ["auth", "inbox", "cases", "admin"]
+AREAS = ["auth", "inbox", "cases", "admin", "reports", "ej_verkstallt", "improvement", "reports_utredning"]
 
 
 def _any_role(*roles):
@@ -24,8 +24,22 @@ NAV: list[tuple[str, str, object]] = [
     ("Rapportera", "cases.report", _everyone),
     ("Mina rapporter", "cases.my_reports", _everyone),
     ("Ärenden", "cases.index", _everyone),
+    ("Synpunkt/klagomål", "improvement.register_complaint", _everyone),
+    ("Förbättringsarbete", "improvement.board", _everyone),
+    ("Statistik", "reports.index",
+     _any_role("enhetschef", "verksamhetschef", "sas", "socialchef", "namndsekreterare", "admin")),
+    ("Ej verkställda beslut", "ej_verkstallt.index", lambda user: _ej_verkstallt_menu(user)),
+    ("Utredningstider", "reports_utredning.index",
+     _any_role("enhetschef", "verksamhetschef", "sas", "socialchef", "namndsekreterare", "admin")),
     ("Utskick", "admin.outbox", _any_role("admin")),
+    ("Organisation", "admin.organisation", _any_role("admin")),
 ]
+
+
+def _ej_verkstallt_menu(user) -> bool:
+    from app.web.ej_verkstallt import shows_decisions
+
+    return shows_decisions(user)
 
 
 def register_web(app) -> None:

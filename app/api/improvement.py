@@ -1,0 +1,33 @@
+"""JSON API v1 for quality development: the PDCA board and a case's links. Nested in the API blueprint,
+so its authentication (bearer token or session + X-CSRFToken) and its JSON errors apply here too.
+PDCA cycles, klagomål and risk analyses are created with POST /api/v1/cases like every case."""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from app.extensions import csrf
+from app.services import cases as case_service
+from app.services import improvement
+
+bp = Blueprint("improvement", __name__)
+csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessions
+
+
+@bp.get("/forbattring")
+def board():
+    """PDCA cycles by phase: `?unit=CODE` narrows to a unit or verksamhetsområde (and the units below)."""
+    result = improvement.board(g.api_user, request.args.get("unit") or None)
+    return jsonify(improvement.board_dict(result))
+
+
+@bp.get("/cases/<int:case_id>/links")
+def links(case_id: int):
+    """The cases behind a case (`sources`) and the improvement work it led to (`derived`); PDCA turns."""
+    case = case_service.get_case(g.api_user, case_id, via="api")
+    found = improvement.links_of(g.api_user, case)
+    turns = [{"number": t.number, "owner": t.owner.username if t.owner else None, "plan": t.plan,
+              "measure": t.measure, "check_on": t.check_on.isoformat() if t.check_on else None,
+              "result": t.result, "goal_met": t.goal_met, "decision": t.decision, "routine": t.routine,
+              "overdue": t.overdue} for t in improvement.turns(case)]
+    return jsonify({"case_id": case.id, "sources": [improvement.link_dict(c) for c in found["sources"]],
+                    "derived": [improvement.link_dict(c) for c in found["derived"]], "turns": turns})

@@ -1,0 +1,89 @@
+"""JSON API v1 reports: /api/v1/reports/... Nested in the API blueprint, so its authentication
+(bearer token or session + X-CSRFToken) and its JSON errors apply here too."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from app.extensions import csrf
+from app.forms import json_to_formdata
+from app.services import kvalitetsberattelse as kb
+from app.services import reports
+from app.services.errors import Invalid
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessions
+
+EXPORTS = {
+    "csv": ("text/csv; charset=utf-8", reports.to_csv),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", reports.to_xlsx),
+}
+
+
+def _year() -> int:
+    return reports.parse_year(request.args.get("year"))
+
+
+def download(body: bytes, mimetype: str, filename: str, inline: bool = False) -> Response:
+    disposition = "inline" if inline else "attachment"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})
+
+
+@bp.get("/summary")
+def summary():
+    year, group_by = _year(), reports.parse_group_by(request.args.get("group_by"))
+    return jsonify(reports.summary(g.api_user, year, group_by))
+
+
+@bp.get("/statistics")
+def statistics():
+    data = reports.statistics(g.api_user, _year())
+    return jsonify({"year": data["year"], "scope": data["scope"].label,
+                    "tables": [t.as_json() for t in data["tables"].values()]})
+
+
+@bp.get("/tables/<key>.<fmt>")
+def table_export(key: str, fmt: str):
+    if fmt not in EXPORTS:
+        raise Invalid("Okänt format.", {"format": ["Välj csv eller xlsx."]})
+    year = _year()
+    table = reports.table_by_key(g.api_user, year, key)
+    mimetype, render = EXPORTS[fmt]
+    return download(render(table), mimetype, f"{table.key}_{year}.{fmt}")
+
+
+@bp.get("/kvalitetsberattelse")
+def kvalitetsberattelse():
+    return jsonify(kb.as_json(kb.build(g.api_user, _year())))
+
+
+@bp.put("/kvalitetsberattelse")
+def kvalitetsberattelse_texts():
+    """Save free-text sections: {"texts": {"sammanfattning": "...", ...}} (sections left out keep their text)."""
+    from app.api import json_body
+
+    year = _year()
+    texts = json_body().get("texts")
+    if not isinstance(texts, dict) or not all(isinstance(v, str) for v in texts.values()):
+        raise Invalid("Ange texterna som ett objekt.", {"texts": ['Skicka {"texts": {"avsnitt": "text"}}.']})
+    changed = kb.save_texts(g.api_user, year, json_to_formdata(texts), csrf=False)
+    return jsonify({"year": year, "changed": changed, **kb.as_json(kb.build(g.api_user, year))})
+
+
+@bp.get("/kvalitetsberattelse.html")
+def kvalitetsberattelse_html():
+    return Response(kb.render_html(kb.build(g.api_user, _year())), mimetype="text/html")
+
+
+@bp.get("/kvalitetsberattelse.pdf")
+def kvalitetsberattelse_pdf():
+    year = _year()
+    return download(kb.render_pdf(kb.build(g.api_user, year)), "application/pdf", f"kvalitetsberattelse_{year}.pdf",
+                    inline=True)
+
+
+@bp.get("/kvalitetsberattelse.docx")
+def kvalitetsberattelse_docx():
+    year = _year()
+    return download(kb.render_docx(kb.build(g.api_user, year)),
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    f"kvalitetsberattelse_{year}.docx")

@@ -1,0 +1,77 @@
+"""JSON API v1: the IVO report on ej verkställda beslut, its statistics and the CSV import.
+Nested in the API blueprint, so its authentication (bearer token or session + X-CSRFToken) and its
+JSON errors apply here too."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from app import clock
+from app.extensions import csrf
+from app.services import ej_verkstallt as ejv
+from app.services.errors import Invalid
+from app.services.kvartalsrapport import due_quarter, open_task, row_for_quarter
+
+bp = Blueprint("reports_ivo", __name__)
+csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessions
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def quarter_arg() -> ejv.Quarter:
+    text = request.args.get("quarter")
+    return ejv.Quarter.parse(text) if text else due_quarter(clock.today())
+
+
+def submission(quarter: ejv.Quarter) -> dict | None:
+    row = row_for_quarter(quarter)
+    if row is None:
+        return None
+    task = open_task(row)
+    return {"case_id": row.case_id, "task_id": task.id if task else None, "window_end": row.window_end.isoformat(),
+            "submitted_on": row.submitted_on.isoformat() if row.submitted_on else None,
+            "submitted_by": row.submitted_by.username if row.submitted_by else None,
+            "reminded": row.reminded_at is not None, "items_submitted": row.item_count}
+
+
+def file_response(body: bytes, mimetype: str, filename: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/reports/ivo/ej-verkstallda")
+def report():
+    quarter = quarter_arg()
+    data = ejv.quarter_report(g.api_user, quarter)
+    data["submission"] = submission(quarter)
+    return jsonify(data)
+
+
+@bp.get("/reports/ivo/ej-verkstallda.<fmt>")
+def report_file(fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        raise Invalid("Okänt format.", {"format": ["Välj csv eller xlsx."]})
+    quarter = quarter_arg()
+    items = ejv.quarter_report(g.api_user, quarter)["items"]
+    name = f"ej-verkstallda-{quarter.key}.{fmt}"
+    if fmt == "csv":
+        return file_response(ejv.report_csv(items), "text/csv; charset=utf-8", name)
+    return file_response(ejv.report_xlsx(items, quarter), XLSX, name)
+
+
+@bp.get("/reports/ivo/ej-verkstallda/statistik")
+def statistics():
+    year_text = request.args.get("year") or str(clock.today().year)
+    if not year_text.isdigit() or not 2000 <= int(year_text) <= 2100:
+        raise Invalid("Ogiltigt år.", {"year": ["Ange året som ÅÅÅÅ."]})
+    overview = ejv.year_overview(g.api_user, int(year_text))
+    units = ejv.report_unit_ids(g.api_user)
+    for entry in overview["quarters"]:
+        entry["per_insats"] = ejv.quarter_breakdown(ejv.Quarter.parse(entry["quarter"]), units)
+    return jsonify(overview)
+
+
+@bp.post("/ej-verkstallda/import")
+def import_csv():
+    """The body is the CSV file (UTF-8, ';' or ',' separated, a header row); `?unit=CODE` is the unit
+    for rows without one. All rows or none: 422 with the errors per row."""
+    created = ejv.import_csv(g.api_user, request.get_data(), default_unit=request.args.get("unit") or None)
+    return jsonify({"imported": len(created), "cases": [{"id": c.id, "number": c.number} for c in created]}), 201

@@ -1,0 +1,17 @@
+"""JSON API v1: utredningstider (barnavårdsutredningar against the four-month limit). Nested in the
+API blueprint, so its authentication and JSON errors apply here too."""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from app.extensions import csrf
+from app.services import investigations
+
+bp = Blueprint("reports_utredning", __name__)
+csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessions
+
+
+@bp.get("/reports/utredningstider")
+def utredningstider():
+    year = investigations.parse_year(request.args.get("year"))
+    return jsonify(investigations.utredningstider(g.api_user, year))

@@ -1,0 +1,152 @@
+"""Forms of the ej_verkstallt and kvartalsrapport processes (SoL 16 kap. 6 f–6 h §§, LSS 28 f–28 h §§)."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask import current_app
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from app import clock
+from app.forms.fields import BaseForm, not_in_future
+
+GENDERS = [("kvinna", "Kvinna"), ("man", "Man")]
+LAWS = [("SoL", "SoL"), ("LSS", "LSS")]
+# The kinds of insats IVO's individual report asks for, per law (LSS: the insatser of 9 §).
+INSATSER = {
+    "SoL": [
+        ("sarskilt_boende", "Särskilt boende för äldre"),
+        ("bostad_sarskild_service_sol", "Bostad med särskild service (SoL)"),
+        ("hemtjanst", "Hemtjänst"),
+        ("dagverksamhet", "Dagverksamhet"),
+        ("korttidsvistelse_sol", "Korttidsvistelse"),
+        ("kontaktperson_sol", "Kontaktperson"),
+        ("kontaktfamilj", "Kontaktfamilj"),
+        ("boendestod", "Boendestöd"),
+        ("sysselsattning", "Sysselsättning"),
+        ("familjehem_hvb", "Familjehem eller HVB"),
+        ("oppenvard", "Öppenvårdsinsats"),
+        ("ovrigt_bistand", "Övrigt bistånd"),
+    ],
+    "LSS": [
+        ("personlig_assistans", "Personlig assistans (9 § 2)"),
+        ("ledsagarservice", "Ledsagarservice (9 § 3)"),
+        ("kontaktperson_lss", "Biträde av kontaktperson (9 § 4)"),
+        ("avlosarservice", "Avlösarservice i hemmet (9 § 5)"),
+        ("korttidsvistelse_lss", "Korttidsvistelse utanför hemmet (9 § 6)"),
+        ("korttidstillsyn", "Korttidstillsyn för skolungdom (9 § 7)"),
+        ("boende_barn", "Boende för barn och ungdomar (9 § 8)"),
+        ("bostad_sarskild_service_vuxna", "Bostad med särskild service för vuxna (9 § 9)"),
+        ("daglig_verksamhet", "Daglig verksamhet (9 § 10)"),
+    ],
+}
+INSATS_LABELS = {code: label for items in INSATSER.values() for code, label in items}
+INSATS_LAW = {code: law for law, items in INSATSER.items() for code, _ in items}
+OUTCOMES = [
+    ("verkstallt", "Verkställt"),
+    ("avstatt", "Avslutat – den enskilde har avstått (återtagit ansökan)"),
+    ("avslutat", "Avslutat av annan anledning (t.ex. flyttat, avliden)"),
+]
+OUTCOME_LABELS = dict(OUTCOMES)
+GENDER_LABELS = dict(GENDERS)
+
+# IVO's code for the person: the birth date and four characters, ÅÅÅÅMMDD-T123 or ÅÅÅÅMMDD-TF10.
+# The third of the four characters is even for a woman, odd for a man (IVO's instructions).
+IVO_CODE = re.compile(r"^(\d{8})-(T\d{3}|TF\d{2})$")
+# Anything that looks like a personnummer or samordningsnummer (10 or 12 digits) is refused.
+PERSONNUMMER = re.compile(r"^(\d{2})?\d{6}[-+]?\d{4}$")
+CODE_HELP = "IVO:s kod: födelsedatum och T följt av tre siffror (ÅÅÅÅMMDD-T123) eller TF och två siffror (ÅÅÅÅMMDD-TF10). Tredje tecknet efter bindestrecket: jämnt för kvinna, udda för man. Aldrig personnummer."
+
+
+def normalise_code(value: str | None) -> str:
+    return re.sub(r"\s+", "", value or "").upper()
+
+
+def code_error(code: str, gender: str | None) -> str | None:
+    """A Swedish message if `code` is not a valid IVO code (or disagrees with `gender`), else None."""
+    if PERSONNUMMER.match(code):
+        return "Ange inte personnummer. Använd IVO:s kod ÅÅÅÅMMDD-T123."
+    match = IVO_CODE.match(code)
+    if not match:
+        return "Ange koden som ÅÅÅÅMMDD-T123 eller ÅÅÅÅMMDD-TF10."
+    try:
+        born = date(int(match[1][:4]), int(match[1][4:6]), int(match[1][6:]))
+    except ValueError:
+        return "Koden börjar inte med ett giltigt födelsedatum (ÅÅÅÅMMDD)."
+    if born > clock.today() or born.year < 1890:
+        return "Koden börjar inte med ett rimligt födelsedatum."
+    digit = int(match[2][2])
+    coded = "kvinna" if digit % 2 == 0 else "man"
+    if gender in GENDER_LABELS and gender != coded:
+        return (f"Koden anger {GENDER_LABELS[coded].lower()} (tredje tecknet efter bindestrecket är "
+                f"{'jämnt' if coded == 'kvinna' else 'udda'}) men könet är {GENDER_LABELS[gender].lower()}.")
+    return None
+
+
+def allowed_unit_codes() -> list[str]:
+    """Units (with everything below them) that register decisions: the myndighet units by default."""
+    return list(current_app.config.get("EJ_VERKSTALLT_UNITS") or [])
+
+
+class EjVerkstalltForm(BaseForm):
+    """Registrera ett ej verkställt beslut (the start of the ej_verkstallt process)."""
+
+    unit = SelectField("Enhet (myndighet)", validators=[DataRequired(message="Välj den enhet som fattade beslutet.")],
+                       choices=[])
+    person_ref = StringField("Kod för den enskilde", description=CODE_HELP,
+                             validators=[DataRequired(message="Ange IVO-koden för den enskilde."), Length(max=16)],
+                             filters=[normalise_code])
+    gender = SelectField("Kön", choices=[("", "Välj")] + GENDERS, validators=[DataRequired(message="Välj kön.")])
+    law = SelectField("Lag", choices=[("", "Välj")] + LAWS, validators=[DataRequired(message="Välj SoL eller LSS.")])
+    insats = SelectField("Insats", choices=[("", "Välj insats")] + [(c, f"{law}: {label}") for law, items in INSATSER.items() for c, label in items],
+                         validators=[DataRequired(message="Välj insats.")])
+    decided_on = DateField("Beslutsdatum", validators=[InputRequired(message="Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."), not_in_future])
+    interrupted_on = DateField("Datum för avbrott (om en påbörjad insats avbrutits)",
+                               validators=[Optional(), not_in_future],
+                               description="Lämna tomt om beslutet aldrig verkställts.")
+    reason = TextAreaField("Skäl till dröjsmålet", validators=[Optional(), Length(max=2000)],
+                           description="Skriv inte namn eller personnummer.")
+
+    def validate_unit(self, field):
+        from app.services.ej_verkstallt import may_register_for
+
+        if field.data and not may_register_for(field.data):
+            raise ValidationError("Beslut registreras av myndighetsenheterna; välj en sådan enhet.")
+
+    def validate_person_ref(self, field):
+        message = code_error(field.data or "", self.gender.data)
+        if message:
+            raise ValidationError(message)
+
+    def validate_insats(self, field):
+        if field.data and self.law.data in INSATSER and INSATS_LAW.get(field.data) != self.law.data:
+            raise ValidationError(f"Insatsen hör inte till {self.law.data}.")
+
+    def validate_interrupted_on(self, field):
+        if isinstance(field.data, date) and isinstance(self.decided_on.data, date) and field.data < self.decided_on.data:
+            raise ValidationError("Avbrottet kan inte ligga före beslutsdatum.")
+
+
+class VerkstallighetForm(BaseForm):
+    """verkstallighet — the decision was executed, or it ended (the person declined, or otherwise)."""
+
+    outcome = SelectField("Utfall", choices=[("", "Välj")] + OUTCOMES, validators=[DataRequired(message="Välj utfall.")])
+    outcome_on = DateField("Datum för verkställighet eller avslut",
+                           validators=[InputRequired(message="Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."), not_in_future])
+    reason = TextAreaField("Skäl till dröjsmålet (om beslutet blev försenat)", validators=[Optional(), Length(max=2000)])
+
+    def validate_outcome_on(self, field):
+        task = getattr(self, "context_task", None)
+        fields = (task.case.fields or {}) if task is not None and task.case is not None else {}
+        start = fields.get("interrupted_on") or fields.get("decided_on")
+        if isinstance(field.data, date) and start and field.data.isoformat() < start:
+            raise ValidationError(f"Datumet kan inte ligga före {'avbrottet' if fields.get('interrupted_on') else 'beslutet'} ({start}).")
+
+
+class KvartalsrapportForm(BaseForm):
+    """kvartalsrapport — the nämnd secretary has filed the quarter's individual reports with IVO."""
+
+    submitted_on = DateField("Inrapporterat till IVO",
+                             validators=[InputRequired(message="Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."), not_in_future])
+    comment = TextAreaField("Kommentar", validators=[Optional(), Length(max=2000)])

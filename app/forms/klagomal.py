@@ -1,0 +1,64 @@
+"""Forms of the synpunkt/klagomål process (SOSFS 2011:9 5 kap. 3-6 §§)."""
+from __future__ import annotations
+
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from app.forms.avvikelse import CATEGORIES
+from app.forms.fields import BaseForm, not_in_future
+
+DATE_REQUIRED = "Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."
+KINDS = [("klagomal", "Klagomål"), ("synpunkt", "Synpunkt")]
+CHANNELS = [
+    ("telefon", "Telefon"),
+    ("e_post", "E-post"),
+    ("brev", "Brev"),
+    ("webb", "Webbformulär"),
+    ("besok", "Besök"),
+    ("mote", "Möte"),
+]
+COMPLAINANTS = [
+    ("brukare", "Brukare"),
+    ("narstaende", "Närstående"),
+    ("foretradare", "God man, förvaltare eller ombud"),
+    ("medborgare", "Medborgare"),
+]
+# The deviation categories (so a pattern counts deviations and complaints of one kind together),
+# plus what complaints often concern besides them.
+COMPLAINT_CATEGORIES = CATEGORIES + [("tillganglighet", "Tillgänglighet"), ("kontinuitet", "Kontinuitet")]
+
+
+class KlagomalForm(BaseForm):
+    """Registrera synpunkt/klagomål (staff register it for a user, relative or citizen)."""
+
+    unit = SelectField("Enhet som synpunkten gäller", validators=[DataRequired(message="Välj enhet.")], choices=[])
+    received_on = DateField("Mottaget", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
+    kind = SelectField("Typ", choices=KINDS, default="klagomal")
+    channel = SelectField("Hur kom den in?", choices=[("", "Välj")] + CHANNELS, validators=[DataRequired(message="Välj hur synpunkten kom in.")])
+    complainant = SelectField("Vem lämnade den?", choices=[("", "Välj")] + COMPLAINANTS, validators=[Optional()])
+    description = TextAreaField("Synpunkten eller klagomålet", validators=[DataRequired(message="Beskriv synpunkten."), Length(max=10000)])
+    anonymous = BooleanField("Anonym – inget svar ska lämnas")
+    contact = StringField("Kontaktuppgift för svar", validators=[Length(max=300)],
+                          description="Namn och telefon, e-post eller adress. Lämnas tom om synpunkten är anonym.")
+
+    def validate_contact(self, field):
+        if self.anonymous.data:
+            field.data = ""  # an anonymous complaint keeps no contact details
+
+
+class KlagomalHanteringForm(BaseForm):
+    """klagomal_hantering — the enhetschef investigates, answers and acts."""
+
+    category = SelectField("Kategori", choices=[("", "Välj kategori")] + COMPLAINT_CATEGORIES,
+                           validators=[DataRequired(message="Välj en kategori.")])
+    response = TextAreaField("Utredning och svar", validators=[DataRequired(message="Beskriv utredningen och svaret."), Length(max=10000)])
+    actions = TextAreaField("Åtgärder", validators=[DataRequired(message="Ange vilka åtgärder som vidtas."), Length(max=10000)])
+
+
+class KlagomalSvarForm(BaseForm):
+    """klagomal_svar — the answer to the complainant is recorded (not for anonymous ones)."""
+
+    answered_on = DateField("Svar lämnat", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
+    answer_channel = SelectField("Hur lämnades svaret?", choices=[("", "Välj")] + CHANNELS, validators=[Optional()])
+    summary = TextAreaField("Kommentar", validators=[Optional(), Length(max=5000)])
+

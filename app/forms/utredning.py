@@ -1,0 +1,83 @@
+"""Forms of the utredning process (barnavårdsutredning, SoL 11 kap. 1 a § and 2 §), one per user task."""
+from __future__ import annotations
+
+import re
+
+from flask import current_app
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from app import clock
+from app.forms.fields import BaseForm, YesNoField, not_in_future
+
+DATE_MESSAGE = "Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."
+OUTCOMES = [
+    ("insats", "Beslut om insats"),
+    ("ingen_insats", "Avslutad utan insats"),
+    ("overflyttad", "Överflyttad till annan kommun"),
+]
+OUTCOME_LABELS = dict(OUTCOMES)
+# A reference, never a personnummer (10 or 12 digits, with or without the dash).
+PERSONNUMMER = re.compile(r"^(\d{2})?\d{6}[-+]?\d{4}$")
+
+
+def no_personnummer(form, field):
+    if field.data and PERSONNUMMER.match(field.data.replace(" ", "")):
+        raise ValidationError("Ange en referens (t.ex. ärendets journalnummer), inte ett personnummer.")
+
+
+class UtredningStartForm(BaseForm):
+    """A report of concern (orosanmälan) about a child is registered."""
+
+    unit = SelectField("Enhet", validators=[DataRequired(message="Välj enhet.")], choices=[])
+    person_ref = StringField("Barnets referens (inte personnummer)",
+                             validators=[DataRequired(message="Ange en referens till barnet."), Length(max=100),
+                                         no_personnummer])
+    received_on = DateField("Orosanmälan inkom", validators=[InputRequired(message=DATE_MESSAGE), not_in_future])
+    started_on = DateField("Utredning inledd (om den redan är inledd)", validators=[Optional(), not_in_future])
+
+    def validate_started_on(self, field):
+        if field.data and self.received_on.data and field.data < self.received_on.data:
+            raise ValidationError("Utredningen kan inte ha inletts före orosanmälan.")
+
+
+class ForhandsbedomningForm(BaseForm):
+    """forhandsbedomning — should an investigation be opened? (within 14 days of the report)"""
+
+    open_investigation = YesNoField("Ska en utredning inledas?")
+    decided_on = DateField("Beslutsdatum", validators=[InputRequired(message=DATE_MESSAGE), not_in_future])
+    motivation = TextAreaField("Motivering", validators=[DataRequired(message="Motivera bedömningen."), Length(max=10000)])
+
+
+class UtredningAvslutForm(BaseForm):
+    """utredning_avslut — the investigation is finished."""
+
+    completed_on = DateField("Utredningen avslutad", validators=[InputRequired(message=DATE_MESSAGE), not_in_future])
+    outcome = SelectField("Utfall", choices=[("", "Välj")] + OUTCOMES, validators=[DataRequired(message="Välj utfall.")])
+    summary = TextAreaField("Sammanfattning", validators=[Optional(), Length(max=10000)])
+
+
+class ForlangningForm(BaseForm):
+    """forlangning — the nämnd's decision whether to extend the investigation for a set time."""
+
+    extend = YesNoField("Har nämnden beslutat att förlänga utredningstiden?")
+    reason = TextAreaField("Särskilda skäl / kommentar", validators=[Optional(), Length(max=5000)])
+    new_deadline = DateField("Ny tidsgräns", validators=[Optional()])
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if not self.extend.data:
+            return valid
+        if not (self.reason.data or "").strip():
+            self.reason.errors = [*self.reason.errors, "Ange de särskilda skälen för förlängningen."]
+        if self.new_deadline.data is None and not self.new_deadline.errors:
+            self.new_deadline.errors = [*self.new_deadline.errors, "Ange den nya tidsgränsen (ÅÅÅÅ-MM-DD)."]
+        elif self.new_deadline.data is not None and self.new_deadline.data <= clock.today():
+            self.new_deadline.errors = [*self.new_deadline.errors, "Den nya tidsgränsen måste ligga i framtiden."]
+        return valid and not self.reason.errors and not self.new_deadline.errors
+
+
+def lagrum() -> dict:
+    """The paragraphs as configured (they follow the law's numbering, see app/config.py)."""
+    return {"forhandsbedomning": current_app.config["UTREDNING_LAGRUM_FORHANDSBEDOMNING"],
+            "tidsgrans": current_app.config["UTREDNING_LAGRUM_TIDSGRANS"]}

@@ -1,0 +1,173 @@
+"""Service tasks of bpmn/utredning.bpmn (barnavårdsutredning, SoL 11 kap. 1 a § and 2 §).
+
+They keep the investigation's dates in the `investigations` table and compute the limits the timers
+wait for: the four-month limit in calendar months on the Swedish calendar (not 120 days), the
+reminder a configurable number of days before it, and a moved limit after an extension."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.handlers import handler
+from app.models import Investigation, Task
+from app.services import notifications
+from app.services.access import resolve_unit, role_holders
+from app.services.ej_verkstallt import add_months
+
+
+def _record(case) -> Investigation:
+    return db.session.scalar(select(Investigation).where(Investigation.case_id == case.id))
+
+
+def _day(value) -> date | None:
+    return date.fromisoformat(value[:10]) if value else None
+
+
+_REMIND_HOUR = 7  # the reminder arrives in the morning, Swedish time
+
+
+def limits(started_on: date) -> dict:
+    """The limit (last day of the four calendar months) and the day of the reminder before it."""
+    limit_on = add_months(started_on, int(current_app.config["UTREDNING_LIMIT_MONTHS"]))
+    remind_on = max(limit_on - timedelta(days=int(current_app.config["UTREDNING_REMINDER_DAYS"])), started_on)
+    return {
+        "started_on": started_on.isoformat(),
+        "limit_on": limit_on.isoformat(),
+        "limit_at": clock.end_of_local_day(limit_on).isoformat(),
+        "remind_on": remind_on.isoformat(),
+        "remind_at": datetime.combine(remind_on, time(_REMIND_HOUR), clock.LOCAL_TZ).astimezone(timezone.utc).isoformat(),
+    }
+
+
+@handler("investigation_register")
+def investigation_register(ctx, data, **params):
+    """The report of concern is registered; the förhandsbedömning is due 14 days after it came in."""
+    received_on = _day(data["received_on"])
+    due = received_on + timedelta(days=int(current_app.config["DEADLINE_FORHANDSBEDOMNING_DAYS"]))
+    db.session.add(Investigation(case_id=ctx.case.id, unit_id=ctx.case.unit_id, received_on=received_on,
+                                 assessment_due_on=due, updated_at=clock.now()))
+    return {"assessment_due_on": due.isoformat()}
+
+
+@handler("investigation_assessment")
+def investigation_assessment(ctx, data, **params):
+    record = _record(ctx.case)
+    record.assessed_on = _day(data.get("decided_on"))
+    record.opened = bool(data.get("open_investigation"))
+    record.updated_at = clock.now()
+    late = record.assessed_on is not None and record.assessed_on > record.assessment_due_on
+    ctx.audit.append({
+        "action": "forhandsbedomning",
+        "summary": ("Utredning inleds" if record.opened else "Ingen utredning inleds")
+                   + f" (förhandsbedömning {record.assessed_on}" + (", efter fristen)" if late else ")"),
+        "details": {"decided_on": data.get("decided_on"), "open_investigation": record.opened, "late": late},
+    })
+    return {"late": late}
+
+
+@handler("investigation_start")
+def investigation_start(ctx, data, **params):
+    """The investigation starts on the day it was decided (or the start date given at registration)."""
+    record = _record(ctx.case)
+    started_on = _day(data.get("started_on")) or _day(data.get("decided_on")) or clock.today()
+    result = limits(started_on)
+    record.opened = True
+    record.started_on = started_on
+    record.limit_on = _day(result["limit_on"])
+    record.updated_at = clock.now()
+    ctx.audit.append({
+        "action": "utredning_started",
+        "summary": f"Utredningen inleddes {started_on}; ska vara klar senast {result['limit_on']} "
+                   f"({current_app.config['UTREDNING_LAGRUM_TIDSGRANS']})",
+        "details": result,
+    })
+    return result
+
+
+@handler("investigation_extension")
+def investigation_extension(ctx, data, **params):
+    """The nämnd's decision on an extension. Granted: the limit moves to the new deadline (the diagram
+    waits for it with a new timer) and the open investigation task shows the new deadline."""
+    record = _record(ctx.case)
+    record.updated_at = clock.now()
+    if not data.get("extend"):
+        ctx.audit.append({"action": "utredning_ej_forlangd",
+                          "summary": "Ingen förlängning beslutad: utredningen pågår över tidsgränsen",
+                          "details": {"reason": data.get("reason")}})
+        return {"extended": False}
+    new_deadline = _day(data["new_deadline"])
+    record.extended_to = new_deadline
+    record.extensions = (record.extensions or 0) + 1
+    record.extension_reason = data.get("reason")
+    limit_at = clock.end_of_local_day(new_deadline)
+    for task in db.session.scalars(select(Task).where(Task.instance_id == ctx.instance.id, Task.state == "open",
+                                                      Task.task_id == "utredning_avslut")):
+        task.due_at = limit_at
+    ctx.audit.append({
+        "action": "utredning_forlangd",
+        "summary": f"Utredningstiden förlängd till {new_deadline}: {data.get('reason') or ''}"[:500],
+        "details": {"new_deadline": new_deadline.isoformat(), "extensions": record.extensions},
+    })
+    return {"extended": True, "limit_on": new_deadline.isoformat(), "limit_at": limit_at.isoformat()}
+
+
+@handler("investigation_complete")
+def investigation_complete(ctx, data, **params):
+    record = _record(ctx.case)
+    record.completed_on = _day(data.get("completed_on"))
+    record.outcome = data.get("outcome")
+    record.updated_at = clock.now()
+    limit = record.extended_to or record.limit_on
+    over = limit is not None and record.completed_on is not None and record.completed_on > limit
+    ctx.audit.append({
+        "action": "utredning_avslutad",
+        "summary": f"Utredningen avslutades {record.completed_on}" + (" efter tidsgränsen" if over else ""),
+        "details": {"completed_on": data.get("completed_on"), "outcome": record.outcome, "over_limit": over},
+    })
+    return {"over_limit": over}
+
+
+_MESSAGES = {
+    "forhandsbedomning_forsenad": (
+        "Förhandsbedömning försenad: {number}",
+        "Förhandsbedömningen av orosanmälan {number} skulle ha gjorts senast {due} ({lagrum_fb}).",
+    ),
+    "utredning_paminnelse": (
+        "Påminnelse: utredningstiden går ut {limit} ({number})",
+        "Utredningen {number} ska vara klar senast {limit} ({lagrum}). Planera avslutet eller förbered ett "
+        "beslut om förlängning.",
+    ),
+    "utredning_tidsgrans": (
+        "Eskalering: utredningstiden har gått ut ({number})",
+        "Utredningen {number} är inte klar och tidsgränsen {limit} har passerats ({lagrum}). Enhetschefen har "
+        "fått uppgiften att ta ställning till förlängning; utan ett beslut om förlängning är utredningen försenad.",
+    ),
+}
+
+
+@handler("investigation_notify")
+def investigation_notify(ctx, data, role: str, reason: str, **params):
+    """A reminder or an escalation about the case's time limits to whoever holds `role` for the case's
+    unit (or the nearest unit above). Keyed by the limit, so a moved limit gets its own mail."""
+    case = ctx.case
+    record = _record(case)
+    limit = (record.extended_to or record.limit_on) if record else None
+    subject, text = _MESSAGES[reason]
+    values = {"number": case.number, "limit": limit, "due": record.assessment_due_on if record else "",
+              "lagrum": current_app.config["UTREDNING_LAGRUM_TIDSGRANS"],
+              "lagrum_fb": current_app.config["UTREDNING_LAGRUM_FORHANDSBEDOMNING"]}
+    recipients = role_holders(role, resolve_unit(role, case.unit))
+    for user in recipients:
+        notifications.queue(
+            user, subject.format(**values),
+            f"Hej {user.name},\n\n{text.format(**values)}\n\n{notifications.case_url(case)}\n",
+            event_key=f"utredning:{case.id}:{reason}:{limit}", case=case,
+        )
+    ctx.audit.append({"action": "escalated" if role == "verksamhetschef" else "reminded",
+                      "summary": subject.format(**values),
+                      "details": {"role": role, "reason": reason, "recipients": [u.username for u in recipients]}})
+    return {"recipients": len(recipients)}

@@ -1,0 +1,269 @@
+"""Quality development: PDCA cycles (one process instance per turn), links from improvement work to the
+cases that prompted it, and starting a cycle or a risk analysis from a case, an analysis or a signal.
+
+Nothing here commits: callers (create_case, the task service, the timer sweep) own the transaction.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from app import clock, engine
+from app.extensions import db
+from app.models import Case, CaseLink, PdcaTurn, Task, Unit, User
+from app.services import audit
+from app.services.access import can_view, descendants_and_self, scope_cases, visible_unit_ids
+from app.services.errors import Invalid, NotFound
+from app.services.numbering import next_case_number
+from app.services.projection import apply_step
+
+# Case types whose start form takes `source_cases`.
+LINKING_TYPES = ("pdca", "riskanalys")
+# The phases of a PDCA turn: the user task ids of bpmn/pdca.bpmn, in order.
+PHASES = [("planera", "Planera"), ("genomfora", "Genomföra"), ("folja_upp", "Följa upp"), ("forbattra", "Förbättra")]
+PHASE_IDS = [p for p, _ in PHASES]
+# Keys a new turn carries over from the previous one (the rest of a turn's data is its own).
+_CARRIED = ("unit", "title", "goal", "owner", "case_number")
+# How a linked case is named on the timeline of the case behind it.
+LINK_NAMES = {"pdca": "förbättringsarbetet", "riskanalys": "risk- och konsekvensanalysen", "monster": "mönstersignalen"}
+
+
+# --- hooks called by services.cases.create_case --------------------------------------------------
+
+def before_create(user, case_type: str, data: dict) -> dict:
+    """Resolve `source_cases` (ids or case numbers) to ids of cases the caller may see."""
+    if case_type not in LINKING_TYPES:
+        return data
+    return {**data, "source_cases": resolve_refs(user, data.get("source_cases") or [])}
+
+
+def after_create(user, case: Case) -> None:
+    """In the creating transaction: link the new case to its sources; look for a pattern."""
+    if case.type in LINKING_TYPES:
+        link(case, (case.fields or {}).get("source_cases") or [], user)
+    from app.services import pattern
+
+    pattern.check(case)
+
+
+def resolve_refs(user, refs: list) -> list[int]:
+    ids, errors = [], []
+    for ref in refs:
+        token = str(ref).strip()
+        if token.isdigit():
+            found = db.session.get(Case, int(token)) if int(token) < 2**31 else None
+        else:
+            found = db.session.scalar(select(Case).where(Case.number == token.upper()))
+        if found is None or not can_view(user, found):
+            errors.append(f"Ärendet {token} finns inte eller så saknar du behörighet till det.")
+        elif found.id not in ids:
+            ids.append(found.id)
+    if errors:
+        raise Invalid("Uppgifterna behöver rättas.", {"source_cases": errors})
+    return ids
+
+
+# --- links -------------------------------------------------------------------------------------------
+
+def link(case: Case, source_ids, actor) -> int:
+    """Link `case` to the cases that prompted it (idempotent); each source's timeline shows it."""
+    existing = set(db.session.scalars(select(CaseLink.to_case_id).where(CaseLink.from_case_id == case.id)))
+    added = 0
+    for source_id in source_ids:
+        if source_id in existing or source_id == case.id:
+            continue
+        source = db.session.get(Case, source_id)
+        if source is None:
+            continue
+        db.session.add(CaseLink(from_case_id=case.id, to_case_id=source_id, created_at=clock.now(),
+                                created_by_id=actor.id if actor is not None else None))
+        audit.record("case_linked", case=source, actor=actor,
+                     summary=f"Kopplat till {LINK_NAMES.get(case.type, 'ärendet')} {case.number}",
+                     details={"case_id": case.id, "number": case.number})
+        existing.add(source_id)
+        added += 1
+    db.session.flush()
+    return added
+
+
+def links_of(user, case: Case) -> dict:
+    """The cases behind `case` and the improvement work that came from it, as far as `user` may see."""
+    behind = db.session.scalars(
+        scope_cases(select(Case).join(CaseLink, CaseLink.to_case_id == Case.id), user)
+        .where(CaseLink.from_case_id == case.id).order_by(Case.created_at)
+    ).all()
+    after = db.session.scalars(
+        scope_cases(select(Case).join(CaseLink, CaseLink.from_case_id == Case.id), user)
+        .where(CaseLink.to_case_id == case.id).order_by(Case.created_at)
+    ).all()
+    return {"sources": list(behind), "derived": list(after)}
+
+
+def link_dict(case: Case) -> dict:
+    return {"id": case.id, "number": case.number, "type": case.type, "title": case.title,
+            "status": case.status, "phase": case.phase, "unit": case.unit.code}
+
+
+# --- starting improvement work from inside a process ------------------------------------------------
+
+def open_case(actor, case_type: str, unit: Unit, title: str, data: dict, source_ids=(), *,
+              process_id: str | None = None, category: str | None = None) -> Case:
+    """Create a case and start its process in the current transaction (a service task starts a PDCA
+    cycle, the pattern signal starts its assessment). The web and the API use cases.create_case."""
+    now = clock.now()
+    data = {**data, "unit": unit.code}
+    case = Case(number=next_case_number(case_type), type=case_type, status="pagaende", unit=unit, unit_id=unit.id,
+                reporter_id=actor.id if actor is not None else None, title=title[:300], fields=dict(data),
+                category=category, created_at=now, updated_at=now)
+    db.session.add(case)
+    db.session.flush()
+    audit.record("case_created", case=case, actor=actor, summary=f"{case.number} registrerades", details=data)
+    link(case, list(source_ids), actor)
+    result = engine.start(case, process_id or case_type, {**data, "reported_at": now.isoformat(),
+                                                         "case_number": case.number}, actor)
+    apply_step(case, result, actor)
+    return case
+
+
+def start_linked_case(actor, from_case: Case, case_type: str, data: dict) -> Case:
+    """From a pattern signal or a risk analysis: a PDCA cycle or a risk analysis linked to the case it
+    came from and to the cases behind that one."""
+    if case_type not in LINKING_TYPES:
+        raise ValueError(f"cannot start a linked {case_type}")
+    sources = [from_case.id] + list(db.session.scalars(
+        select(CaseLink.to_case_id).where(CaseLink.from_case_id == from_case.id).order_by(CaseLink.id)))
+    title = (data.get("title") or "").strip() or from_case.title
+    if case_type == "pdca":
+        fields = {"title": title, "goal": data.get("goal") or "", "source_cases": sources}
+    else:
+        change = (data.get("motivation") or "").strip() or f"Bakgrund: {from_case.number} {from_case.title}"
+        fields = {"title": title, "change": change, "source_cases": sources}
+    return open_case(actor, case_type, from_case.unit, title, fields, sources)
+
+
+# --- PDCA turns --------------------------------------------------------------------------------------
+
+def turn_of(instance) -> PdcaTurn | None:
+    return db.session.scalar(select(PdcaTurn).where(PdcaTurn.instance_id == instance.id))
+
+
+def record_turn(case: Case, instance, data: dict) -> PdcaTurn:
+    """Keep the turn's record in step with its process (called by service tasks in pdca.bpmn)."""
+    now = clock.now()
+    turn = turn_of(instance)
+    if turn is None:
+        turn = PdcaTurn(case_id=case.id, instance_id=instance.id, number=int(data.get("turn") or 1),
+                        started_at=now, overdue=False)
+        db.session.add(turn)
+    if data.get("owner"):
+        turn.owner_id = db.session.scalar(select(User.id).where(User.username == data["owner"]))
+    if data.get("plan"):
+        turn.plan, turn.measure = data["plan"], data.get("measure")
+        turn.check_on = date.fromisoformat(data["check_on"][:10]) if data.get("check_on") else None
+    if data.get("goal_met") is not None and turn.followed_up_at is None:
+        turn.notes, turn.result, turn.goal_met = data.get("notes"), data.get("result"), bool(data["goal_met"])
+        turn.followed_up_at = now
+    if data.get("decision") and turn.decided_at is None:
+        turn.decision, turn.decided_at = data["decision"], now
+        if data["decision"] == "standardisera":
+            turn.routine = data.get("routine")
+    db.session.flush()
+    return turn
+
+
+def mark_overdue(instance) -> PdcaTurn | None:
+    """The follow-up date passed before Följa upp was done: the cycle is marked overdue (once)."""
+    turn = turn_of(instance)
+    if turn is None or turn.followed_up_at is not None or turn.overdue:
+        return None
+    turn.overdue = True
+    return turn
+
+
+def start_next_turn(case: Case, instance, data: dict, actor) -> PdcaTurn:
+    """ny_cykel: the finished turn's instance ends; the next turn is a new instance of pdca for the same
+    case, starting at Planera with the owner, the title and the goal carried over."""
+    previous = turn_of(instance)
+    number = (previous.number if previous else int(data.get("turn") or 1)) + 1
+    start = {k: data[k] for k in _CARRIED if data.get(k) is not None}
+    start.update({"turn": number, "previous_result": data.get("result"), "previous_goal_met": data.get("goal_met"),
+                  "reported_at": clock.now().isoformat()})
+    result = engine.start(case, "pdca", start, actor)
+    apply_step(case, result, actor)
+    return turn_of(result.instance)
+
+
+def turns(case: Case) -> list[PdcaTurn]:
+    return db.session.scalars(select(PdcaTurn).where(PdcaTurn.case_id == case.id).order_by(PdcaTurn.number)).all()
+
+
+# --- the board ---------------------------------------------------------------------------------------
+
+def board_units(user) -> list[Unit]:
+    """The units the board can be narrowed to: those the user sees, förvaltning first."""
+    visible = visible_unit_ids(user)
+    query = select(Unit)
+    if visible is not None:
+        query = query.where(Unit.id.in_(visible))
+    units = db.session.scalars(query).all()
+    return sorted(units, key=lambda u: ([a.name for a in reversed(u.ancestors_and_self())]))
+
+
+def board(user, unit_code: str | None = None, *, include_closed: bool = True) -> dict:
+    """PDCA cycles visible to `user` (in a unit and the units below it), by phase."""
+    unit = None
+    query = scope_cases(select(Case).where(Case.type == "pdca"), user)
+    if unit_code:
+        unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
+        visible = visible_unit_ids(user)
+        if unit is None or (visible is not None and not (descendants_and_self(unit.id) & visible)):
+            raise NotFound("Enheten finns inte eller så saknar du behörighet.")
+        query = query.where(Case.unit_id.in_(descendants_and_self(unit.id)))
+    if not include_closed:
+        query = query.where(Case.status != "avslutad")
+    cases = db.session.scalars(query.order_by(Case.created_at.desc()).limit(1000)).all()
+    ids = [c.id for c in cases]
+    now = clock.now()
+    tasks: dict[int, Task] = {}
+    turn_rows: dict[int, list[PdcaTurn]] = {}
+    if ids:
+        for task in db.session.scalars(select(Task).where(Task.case_id.in_(ids), Task.state == "open",
+                                                          Task.task_id.in_(PHASE_IDS)).order_by(Task.id)):
+            tasks[task.case_id] = task
+        for turn in db.session.scalars(select(PdcaTurn).where(PdcaTurn.case_id.in_(ids)).order_by(PdcaTurn.number)):
+            turn_rows.setdefault(turn.case_id, []).append(turn)
+    columns = {p: [] for p in PHASE_IDS + ["avslutad"]}
+    for case in cases:
+        task = tasks.get(case.id)
+        case_turns = turn_rows.get(case.id, [])
+        current = case_turns[-1] if case_turns else None
+        phase = task.task_id if task else ("avslutad" if case.status == "avslutad" else None)
+        if phase is None:
+            continue  # between steps (an error in the flow): shown on the case page, not here
+        overdue = bool(task and task.due_at and task.due_at < now) or bool(
+            current and current.overdue and current.followed_up_at is None and case.status != "avslutad")
+        owner = task.assignee if task and task.assignee else (current.owner if current else None)
+        columns[phase].append({
+            "case": case, "task": task, "turn": current.number if current else 1, "overdue": overdue,
+            "owner": owner, "check_on": current.check_on if current else None,
+            "decision": current.decision if current and case.status == "avslutad" else None,
+            "turns": [{"number": t.number, "goal_met": t.goal_met, "overdue": t.overdue} for t in case_turns],
+        })
+    return {"unit": unit, "columns": columns, "count": sum(len(v) for v in columns.values())}
+
+
+def board_dict(result: dict) -> dict:
+    """The board as JSON (API)."""
+    def item(entry):
+        case = entry["case"]
+        return {"case_id": case.id, "number": case.number, "title": case.title, "unit": case.unit.code,
+                "status": case.status, "turn": entry["turn"], "overdue": entry["overdue"],
+                "owner": entry["owner"].username if entry["owner"] else None,
+                "check_on": entry["check_on"].isoformat() if entry["check_on"] else None,
+                "task_id": entry["task"].id if entry["task"] else None, "decision": entry["decision"],
+                "turns": entry["turns"]}
+
+    return {"unit": result["unit"].code if result["unit"] else None,
+            "phases": {phase: [item(e) for e in entries] for phase, entries in result["columns"].items()}}
+

@@ -1,0 +1,94 @@
+"""Utredningstider: how long each barnavårdsutredning took against the four-month limit
+(SoL 11 kap. 2 §), and the internal-control figure: overruns without an extension decision.
+
+Computed in SQL from the `investigations` table (written by the process's service tasks), scoped by
+the caller's access like every case query. An investigation belongs to the year it started.
+
+Per investigation: `days_taken` from the start to completion (or to today while it is ongoing),
+`limit` (last day of the four months), `limit_days`, `extension` (last day of the latest extension,
+or null), `overrun` (days past the limit that applies: the extension's if there is one).
+Totals: `over_limit` — went past the four months; `over_limit_without_extension` — went past the
+four months without an extension covering it (no extension decision, or past the extended date).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, select
+
+from app import clock
+from app.extensions import db
+from app.models import Case, Investigation, Unit
+from app.services.access import scope_cases
+from app.services.errors import Invalid
+
+I = Investigation
+
+
+def parse_year(value) -> int:
+    if value in (None, ""):
+        return clock.today().year
+    try:
+        year = int(str(value).strip())
+    except ValueError:
+        raise Invalid("Ogiltigt år.", {"year": ["Ange året med fyra siffror, t.ex. 2026."]}) from None
+    if not 2000 <= year <= 2100:
+        raise Invalid("Ogiltigt år.", {"year": ["Ange ett år mellan 2000 och 2100."]})
+    return year
+
+
+def _days(later, earlier):
+    """Whole days from `earlier` to `later` (dates), in the database's own date arithmetic."""
+    if db.engine.dialect.name == "postgresql":
+        return cast(later - earlier, Integer)
+    return cast(func.julianday(later) - func.julianday(earlier), Integer)
+
+
+def _rows(user, year: int):
+    today = literal(clock.today(), Date)
+    end = func.coalesce(I.completed_on, today)
+    applies = func.coalesce(I.extended_to, I.limit_on)
+    over_limit = end > I.limit_on
+    without_extension = and_(over_limit, or_(I.extended_to.is_(None), end > I.extended_to))
+    query = (
+        select(
+            I, Case.number, Case.status, Unit.code, Unit.name,
+            _days(end, I.started_on).label("days_taken"),
+            _days(I.limit_on, I.started_on).label("limit_days"),
+            case((end > applies, _days(end, applies)), else_=0).label("overrun"),
+            case((over_limit, 1), else_=0).label("over_limit"),
+            case((without_extension, 1), else_=0).label("without_extension"),
+        )
+        .join(Case, Case.id == I.case_id)
+        .join(Unit, Unit.id == I.unit_id)
+        .where(I.started_on >= date(year, 1, 1), I.started_on < date(year + 1, 1, 1))
+    )
+    return scope_cases(query, user)
+
+
+def utredningstider(user, year: int) -> dict:
+    rows = _rows(user, year).subquery()
+    totals = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(rows.c.over_limit), 0),
+               func.coalesce(func.sum(rows.c.without_extension), 0))
+    ).one()
+    items = []
+    for row in db.session.execute(_rows(user, year).order_by(I.started_on, I.id)):
+        record = row[0]
+        items.append({
+            "case_id": record.case_id, "number": row.number, "unit": row.code, "unit_name": row.name,
+            "received_on": _iso(record.received_on), "assessed_on": _iso(record.assessed_on),
+            "started_on": _iso(record.started_on), "completed_on": _iso(record.completed_on),
+            "ongoing": record.completed_on is None, "outcome": record.outcome,
+            "days_taken": row.days_taken, "limit": _iso(record.limit_on), "limit_days": row.limit_days,
+            "extension": _iso(record.extended_to), "extensions": record.extensions or 0,
+            "extension_reason": record.extension_reason,
+            "overrun": row.overrun, "over_limit": bool(row.over_limit),
+            "over_limit_without_extension": bool(row.without_extension),
+        })
+    return {"year": year, "total": totals[0], "over_limit": int(totals[1]),
+            "over_limit_without_extension": int(totals[2]), "items": items}
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None

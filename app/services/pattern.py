@@ -1,0 +1,108 @@
+"""The pattern signal: N deviations or complaints of one category in one unit within D days
+(PATTERN_SIGNAL_COUNT, PATTERN_SIGNAL_DAYS) give the unit's enhetschef a task to assess whether it is a
+systematic failure (bpmn/monster.bpmn).
+
+It fires once per pattern. A signal row holds the cases of the burst; while it is open, new cases of
+the same kind join it (and its case page) instead of raising another task. Cases that belonged to a
+signal never count again, so a new signal needs the earlier one assessed and a fresh burst.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app import clock
+from app.extensions import db
+from app.models import Case, PatternSignal
+from app.services.improvement import link, open_case
+
+COUNTED_TYPES = ("avvikelse", "klagomal")
+
+
+def _category_label(category: str) -> str:
+    from app.forms.klagomal import COMPLAINT_CATEGORIES
+
+    return dict(COMPLAINT_CATEGORIES).get(category, category)
+
+
+def open_signal(unit_id: int, category: str) -> PatternSignal | None:
+    return db.session.scalar(select(PatternSignal).where(PatternSignal.open_key == f"{unit_id}:{category}"))
+
+
+def check(case: Case) -> PatternSignal | None:
+    """Called when a deviation is reported or a complaint is categorised. Returns a new signal, if any."""
+    if case.type not in COUNTED_TYPES or not case.category:
+        return None
+    existing = open_signal(case.unit_id, case.category)
+    if existing is not None:
+        _join(existing, case)
+        return None
+    count = int(current_app.config["PATTERN_SIGNAL_COUNT"])
+    days = int(current_app.config["PATTERN_SIGNAL_DAYS"])
+    today = clock.today()
+    window_from = today - timedelta(days=days - 1)
+    earlier: set[int] = set()
+    for ids in db.session.scalars(select(PatternSignal.case_ids).where(
+            PatternSignal.unit_id == case.unit_id, PatternSignal.category == case.category)):
+        earlier.update(ids or [])
+    fresh = [row_id for row_id in db.session.scalars(
+        select(Case.id).where(Case.type.in_(COUNTED_TYPES), Case.unit_id == case.unit_id,
+                              Case.category == case.category, Case.occurred_on >= window_from,
+                              Case.occurred_on <= today).order_by(Case.occurred_on, Case.id))
+             if row_id not in earlier]
+    if case.id not in fresh or len(fresh) < count:
+        return None
+    signal = PatternSignal(unit_id=case.unit_id, category=case.category, open_key=f"{case.unit_id}:{case.category}",
+                           state="open", window_from=window_from, window_to=today, case_ids=fresh,
+                           created_at=clock.now())
+    try:
+        with db.session.begin_nested():  # two reports at once: the unique open_key lets one signal through
+            db.session.add(signal)
+    except IntegrityError:
+        existing = open_signal(case.unit_id, case.category)
+        if existing is not None:
+            _join(existing, case)
+        return None
+    label = _category_label(case.category)
+    title = f"Återkommande {label.lower()}: {len(fresh)} ärenden på {days} dagar"
+    data = {"category": case.category, "category_label": label, "count": len(fresh), "days": days,
+            "window_from": window_from.isoformat(), "window_to": today.isoformat(),
+            "cases": _numbers(fresh)}
+    signal_case = open_case(None, "monster", case.unit, title, data, fresh, process_id="monster", category=case.category)
+    signal.signal_case_id = signal_case.id
+    db.session.flush()
+    return signal
+
+
+def _join(signal: PatternSignal, case: Case) -> None:
+    if case.id in (signal.case_ids or []):
+        return
+    signal.case_ids = [*(signal.case_ids or []), case.id]
+    signal.window_to = max(signal.window_to, clock.today())
+    if signal.signal_case_id:
+        signal_case = db.session.get(Case, signal.signal_case_id)
+        link(signal_case, [case.id], None)
+        signal_case.fields = {**(signal_case.fields or {}), "count": len(signal.case_ids),
+                              "cases": _numbers(signal.case_ids), "window_to": signal.window_to.isoformat()}
+    db.session.flush()
+
+
+def assessed(signal_case: Case, data: dict) -> PatternSignal | None:
+    """The enhetschef assessed the signal: it closes, and the next burst may raise a new one."""
+    signal = db.session.scalar(select(PatternSignal).where(PatternSignal.signal_case_id == signal_case.id))
+    if signal is None or signal.state != "open":
+        return signal
+    signal.state, signal.open_key = "assessed", None
+    signal.decision, signal.assessed_at = data.get("decision"), clock.now()
+    db.session.flush()
+    return signal
+
+
+def _numbers(case_ids) -> list[str]:
+    if not case_ids:
+        return []
+    numbers = dict(db.session.execute(select(Case.id, Case.number).where(Case.id.in_(list(case_ids)))).all())
+    return [numbers[i] for i in case_ids if i in numbers]

@@ -1,0 +1,45 @@
+"""Administration: the mail outbox and a read-only view of the organisation."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import OutboxMessage, Unit, User
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def _admin_only():
+    if not current_user.has_role("admin"):
+        abort(403)
+
+
+@bp.get("/utskick")
+def outbox():
+    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.created_at.desc(),
+                                                                 OutboxMessage.id.desc()).limit(500)).all()
+    return render_template("admin/outbox.html", messages=messages)
+
+
+@bp.get("/organisation")
+def organisation():
+    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
+    children: dict = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    tree, seen = [], set()  # (unit, depth) in tree order
+
+    def walk(parent_id, depth):
+        for unit in children.get(parent_id, []):
+            if unit.id not in seen:
+                seen.add(unit.id)
+                tree.append((unit, depth))
+                walk(unit.id, depth + 1)
+
+    walk(None, 0)
+    users = db.session.scalars(select(User).order_by(User.name)).all()
+    return render_template("admin/organisation.html", tree=tree, users=users)

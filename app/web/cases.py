@@ -1,0 +1,138 @@
+"""Rapportera, the case page, Mina rapporter and the list of cases."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from app import forms
+from app.extensions import db
+from app.models import CASE_TYPE_LABELS, ROLE_LABELS, STATUS_LABELS, AuditEvent, Unit, User
+from app.services import cases as case_service
+from app.services import tasks as task_service
+from app.services.access import has_part, visible_unit_ids
+from app.services.case_types import CASE_TYPES
+from app.services.errors import Invalid
+from app.web.common import ID, describe, local_date
+
+bp = Blueprint("cases", __name__)
+
+# Audit details that are not form data, shown with these labels.
+DETAIL_LABELS = {"role": "Roll", "due_at": "Sista dag"}
+
+
+@bp.before_request
+@login_required
+def _login():
+    return None
+
+
+def _start_form_cls(case_type: str):
+    spec = CASE_TYPES.get(case_type)
+    return forms.START_FORMS.get(spec.form) if spec else None
+
+
+def _timeline(case, history: list[dict]) -> list[dict]:
+    usernames = {e["actor"] for e in history if e["actor"]}
+    names = dict(db.session.execute(select(User.username, User.name).where(User.username.in_(usernames))).all()) if usernames else {}
+    start_form = _start_form_cls(case.type)
+    entries = []
+    for event in history:
+        details = event["details"] if isinstance(event["details"], dict) else {}
+        if event["action"] == "task_completed":
+            rows = describe(forms.TASK_FORMS.get(event["task_id"]), details)
+        elif event["action"] == "case_created":
+            rows = describe(start_form, {k: v for k, v in details.items() if k != "unit"})
+        else:
+            rows = []
+            if details.get("role"):
+                rows.append((DETAIL_LABELS["role"], ROLE_LABELS.get(details["role"], details["role"])))
+            if details.get("due_at"):
+                rows.append((DETAIL_LABELS["due_at"], local_date(details["due_at"])))
+        entries.append({**event, "actor_name": names.get(event["actor"], event["actor"] or "Systemet"),
+                        "rows": rows})
+    return entries
+
+
+def case_view(case) -> dict:
+    """What the case page and the task page show of a case (the current user's view of it)."""
+    data = case_service.case_dict(current_user, case)
+    fields = dict(data["fields"])
+    fields.pop("unit", None)
+    redacted = case.is_lex_sarah and not has_part(current_user, case)
+    reads = case_service.reads(case) if current_user.has_role("admin") or current_user.has_role("sas") else None
+    return {
+        "case": case, "data": data, "report_rows": describe(_start_form_cls(case.type), fields),
+        "timeline": _timeline(case, data["history"]), "open_tasks": case_service.open_tasks(case),
+        "redacted": redacted, "reads": reads, "may_work_on": lambda t: task_service.may_work_on(current_user, t),
+    }
+
+
+@bp.get(f"/arenden/<{ID}:case_id>")
+def show(case_id: int):
+    case = case_service.get_case(current_user, case_id)
+    return render_template("cases/show.html", **case_view(case))
+
+
+@bp.route("/rapportera", methods=["GET", "POST"], defaults={"case_type": "avvikelse"})
+@bp.route("/rapportera/<case_type>", methods=["GET", "POST"])
+def report(case_type: str):
+    if case_type not in CASE_TYPES:
+        abort(404)
+    status = 200
+    if request.method == "POST":
+        try:
+            case = case_service.create_case(current_user, case_type, request.form)
+        except Invalid as err:
+            form = case_service.start_form(case_type, current_user, request.form)
+            for name, messages in err.fields.items():
+                if name in form:
+                    form[name].errors = list(messages)
+            status = 422
+        else:
+            flash(f"Tack! Din rapport är registrerad som {case.number}. Du kan följa den under Mina rapporter.", "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    else:
+        form = case_service.start_form(case_type, current_user)
+        if hasattr(form, "unit") and len(form.unit.choices) == 2:
+            form.unit.data = form.unit.choices[1][0]  # only one unit: chosen already
+    return render_template("cases/report.html", form=form, case_type=case_type,
+                           type_label=CASE_TYPE_LABELS.get(case_type, case_type),
+                           other_types=[t for t in CASE_TYPES if t != case_type],
+                           has_units=not hasattr(form, "unit") or len(form.unit.choices) > 1), status
+
+
+def _last_events(case_ids: list[int]) -> dict[int, AuditEvent]:
+    if not case_ids:
+        return {}
+    latest = select(func.max(AuditEvent.id)).where(AuditEvent.case_id.in_(case_ids)).group_by(AuditEvent.case_id)
+    return {e.case_id: e for e in db.session.scalars(select(AuditEvent).where(AuditEvent.id.in_(latest)))}
+
+
+@bp.get("/mina-rapporter")
+def my_reports():
+    found = case_service.list_cases(current_user, reporter_only=True, limit=200)
+    return render_template("cases/my_reports.html", cases=found, last=_last_events([c.id for c in found]))
+
+
+@bp.get("/arenden")
+def index():
+    case_type = request.args.get("typ") or None
+    status = request.args.get("status") or None
+    unit = request.args.get("enhet") or None
+    notes = []
+    if case_type and case_type not in CASE_TYPES:
+        notes.append("Okänd ärendetyp; filtret användes inte.")
+        case_type = None
+    if status and status not in STATUS_LABELS:
+        notes.append("Okänd status; filtret användes inte.")
+        status = None
+    visible = visible_unit_ids(current_user)
+    query = select(Unit).order_by(Unit.name)
+    units = db.session.scalars(query if visible is None else query.where(Unit.id.in_(visible))).all()
+    if unit and unit not in {u.code for u in units}:
+        notes.append("Okänd enhet; filtret användes inte.")
+        unit = None
+    found = case_service.list_cases(current_user, case_type=case_type, status=status, unit_code=unit, limit=300)
+    return render_template("cases/index.html", cases=found, notes=notes, case_type=case_type, status=status,
+                           unit=unit, units=units, types=list(CASE_TYPES), statuses=STATUS_LABELS)

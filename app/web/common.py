@@ -1,0 +1,260 @@
+"""What every page shares: login, idle-session expiry, Swedish error pages, template filters, the menu,
+and describing form data with the forms' own Swedish labels."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError, generate_csrf
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BuildError
+from wtforms import BooleanField, HiddenField, RadioField, SelectMultipleField, SubmitField
+from wtforms.fields.core import UnboundField
+from wtforms.widgets import CheckboxInput
+
+from app import clock
+from app.extensions import db, login_manager
+from app.models import CASE_TYPE_LABELS, ROLE_LABELS, STATUS_LABELS, User
+from app.services.errors import DomainError
+
+# Route converter for database ids: larger numbers are a 404, never a database overflow.
+ID = "int(min=1, max=2147483647)"
+
+SEVERITY_LABELS = {"låg": "Låg", "medel": "Medel", "hög": "Hög", "mycket hög": "Mycket hög"}
+ERROR_TITLES = {
+    400: "Felaktig förfrågan", 403: "Behörighet saknas", 404: "Sidan finns inte", 405: "Metoden stöds inte",
+    409: "Krock", 422: "Uppgifterna behöver rättas", 500: "Något gick fel",
+}
+ERROR_TEXTS = {
+    400: "Förfrågan kunde inte behandlas.",
+    403: "Du saknar behörighet till den här sidan.",
+    404: "Sidan eller ärendet finns inte, eller så saknar du behörighet.",
+    405: "Sidan kan inte användas på det sättet.",
+    500: "Ett oväntat fel inträffade. Försök igen; kvarstår felet, kontakta förvaltningen.",
+}
+
+
+# --- login and session ------------------------------------------------------------------------
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    try:
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.active else None
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a local path may be a redirect target after login (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ch.isspace() or ord(ch) < 32 for ch in target):  # browsers drop tabs/newlines: "/\t/x" is "//x"
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def _fresh_request_globals():
+    """Forget the user and CSRF token cached in `g`. Serving, every request has its own `g` and this
+    does nothing; under a pushed app context (tests, scripts) `g` outlives the request and a cached
+    user would leak into the next request."""
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+
+
+def _expire_idle_session():
+    """Server-side idle timeout: the last request's time lives in the signed session cookie."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = clock.now().timestamp()
+    seen = session.get("seen")
+    limit = int(current_app.config["SESSION_IDLE_MINUTES"]) * 60
+    if isinstance(seen, (int, float)) and now - seen > limit:
+        logout_user()
+        session.clear()
+        if request.path.startswith("/api/"):
+            return None  # the API answers 401 itself
+        flash(f"Du loggades ut efter {limit // 60} minuter utan aktivitet. Logga in igen.", "info")
+        target = request.full_path if request.method == "GET" else None
+        return redirect(url_for("auth.login", next=safe_next(target.rstrip("?")) if target else None))
+    session.permanent = True
+    session["seen"] = now
+    return None
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_page(status: int, message: str | None = None, title: str | None = None):
+    message = message or ERROR_TEXTS.get(status, ERROR_TEXTS[400])
+    if _wants_json():
+        code = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                409: "conflict", 422: "invalid"}.get(status, "server_error")
+        return jsonify({"error": code, "message": message, "fields": {}}), status
+    return render_template("error.html", status=status, title=title or ERROR_TITLES.get(status, "Fel"),
+                           message=message), status
+
+
+def _http_error(err: HTTPException):
+    return error_page(err.code or 500)
+
+
+def _csrf_error(err):
+    return error_page(400, "Formuläret hade ingen giltig säkerhetstoken (CSRF), till exempel för att sidan "
+                           "varit öppen länge. Ladda om sidan och försök igen.", "Formuläret kunde inte skickas")
+
+
+def _domain_error(err: DomainError):
+    return error_page(err.status, err.message)
+
+
+def _server_error(err):
+    db.session.rollback()
+    return error_page(500)
+
+
+# --- labels and filters -----------------------------------------------------------------------
+
+def local_datetime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        return clock.to_local(value).strftime(fmt)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def local_date(value) -> str:
+    return local_datetime(value, "%Y-%m-%d")
+
+
+def is_overdue(task) -> bool:
+    due = task.get("due_at") if isinstance(task, dict) else getattr(task, "due_at", None)
+    state = task.get("state", "open") if isinstance(task, dict) else getattr(task, "state", "open")
+    if isinstance(due, str):
+        due = datetime.fromisoformat(due)
+    return bool(due and state == "open" and clock.as_utc(due) < clock.now())
+
+
+def _label(mapping: dict):
+    return lambda value: mapping.get(value, value or "") if value is not None else ""
+
+
+# --- describing data with the forms' labels ---------------------------------------------------
+
+@lru_cache(maxsize=None)
+def form_fields(form_cls) -> tuple:
+    """(name, label, choices) of a form class's fields, in the form's order, without
+    building the form (that needs a request)."""
+    unbound = [(name, value) for name in dir(form_cls)
+               if isinstance(value := getattr(form_cls, name, None), UnboundField)]
+    unbound.sort(key=lambda item: item[1].creation_counter)
+    result = []
+    for name, field in unbound:
+        if name in ("csrf_token", "submit"):
+            continue
+        label = field.args[0] if field.args else field.kwargs.get("label") or name
+        choices = field.kwargs.get("choices")
+        choices = {str(k): v for k, v in choices} if isinstance(choices, (list, tuple)) else {}
+        result.append((name, label, choices))
+    return tuple(result)
+
+
+def format_value(value, choices: dict | None = None) -> str:
+    choices = choices or {}
+    if isinstance(value, bool):
+        return "Ja" if value else "Nej"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(format_value(v, choices) for v in value)
+    if value is None:
+        return ""
+    return str(choices.get(str(value), value))
+
+
+def describe(form_cls, data: dict | None) -> list[tuple[str, str]]:
+    """[(Swedish label, shown value)] for the fields of `data` that the form knows, in form order."""
+    if not isinstance(data, dict):
+        return []
+    rows = []
+    for name, label, choices in (form_fields(form_cls) if form_cls else ()):
+        if name not in data:
+            continue
+        value = data[name]
+        if value is None or value == "" or value == []:
+            continue
+        rows.append((label, format_value(value, choices)))
+    return rows
+
+
+def field_kind(field) -> str:
+    """How the form macro draws a bound field: hidden, checkbox, radio, checkboxes, submit or input."""
+    if isinstance(field, HiddenField):  # includes the CSRF token
+        return "hidden"
+    if isinstance(field, SubmitField):
+        return "submit"
+    if isinstance(field, BooleanField):
+        return "checkbox"
+    if isinstance(field, RadioField):
+        return "radio"
+    if isinstance(field, SelectMultipleField) and isinstance(getattr(field, "option_widget", None), CheckboxInput):
+        return "checkboxes"
+    return "input"
+
+
+# --- menu ------------------------------------------------------------------------------------
+
+def nav_entries() -> list[dict]:
+    from app.web import NAV
+
+    if not current_user.is_authenticated:
+        return []
+    entries = []
+    for label, endpoint, who in NAV:
+        try:
+            if not who(current_user):
+                continue
+            url = url_for(endpoint)
+        except BuildError:  # an area listed in NAV but not (yet) registered
+            continue
+        entries.append({"label": label, "url": url, "active": request.endpoint == endpoint})
+    return entries
+
+
+def register_common(app) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Logga in för att fortsätta."
+    login_manager.login_message_category = "info"
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
+    app.before_request(_expire_idle_session)
+    for status in (400, 403, 404, 405):
+        app.register_error_handler(status, _http_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(500, _server_error)
+
+    app.add_template_filter(local_datetime, "local_datetime")
+    app.add_template_filter(local_date, "local_date")
+    app.add_template_filter(_label(ROLE_LABELS), "role_label")
+    app.add_template_filter(_label(CASE_TYPE_LABELS), "case_type_label")
+    app.add_template_filter(_label(STATUS_LABELS), "status_label")
+    app.add_template_filter(_label(SEVERITY_LABELS), "severity_label")
+    app.add_template_filter(is_overdue, "overdue")
+    app.add_template_global(field_kind, "field_kind")
+
+    @app.context_processor
+    def _globals():
+        return {"nav": nav_entries(), "csrf_token": generate_csrf}

@@ -1,0 +1,98 @@
+"""Förbättringsarbete: the PDCA board per unit and verksamhetsområde, starting a cycle or a risk analysis
+(also from a case page), registering a synpunkt/klagomål, and the links shown on a case page."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.models import CASE_TYPE_LABELS, Case
+from app.services import cases as case_service
+from app.services import improvement
+from app.services.access import can_view
+from app.services.errors import Invalid, NotFound
+
+bp = Blueprint("improvement", __name__)
+
+START_TYPES = ("pdca", "riskanalys")
+START_TITLES = {"pdca": "Starta förbättringsarbete", "riskanalys": "Starta risk- och konsekvensanalys"}
+# Case pages that offer "Starta förbättringsarbete".
+STARTS_FROM = ("avvikelse", "klagomal", "riskanalys", "monster", "ej_verkstallt", "utredning")
+
+
+@bp.before_request
+@login_required
+def _login():
+    return None
+
+
+@bp.get("/forbattring")
+def board():
+    unit_code = request.args.get("enhet") or None
+    units = improvement.board_units(current_user)
+    note = None
+    try:
+        result = improvement.board(current_user, unit_code)
+    except NotFound:
+        note = "Okänd enhet; hela ditt område visas."
+        result = improvement.board(current_user)
+    return render_template("improvement/board.html", result=result, phases=improvement.PHASES, units=units,
+                           unit_code=result["unit"].code if result["unit"] else None, note=note)
+
+
+def _sources(values) -> list[Case]:
+    """Cases named in ?kalla= that the user may see (others are silently left out of the prefill)."""
+    found = []
+    for value in values:
+        if str(value).isdigit() and int(value) < 2**31:
+            case = db.session.get(Case, int(value))
+            if case is not None and can_view(current_user, case) and case not in found:
+                found.append(case)
+    return found
+
+
+@bp.route("/forbattring/ny", methods=["GET", "POST"], defaults={"case_type": "pdca"})
+@bp.route("/forbattring/ny/<case_type>", methods=["GET", "POST"])
+def start(case_type: str):
+    if case_type not in START_TYPES:
+        raise NotFound("Sidan finns inte.")
+    status = 200
+    sources = _sources(request.args.getlist("kalla"))
+    if request.method == "POST":
+        try:
+            case = case_service.create_case(current_user, case_type, request.form)
+        except Invalid as err:
+            form = case_service.start_form(case_type, current_user, request.form)
+            for name, messages in err.fields.items():
+                if name in form:
+                    form[name].errors = list(messages)
+            status = 422
+        else:
+            flash(f"{CASE_TYPE_LABELS[case_type]} {case.number} har startats.", "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    else:
+        form = case_service.start_form(case_type, current_user)
+        units = [code for code, _ in form.unit.choices if code]
+        if sources:
+            form.source_cases.data = [c.number for c in sources]
+            form.title.data = sources[0].title
+            if sources[0].unit.code in units:
+                form.unit.data = sources[0].unit.code
+        if not form.unit.data and len(units) == 1:
+            form.unit.data = units[0]
+    return render_template("improvement/start.html", form=form, case_type=case_type, sources=sources,
+                           title=START_TITLES[case_type], has_units=len(form.unit.choices) > 1), status
+
+
+@bp.get("/synpunkter/ny")
+def register_complaint():
+    """Registrera synpunkt/klagomål: the generic report page with the klagomål form."""
+    return redirect(url_for("cases.report", case_type="klagomal"))
+
+
+@bp.app_template_global("improvement_links")
+def case_links(case) -> dict:
+    """For the case page: the cases behind this one, the improvement work it led to, PDCA turns."""
+    links = improvement.links_of(current_user, case)
+    return {**links, "turns": improvement.turns(case) if case.type == "pdca" else [],
+            "may_start": case.type in STARTS_FROM and bool(case_service.reporter_units(current_user))}

@@ -1,0 +1,94 @@
+"""Mina uppgifter, Att fördela, and the task page (the task's form next to the case so far)."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.services import cases as case_service
+from app.services import tasks as task_service
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.web.cases import case_view
+from app.web.common import ID, safe_next
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.before_request
+@login_required
+def _login():
+    return None
+
+
+def _inbox(scope: str, template_title: str, empty: str):
+    tasks = task_service.inbox(current_user, scope)
+    return render_template("inbox/list.html", tasks=tasks, scope=scope, title=template_title, empty=empty)
+
+
+@bp.get("/")
+def mine():
+    return _inbox("mine", "Mina uppgifter", "Du har inga uppgifter just nu. Se om något väntar under Att fördela.")
+
+
+@bp.get("/att-fordela")
+def candidates():
+    return _inbox("candidate", "Att fördela", "Inga uppgifter väntar på att någon tar dem.")
+
+
+def _back(default: str):
+    return redirect(safe_next(request.form.get("next")) or url_for(default))
+
+
+@bp.post(f"/uppgifter/<{ID}:task_id>/ta")
+def claim(task_id: int):
+    try:
+        task = task_service.claim(current_user, task_id)
+    except (Conflict, Forbidden) as err:
+        flash(err.message, "error")
+        return _back("inbox.candidates")
+    flash(f"Du har tagit uppgiften ”{task.name}” ({task.case.number}).", "success")
+    return redirect(url_for("inbox.task", task_id=task.id))
+
+
+@bp.post(f"/uppgifter/<{ID}:task_id>/lamna")
+def release(task_id: int):
+    try:
+        task = task_service.release(current_user, task_id)
+    except (Conflict, Forbidden) as err:
+        flash(err.message, "error")
+        return _back("inbox.mine")
+    flash(f"Uppgiften ”{task.name}” ({task.case.number}) ligger nu under Att fördela.", "success")
+    return _back("inbox.mine")
+
+
+def _render_task(task, form, status: int = 200):
+    try:
+        case = case_service.get_case(current_user, task.case_id)
+    except NotFound:
+        case = task.case  # offered the task, so they have a part in the case
+    may_work = task.state == "open" and task_service.may_work_on(current_user, task)
+    return render_template("inbox/task.html", task=task, form=form if may_work else None, may_work=may_work,
+                           can_claim=may_work and task.assignee_id is None, **case_view(case)), status
+
+
+@bp.get(f"/uppgifter/<{ID}:task_id>")
+def task(task_id: int):
+    row = task_service.get_task(current_user, task_id)
+    return _render_task(row, task_service.task_form(row) if row.state == "open" else None)
+
+
+@bp.post(f"/uppgifter/<{ID}:task_id>")
+def complete(task_id: int):
+    row = task_service.get_task(current_user, task_id)
+    try:
+        task_service.complete(current_user, task_id, request.form)
+    except Invalid as err:
+        form = task_service.task_form(row, request.form)
+        for name, messages in err.fields.items():
+            if name in form:
+                form[name].errors = list(messages)
+        return _render_task(row, form, 422)
+    except (Conflict, Forbidden) as err:
+        flash(err.message, "error")
+        return redirect(url_for("inbox.mine"))
+    flash(f"Klart: ”{row.name}” för {row.case.number} är slutförd.", "success")
+    return redirect(url_for("inbox.mine"))

@@ -1,0 +1,117 @@
+"""Statistik (charts with a table behind each), exports of every table, and the kvalitetsberättelse:
+the page, the edit form for its free-text parts, and the PDF, Word and HTML documents."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app import clock
+from app.charts import chart_for
+from app.services import kvalitetsberattelse as kb
+from app.services import reports
+from app.services.errors import Forbidden, Invalid
+
+bp = Blueprint("reports", __name__, url_prefix="/statistik")
+
+GROUP_LABELS = {"verksamhet": "Verksamhetsområde", "enhet": "Enhet", "kategori": "Kategori", "month": "Månad"}
+EXPORTS = {
+    "csv": ("text/csv; charset=utf-8", reports.to_csv),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", reports.to_xlsx),
+}
+
+
+@bp.before_request
+@login_required
+def _login():
+    if not reports.may_see_reports(current_user):
+        raise Forbidden("Statistik och rapporter visas för chefer, SAS, socialchef och nämndsekreterare.")
+    return None
+
+
+@bp.app_template_filter("report_value")
+def report_value(value) -> str:
+    """A table cell: numbers with a decimal comma, missing values as a dash."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    return str(value)
+
+
+def _year() -> int:
+    return reports.parse_year(request.args.get("ar"))
+
+
+def _years() -> list[int]:
+    current = clock.today().year
+    return list(range(current, current - 6, -1))
+
+
+def _download(body: bytes, mimetype: str, filename: str, inline: bool = False) -> Response:
+    disposition = "inline" if inline else "attachment"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})
+
+
+@bp.get("/")
+def index():
+    year = _year()
+    group_by = reports.parse_group_by(request.args.get("grupp"))
+    summary = reports.summary(current_user, year, group_by)
+    summary_table, per_category, per_severity = reports.summary_tables(summary)
+    stats = reports.statistics(current_user, year)
+    tables = stats["tables"]
+    blocks = [summary_table, tables["avvikelser_manad_kategori"], tables["avvikelser_enhet_jamforelse"],
+              per_category, per_severity, tables["ledtid"], tables["uppfoljning_i_tid"], tables["forsenade_uppgifter"]]
+    return render_template("reports/statistics.html", title=f"Statistik {year}", year=year, years=_years(),
+                           group_by=group_by, group_labels=GROUP_LABELS, scope=stats["scope"],
+                           total=summary["total"], blocks=[(t, chart_for(t)) for t in blocks])
+
+
+@bp.get("/export/<key>.<fmt>")
+def export(key: str, fmt: str):
+    if fmt not in EXPORTS:
+        raise Invalid("Okänt format: välj csv eller xlsx.")
+    year = _year()
+    table = reports.table_by_key(current_user, year, key)
+    mimetype, render = EXPORTS[fmt]
+    return _download(render(table), mimetype, f"{table.key}_{year}.{fmt}")
+
+
+@bp.get("/kvalitetsberattelse")
+def kvalitetsberattelse():
+    year = _year()
+    report = kb.build(current_user, year)
+    return render_template("reports/kvalitetsberattelse.html", title=f"Kvalitetsberättelse {year}", report=report,
+                           year=year, years=_years(), chart_for=chart_for)
+
+
+@bp.route("/kvalitetsberattelse/redigera", methods=["GET", "POST"])
+def edit_texts():
+    year = _year()
+    if not reports.may_write_texts(current_user):
+        raise Forbidden("Bara SAS, socialchef, nämndsekreterare och administratör kan redigera kvalitetsberättelsen.")
+    if request.method == "POST":
+        form = kb.text_form(request.form)
+        if form.validate():
+            changed = kb.save_texts(current_user, year, request.form)
+            flash("Texterna sparades." if changed else "Inget ändrades.", "success")
+            return redirect(url_for("reports.kvalitetsberattelse", ar=year))
+        return render_template("reports/edit.html", title=f"Redigera kvalitetsberättelse {year}", form=form,
+                               year=year), 422
+    return render_template("reports/edit.html", title=f"Redigera kvalitetsberättelse {year}",
+                           form=kb.text_form(year=year), year=year)
+
+
+@bp.get("/kvalitetsberattelse.<fmt>")
+def kvalitetsberattelse_document(fmt: str):
+    year = _year()
+    if fmt == "pdf":
+        return _download(kb.render_pdf(kb.build(current_user, year)), "application/pdf",
+                         f"kvalitetsberattelse_{year}.pdf", inline=True)
+    if fmt == "docx":
+        return _download(kb.render_docx(kb.build(current_user, year)),
+                         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                         f"kvalitetsberattelse_{year}.docx")
+    if fmt == "html":
+        return Response(kb.render_html(kb.build(current_user, year)), mimetype="text/html")
+    raise Invalid("Okänt format: välj pdf, docx eller html.")

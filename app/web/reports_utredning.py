@@ -1,0 +1,38 @@
+"""Utredningstider: each barnavårdsutredning against the four-month limit (SoL 11 kap. 2 §), for the
+chefs' internal control. The same figures as GET /api/v1/reports/utredningstider."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user, login_required
+
+from app import clock
+from app.forms.utredning import OUTCOME_LABELS
+from app.services import investigations
+from app.services.errors import Forbidden
+
+bp = Blueprint("reports_utredning", __name__, url_prefix="/utredningstider")
+
+ROLES = ("enhetschef", "verksamhetschef", "sas", "socialchef", "namndsekreterare", "admin")
+
+
+def may_see(user) -> bool:
+    return any(r.role in ROLES for r in user.roles)
+
+
+@bp.before_request
+@login_required
+def _login():
+    if not may_see(current_user):
+        raise Forbidden("Utredningstider visas för chefer, SAS, socialchef och nämndsekreterare.")
+    return None
+
+
+@bp.get("/")
+def index():
+    year = investigations.parse_year(request.args.get("ar"))
+    report = investigations.utredningstider(current_user, year)
+    current = clock.today().year
+    return render_template("reports_utredning/index.html", title=f"Utredningstider {year}", year=year,
+                           years=list(range(current, current - 6, -1)), report=report, outcomes=OUTCOME_LABELS,
+                           lagrum=current_app.config["UTREDNING_LAGRUM_TIDSGRANS"],
+                           months=current_app.config["UTREDNING_LIMIT_MONTHS"])

@@ -1,0 +1,116 @@
+"""The engine wrapper: cached specs with a content hash, lanes → roles → units, saved state, and an
+inbox that is a query over task rows (never a deserialized workflow)."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from app import engine
+from app.engine.runtime import lane_role
+from app.engine.specs import library
+from app.extensions import db
+from app.models import ProcessInstance, Task, Timer, Unit
+from app.services import cases as case_service
+from app.services import tasks as task_service
+from app.services.access import resolve_unit
+from avvikelse_steps import chef_data, complete, open_task, report
+
+BPMN = Path(__file__).resolve().parent.parent / "bpmn"
+
+
+def test_specs_are_parsed_once_and_cached(app):
+    first = engine.process_version("avvikelse")
+    assert engine.process_version("avvikelse") is first
+    assert library(BPMN) is library(BPMN)
+    assert len(first.spec_hash) == 64 and first.filename == "avvikelse.bpmn"
+    with pytest.raises(LookupError):
+        engine.process_version("finns_inte")
+
+
+def test_the_spec_hash_covers_the_decision_table(tmp_path):
+    copy = tmp_path / "bpmn"
+    shutil.copytree(BPMN, copy)
+    before = library(copy).get("avvikelse").spec_hash
+    assert before == library(BPMN).get("avvikelse").spec_hash  # same content, same version
+    changed = tmp_path / "bpmn2"
+    shutil.copytree(BPMN, changed)
+    table = changed / "allvarlighet.dmn"
+    table.write_text(table.read_text(encoding="utf-8").replace('"mycket hög"', '"kritisk"'), encoding="utf-8")
+    assert library(changed).get("avvikelse").spec_hash != before
+
+
+@pytest.mark.parametrize("lane, role", [
+    ("Enhetschef", "enhetschef"), ("SAS", "sas"), ("Nämndsekreterare", "namndsekreterare"),
+    ("Socialchef", "socialchef"), (" Verksamhetschef ", "verksamhetschef"), (None, None),
+])
+def test_lanes_name_roles(lane, role):
+    assert lane_role(lane) == role
+
+
+def test_a_lane_that_names_no_role_is_refused():
+    with pytest.raises(LookupError):
+        lane_role("Kökspersonal")
+
+
+def test_a_lane_goes_to_the_nearest_unit_with_the_role(org):
+    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    hg = units["HG"]
+    assert resolve_unit("enhetschef", hg) == units["HG"].id
+    assert resolve_unit("verksamhetschef", hg) == units["AOSB"].id
+    assert resolve_unit("sas", hg) == units["SOC"].id
+    assert resolve_unit("socialchef", units["GRP"]) == units["SOC"].id
+    # Nobody holds the role anywhere above: the case's own unit.
+    assert resolve_unit("enhetschef", units["GRP"]) == units["GRP"].id
+
+
+def test_start_saves_state_inbox_rows_and_timer_rows(user):
+    case = report(user("anna"))
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
+    assert instance.status == "running" and instance.process_id == "avvikelse"
+    json.loads(instance.state)  # serialized as JSON
+    task = open_task(case, "chef_uppfoljning")
+    assert (task.name, task.lane, task.role) == ("Följ upp avvikelsen", "Enhetschef", "enhetschef")
+    timers = db.session.scalars(select(Timer).where(Timer.case_id == case.id)).all()
+    assert [(t.state, t.due_at) for t in timers] == [("waiting", task.due_at)]
+
+
+def test_completing_saves_json_friendly_data_and_bumps_the_version(user):
+    case = report(user("anna"))
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
+    version = instance.version
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(follow_up_on="2026-04-01", cause_areas=["rutiner", "teknik"]))
+    assert instance.version == version + 1
+    done = db.session.scalar(select(Task).where(Task.case_id == case.id, Task.task_id == "chef_uppfoljning"))
+    assert done.state == "completed" and done.completed_by.username == "ec_hg"
+    assert done.data["follow_up_on"] == "2026-04-01" and done.data["cause_areas"] == ["rutiner", "teknik"]
+    assert done.data["consequence"] == 2  # a number, for the decision table
+    json.dumps(case.fields)
+
+
+def test_a_task_that_is_not_ready_is_refused_by_the_engine(user):
+    case = report(user("anna"))
+    row = open_task(case, "chef_uppfoljning")
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data())
+    db.session.refresh(row)
+    with pytest.raises(engine.TaskNotReady):
+        engine.complete(row, chef_data(), user("ec_hg"))
+    db.session.rollback()
+
+
+def test_the_inbox_and_case_lists_never_read_the_workflow_state(user):
+    case = report(user("anna"))
+    task = open_task(case, "chef_uppfoljning")
+    # Make the serialized state unreadable: lists and inbox must not care.
+    db.session.execute(update(ProcessInstance).values(state="inte ett arbetsflöde"))
+    db.session.commit()
+    ec = user("ec_hg")
+    assert [t.id for t in task_service.inbox(ec)] == [task.id]
+    assert [c.id for c in case_service.list_cases(ec)] == [case.id]
+    data = case_service.case_dict(ec, case)
+    assert data["tasks"][0]["task_id"] == "chef_uppfoljning"
+    task_service.claim(ec, task.id)
+    assert [t.id for t in task_service.inbox(ec, "mine")] == [task.id]

@@ -1,0 +1,181 @@
+"""PDCA improvement cycles: real BPMN (bpmn/pdca.bpmn), real engine and database, through the domain
+services the web and the API use. One process instance per turn, linked by the case."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app import clock as app_clock
+from app.extensions import db
+from app.forms import json_to_formdata
+from app.models import AuditEvent, CaseLink, OutboxMessage, PdcaTurn, ProcessInstance, Task
+from app.services import cases as case_service
+from app.services import improvement
+from app.services import tasks as task_service
+from app.services import timers
+from app.services.errors import Invalid
+from avvikelse_steps import complete, open_task, report, task_ids
+
+
+def start_pdca(user, **overrides):
+    data = {"unit": "HG", "title": "Säkrare läkemedelshantering kvällstid",
+            "goal": "Inga missade kvällsdoser under en månad.", **overrides}
+    return case_service.create_case(user, "pdca", json_to_formdata(data), csrf=False)
+
+
+def plan(owner="ec_hg", days=30, **overrides):
+    return {"plan": "Dubbelsignering av kvällsmedicin.", "measure": "Antal missade doser per vecka.",
+            "owner": owner, "check_on": (app_clock.today() + timedelta(days=days)).isoformat(), **overrides}
+
+
+def turns_of(case):
+    return db.session.scalars(select(PdcaTurn).where(PdcaTurn.case_id == case.id).order_by(PdcaTurn.number)).all()
+
+
+def sweep():
+    db.session.rollback()
+    fired = timers.run_due()
+    db.session.expire_all()
+    return fired
+
+
+def test_a_cycle_loops_twice_and_closes_with_a_standardised_routine(user):
+    ec, anna = user("ec_hg"), user("anna")
+    case = start_pdca(ec)
+    assert case.number == "PDCA-2026-0001" and case.status == "pagaende"
+    first = open_task(case, "planera")
+    assert (first.role, first.unit.code, first.assignee_id) == ("enhetschef", "HG", None)  # offered to the unit
+
+    # Turn 1: anna owns the work, the goal is not met, a new turn is taken.
+    complete(ec, case, "planera", plan(owner="anna"))
+    assert task_ids(case) == ["genomfora"]
+    assert open_task(case, "genomfora").assignee_id == anna.id  # the owner gets the tasks
+    assert open_task(case, "genomfora") in task_service.inbox(anna, "mine")
+    complete(anna, case, "genomfora", {"notes": "Dubbelsignering infördes vecka 11."})
+    complete(anna, case, "folja_upp", {"result": "Två missade doser på fyra veckor.", "goal_met": False})
+    complete(anna, case, "forbattra", {"decision": "ny_cykel", "comment": "Signeringslistan ses över."})
+    assert case.status == "pagaende"  # the first turn's instance ended; the case goes on
+    assert task_ids(case) == ["planera"]
+    assert open_task(case, "planera").assignee_id == anna.id  # the owner plans the next turn
+
+    # Turn 2: the goal is met, and the new way of working becomes the routine.
+    complete(anna, case, "planera", plan(owner="anna", plan="Signeringslista vid medicinvagnen."))
+    complete(anna, case, "genomfora", {"notes": "Listan infördes."})
+    complete(anna, case, "folja_upp", {"result": "Inga missade doser.", "goal_met": True})
+    with pytest.raises(Invalid) as err:  # standardisera needs the revised routine
+        complete(anna, case, "forbattra", {"decision": "standardisera"})
+    assert "routine" in err.value.fields
+    complete(anna, case, "forbattra", {"decision": "standardisera", "routine": "Kvällsmedicin signeras av två."})
+
+    assert case.status == "avslutad" and case.closed_at is not None
+    turns = turns_of(case)
+    assert [(t.number, t.goal_met, t.decision) for t in turns] == [(1, False, "ny_cykel"), (2, True, "standardisera")]
+    assert turns[1].routine == "Kvällsmedicin signeras av två." and turns[0].owner_id == anna.id
+    instances = db.session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id)
+                                   .order_by(ProcessInstance.id)).all()
+    assert [i.status for i in instances] == ["completed", "completed"]  # one instance per turn
+    assert [t.instance_id for t in turns] == [i.id for i in instances]
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case.id)).all()
+    assert actions.count("case_closed") == 1 and "pdca_new_turn" in actions
+    assert case.fields["routine"] == "Kvällsmedicin signeras av två."
+
+
+def test_avsluta_closes_the_cycle_without_a_routine(user):
+    ec = user("ec_hg")
+    case = start_pdca(ec)
+    complete(ec, case, "planera", plan())
+    complete(ec, case, "genomfora", {"notes": "Gjort."})
+    complete(ec, case, "folja_upp", {"result": "Målet nåddes inte, men behovet är borta.", "goal_met": False})
+    complete(ec, case, "forbattra", {"decision": "avsluta"})
+    assert case.status == "avslutad"
+    assert [(t.goal_met, t.decision, t.routine) for t in turns_of(case)] == [(False, "avsluta", None)]
+
+
+def test_the_follow_up_date_reminds_the_owner_and_marks_the_cycle_overdue(app, user, clock):
+    ec, anna = user("ec_hg"), user("anna")
+    case = start_pdca(ec)
+    complete(ec, case, "planera", plan(owner="anna", days=10))
+    due = open_task(case, "genomfora").due_at
+    assert app_clock.to_local(due).date() == app_clock.today() + timedelta(days=10)  # end of the check_on day
+    complete(anna, case, "genomfora", {"notes": "Gjort."})
+    assert open_task(case, "folja_upp").due_at == due
+
+    clock.set(due - timedelta(minutes=5))
+    assert sweep() == 0
+    clock.set(due + timedelta(minutes=5))
+    assert sweep() == 1
+    assert turns_of(case)[0].overdue is True
+    reminders = db.session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == anna.id,
+                                                               OutboxMessage.subject.startswith("Försenad"))).all()
+    assert len(reminders) == 1 and "Följa upp" in reminders[0].subject
+    assert sweep() == 0  # once
+    entry = [e for e in improvement.board(ec)["columns"]["folja_upp"] if e["case"].id == case.id][0]
+    assert entry["overdue"] is True
+
+    complete(anna, case, "folja_upp", {"result": "Klart, men sent.", "goal_met": True})
+    complete(anna, case, "forbattra", {"decision": "avsluta"})
+    db.session.expire_all()
+    assert db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "open")).all() == []
+
+
+def test_the_owner_must_be_a_user(user):
+    ec = user("ec_hg")
+    case = start_pdca(ec)
+    with pytest.raises(Invalid) as err:
+        complete(ec, case, "planera", plan(owner="ingen_sadan"))
+    assert "owner" in err.value.fields
+    with pytest.raises(Invalid) as err:
+        complete(ec, case, "planera", plan(days=-1))
+    assert "check_on" in err.value.fields
+
+
+def test_source_cases_are_linked_and_show_the_link(user):
+    anna, ec = user("anna"), user("ec_hg")
+    deviation = report(anna)
+    other = report(anna, category="fall")
+    case = start_pdca(ec, source_cases=[deviation.id, other.number])
+    assert case.fields["source_cases"] == [deviation.id, other.id]
+    pairs = db.session.execute(select(CaseLink.from_case_id, CaseLink.to_case_id).order_by(CaseLink.id)).all()
+    assert pairs == [(case.id, deviation.id), (case.id, other.id)]
+    links = improvement.links_of(ec, deviation)
+    assert [c.number for c in links["derived"]] == [case.number]
+    assert [c.number for c in improvement.links_of(ec, case)["sources"]] == [deviation.number, other.number]
+    timeline = case_service.case_dict(ec, deviation)["history"]
+    assert any(e["action"] == "case_linked" and case.number in e["summary"] for e in timeline)
+
+
+def test_source_cases_must_be_visible_to_the_caller(user):
+    bertil, ec_sr, ec_hg = user("bertil"), user("ec_sr"), user("ec_hg")
+    elsewhere = report(bertil, unit="SR")
+    with pytest.raises(Invalid) as err:
+        start_pdca(ec_hg, source_cases=[elsewhere.id])
+    assert "source_cases" in err.value.fields
+    with pytest.raises(Invalid) as err:
+        start_pdca(ec_hg, source_cases=["AVV-2026-9999"])
+    assert "source_cases" in err.value.fields
+    with pytest.raises(Invalid):
+        start_pdca(ec_hg, source_cases=["DROP TABLE"])
+    assert db.session.scalars(select(CaseLink)).all() == []
+    assert start_pdca(ec_sr, unit="SR", source_cases=[elsewhere.id]).status == "pagaende"
+
+
+def test_the_board_groups_cycles_by_phase_per_unit_and_area(user):
+    ec_hg, ec_sr, vc = user("ec_hg"), user("ec_sr"), user("vc_ao")
+    hg = start_pdca(ec_hg)
+    sr = start_pdca(ec_sr, unit="SR", title="Färre fall")
+    complete(ec_sr, sr, "planera", plan(owner="ec_sr"))
+
+    area = improvement.board(vc, "AOSB")
+    assert [e["case"].number for e in area["columns"]["planera"]] == [hg.number]
+    assert [e["case"].number for e in area["columns"]["genomfora"]] == [sr.number]
+    assert area["columns"]["genomfora"][0]["owner"].username == "ec_sr"
+    unit = improvement.board(vc, "SR")
+    assert unit["count"] == 1
+    own = improvement.board(ec_hg)  # an enhetschef sees the own unit's cycles only
+    assert [e["case"].number for col in own["columns"].values() for e in col] == [hg.number]
+    from app.services.errors import NotFound
+
+    with pytest.raises(NotFound):
+        improvement.board(ec_hg, "SR")
