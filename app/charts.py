@@ -168,6 +168,9 @@ def chart_for(table) -> Markup | None:
     if key == "forsenade_uppgifter":
         return horizontal_bars(table.title, "Liggande staplar per enhet: antal öppna uppgifter vars sista dag "
                                "har passerat.", [r["unit"] for r in rows], [("overdue", "Försenade uppgifter")], rows)
+    if key == "avvikelser_allvarlighet":
+        return horizontal_bars(table.title, "Liggande staplar: antal avvikelser per allvarlighetsgrad (konsekvens "
+                               "gånger sannolikhet).", [r["name"] for r in rows], [("avvikelser", "Avvikelser")], rows)
     if key == "avvikelser_kategori":
         return horizontal_bars(table.title, "Liggande staplar: antal avvikelser per kategori.",
                                [r["name"] for r in rows], [("avvikelser", "Avvikelser")], rows)

@@ -14,6 +14,9 @@ DEFAULTS: dict = {
     "SCHEDULER_INTERVAL_SECONDS": 30,
     "CLOCK": None,
     "BPMN_DIR": None,  # None: the repository's bpmn/ folder
+    # Argon2id cost (argon2-cffi's defaults: 3 passes over 64 MiB). Tests lower it to stay fast.
+    "PASSWORD_HASH_TIME_COST": 3,
+    "PASSWORD_HASH_MEMORY_KIB": 65536,
     # Session expiry after inactivity, in minutes.
     "SESSION_IDLE_MINUTES": 30,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session

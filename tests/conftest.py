@@ -91,6 +91,9 @@ def app_config(database_url, clock):
         "CLOCK": clock,
         "SCHEDULER_ENABLED": False,
         "WTF_CSRF_ENABLED": True,
+        # Cheap Argon2 parameters: the tests hash a dozen demo passwords per test.
+        "PASSWORD_HASH_TIME_COST": 1,
+        "PASSWORD_HASH_MEMORY_KIB": 1024,
     }
 
 

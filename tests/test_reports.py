@@ -31,6 +31,10 @@ def klagomal(user, **overrides):
     return case_service.create_case(user, "klagomal", json_to_formdata(data), csrf=False)
 
 
+def utredning(user, **data):
+    return case_service.create_case(user, "utredning", json_to_formdata({"unit": "BOU", **data}), csrf=False)
+
+
 def scenario(user, clock) -> dict:
     """A small förvaltning's year, built through the services.
 
@@ -44,6 +48,7 @@ def scenario(user, clock) -> dict:
       c1 HTJ larm/telefoni  chef never done (overdue)
       d1 BOU handläggning   chef day 1, action follow-up open (due in 30 days)
       k1 HG klagomål
+      u1 BOU barnavårdsutredning started day 0 (in time); u0 started 2025-11-10, past its four months
     The clock ends on day 20 (2026-03-22).
     """
     anna, bertil = user("anna"), user("bertil")
@@ -52,6 +57,7 @@ def scenario(user, clock) -> dict:
     old = [report(anna, category="fall", occurred_on="2025-11-05"),
            report(bertil, unit="SR", category="bemotande", occurred_on="2025-11-01", suspected_lex_sarah=True)]
     klagomal(anna, received_on="2025-11-10")
+    u0 = utredning(ec_bou, person_ref="BOU-2025-3", received_on="2025-11-10", started_on="2025-11-10")
     clock.set(datetime(2026, 1, 2, 9, 0, tzinfo=timezone.utc))
     old.append(report(anna, category="sekretess", occurred_on="2025-12-31"))
 
@@ -64,6 +70,7 @@ def scenario(user, clock) -> dict:
     c1 = report(ec_htj, unit="HTJ", category="larm_telefoni", occurred_on="2026-02-28")
     d1 = report(ec_bou, unit="BOU", category="handlaggning", occurred_on="2026-03-02")
     k1 = klagomal(anna, received_on="2026-03-02", anonymous=False, contact="Kalle, 070-123")
+    u1 = utredning(ec_bou, person_ref="BOU-2026-1", received_on="2026-03-02", started_on="2026-03-02")
     complete(ec_hg, a1, "chef_uppfoljning", chef_data())
     complete(ec_hg, a2, "chef_uppfoljning", chef_data())
     complete(ec_hg, a3, "chef_uppfoljning", chef_data(classification="missforhallande", consequence=3, likelihood=3))
@@ -82,7 +89,7 @@ def scenario(user, clock) -> dict:
     at(clock, 20)
     complete(ec_hg, a3, "atgardsuppfoljning", ATGARD)
     complete(sas, a3, "sas_verifiering", {"approved": True})
-    return {"old": old, "a1": a1, "a2": a2, "a3": a3, "b1": b1, "c1": c1, "d1": d1, "k1": k1}
+    return {"old": old, "a1": a1, "a2": a2, "a3": a3, "b1": b1, "c1": c1, "d1": d1, "k1": k1, "u0": u0, "u1": u1}
 
 
 class Clock:
@@ -256,11 +263,11 @@ def test_lead_time_follow_ups_and_overdue_tasks(world, api):
     assert units["Hemtjänst Centrum"]["late"] == 1  # still open past its deadline
     assert follow["total"]["on_time"] == 4 and follow["total"]["late"] == 2 and follow["total"]["share"] == 66.7
 
-    # Open tasks past their deadline now: last year's three unfollowed deviations, c1, and the handling
-    # of both klagomål in HG.
+    # Open tasks past their deadline now: last year's three unfollowed deviations, c1, the handling of both
+    # klagomål in HG, and the barnavårdsutredning past its four months in BOU.
     overdue = rows_by(stats["forsenade_uppgifter"], "unit")
     assert {u: r["overdue"] for u, r in overdue.items()} == {
-        "Hemgårdens äldreboende": 4, "Solrosens äldreboende": 1, "Hemtjänst Centrum": 1}
+        "Hemgårdens äldreboende": 4, "Solrosens äldreboende": 1, "Hemtjänst Centrum": 1, "Barn och unga": 1}
     assert overdue["Hemgårdens äldreboende"]["oldest"] == "2025-11-24"
 
     mine = tables(api, "ec_hg")

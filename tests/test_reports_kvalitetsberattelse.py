@@ -79,6 +79,14 @@ def test_the_report_has_every_section_with_the_years_figures(world, api):
     (quarter,) = table(not_executed, "ej_verkstallda_kvartal")["rows"]  # only the first quarter has begun
     assert quarter["total"] == 0
     assert table(section(body, "pdca"), "pdca_verksamhet")["total"]["cycles"] == 0
+    investigations = section(body, "utredningar")
+    assert investigations["facts"] == ["1 barnavårdsutredning påbörjades 2026; 0 pågick längre än fyra månader, "
+                                       "varav 0 utan förlängningsbeslut."]
+    assert table(investigations, "utredningar_over_fyra_manader")["rows"] == []
+    last_year = section(api("GET", "sas", "/api/v1/reports/kvalitetsberattelse?year=2025").get_json(), "utredningar")
+    (late,) = table(last_year, "utredningar_over_fyra_manader")["rows"]
+    assert (late["number"], late["limit"], late["completed_on"], late["overrun"], late["without_extension"]) == (
+        world.cases["u0"].number, "2026-03-10", "pågår", 12, "Ja")
     for key in SECTIONS:
         sec = section(body, key)
         assert sec["prompt"] and (sec["tables"] or sec["missing"] or key == "plan"), key

@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from app.extensions import csrf
+from app.web.common import ID
 from app.forms import json_to_formdata
 from app.services import cases as case_service
 from app.services import tasks as task_service
@@ -104,7 +105,7 @@ def list_cases():
     return jsonify({"cases": [case_service.case_dict(g.api_user, c, with_history=False) for c in found]})
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get(f"/cases/<{ID}:case_id>")
 def get_case(case_id: int):
     case = case_service.get_case(g.api_user, case_id, via="api")
     return jsonify(case_service.case_dict(g.api_user, case))
@@ -116,17 +117,17 @@ def list_tasks():
     return jsonify({"tasks": [case_service.task_dict(t) for t in rows]})
 
 
-@bp.post("/tasks/<int:task_id>/claim")
+@bp.post(f"/tasks/<{ID}:task_id>/claim")
 def claim(task_id: int):
     return jsonify(case_service.task_dict(task_service.claim(g.api_user, task_id)))
 
 
-@bp.post("/tasks/<int:task_id>/release")
+@bp.post(f"/tasks/<{ID}:task_id>/release")
 def release(task_id: int):
     return jsonify(case_service.task_dict(task_service.release(g.api_user, task_id)))
 
 
-@bp.post("/tasks/<int:task_id>/complete")
+@bp.post(f"/tasks/<{ID}:task_id>/complete")
 def complete(task_id: int):
     task = task_service.complete(g.api_user, task_id, json_to_formdata(json_body()), csrf=False)
     case = case_service.get_case(g.api_user, task.case_id, log_read=False) if _still_visible(task) else None

@@ -170,10 +170,32 @@ def _ej_verkstallda(ctx: Context) -> Figures:
 
 
 def _utredningar(ctx: Context) -> Figures:
-    provider = _provider("app.services.utredning", "yearly_tables")
-    if provider is None:
+    """From the barnavårdsutredning flow (app.services.investigations.utredningstider): investigations
+    started in the year against the four-month limit (SoL 11 kap. 2 §), and those over it."""
+    utredningstider = _provider("app.services.investigations", "utredningstider")
+    if utredningstider is None:
         return Figures(missing=_missing("Barnavårdsutredning"))
-    return Figures(list(provider(ctx.user, ctx.year)))
+    data = utredningstider(ctx.user, ctx.year)
+    totals = r.Table("utredningar_totalt", f"Barnavårdsutredningar påbörjade {ctx.year}",
+                     [("name", "Utredningar"), ("count", "Antal")],
+                     [{"name": "Påbörjade", "count": data["total"]},
+                      {"name": "Över fyra månader", "count": data["over_limit"]},
+                      {"name": "Över fyra månader utan förlängningsbeslut", "count": data["over_limit_without_extension"]}])
+    over = [{"number": i["number"], "unit": i["unit_name"], "started_on": i["started_on"], "limit": i["limit"],
+             "extension": i["extension"] or "–", "completed_on": i["completed_on"] or "pågår",
+             "days_taken": i["days_taken"], "overrun": i["overrun"],
+             "without_extension": "Ja" if i["over_limit_without_extension"] else "Nej"}
+            for i in data["items"] if i["over_limit"]]
+    listing = r.Table("utredningar_over_fyra_manader", f"Barnavårdsutredningar över fyra månader, påbörjade {ctx.year}",
+                      [("number", "Ärende"), ("unit", "Enhet"), ("started_on", "Påbörjad"), ("limit", "Fyra månader"),
+                       ("extension", "Förlängd till"), ("completed_on", "Avslutad"), ("days_taken", "Dagar"),
+                       ("overrun", "Dagar över"), ("without_extension", "Utan förlängningsbeslut")], over,
+                      note="Utredningen ska vara klar inom fyra månader om inte nämnden beslutat om förlängning "
+                           "(SoL 11 kap. 2 §).")
+    facts = [f"{_n(data['total'], 'barnavårdsutredning', 'barnavårdsutredningar')} påbörjades {ctx.year}; "
+             f"{data['over_limit']} pågick längre än fyra månader, varav {data['over_limit_without_extension']} "
+             "utan förlängningsbeslut."]
+    return Figures([totals, listing], facts)
 
 
 def _pdca(ctx: Context) -> Figures:

@@ -8,6 +8,7 @@ signal never count again, so a new signal needs the earlier one assessed and a f
 """
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from flask import current_app
@@ -20,6 +21,7 @@ from app.models import Case, PatternSignal
 from app.services.improvement import link, open_case
 
 COUNTED_TYPES = ("avvikelse", "klagomal")
+log = logging.getLogger(__name__)
 
 
 def _category_label(category: str) -> str:
@@ -62,6 +64,7 @@ def check(case: Case) -> PatternSignal | None:
         with db.session.begin_nested():  # two reports at once: the unique open_key lets one signal through
             db.session.add(signal)
     except IntegrityError:
+        log.info("pattern %s: opened by a simultaneous case; %s joins it", signal.open_key, case.number)
         existing = open_signal(case.unit_id, case.category)
         if existing is not None:
             _join(existing, case)

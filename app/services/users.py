@@ -6,6 +6,7 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import select
 
 from app import clock
@@ -14,26 +15,35 @@ from app.models import ROLES, ApiToken, RoleAssignment, Unit, User
 from app.services import audit
 from app.services.errors import Invalid
 
-_hasher = PasswordHasher()
-# Compared against when the user does not exist, so a wrong username takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("kvalitetsflode-dummy")
+_hashers: dict[tuple[int, int], tuple[PasswordHasher, str]] = {}
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """Argon2id with the configured cost, and a dummy hash compared against when the user does not
+    exist (so a wrong username takes as long as a wrong password)."""
+    key = (int(current_app.config["PASSWORD_HASH_TIME_COST"]), int(current_app.config["PASSWORD_HASH_MEMORY_KIB"]))
+    if key not in _hashers:
+        hasher = PasswordHasher(time_cost=key[0], memory_cost=key[1])
+        _hashers[key] = (hasher, hasher.hash("kvalitetsflode-dummy"))
+    return _hashers[key]
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def authenticate(username: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    hasher, dummy = _hasher()
+    stored = user.password_hash if user is not None and user.password_hash else dummy
     try:
-        _hasher.verify(stored, password or "")
+        hasher.verify(stored, password or "")
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.active or not user.password_hash:
         return None
-    if _hasher.check_needs_rehash(stored):
-        user.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(stored):
+        user.password_hash = hasher.hash(password)
         db.session.commit()
     return user
 

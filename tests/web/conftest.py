@@ -18,7 +18,7 @@ import pytest
 
 CHROMIUM = os.environ.get("KF_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+                 "--disable-sync", "--no-first-run", "--lang=sv-SE"]
 PASSWORD = "kvalitet2026"  # the demo password (tests/conftest.py)
 
 

@@ -51,8 +51,18 @@ def base_url(tmp_path, clock):
         db.engine.dispose()
 
 
-def log_in(browser, base_url, username):
-    page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE").new_page()
+@pytest.fixture
+def log_in(browser, base_url):
+    """log_in(username) -> a page of that person's own browser context, logged in on Mina uppgifter."""
+    contexts = []
+    yield lambda username: _log_in(contexts, base_url, browser, username)
+    for context in contexts:
+        context.close()
+
+
+def _log_in(contexts, base_url, browser, username):
+    contexts.append(browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE"))
+    page = contexts[-1].new_page()
     page.set_default_timeout(20_000)
     page.goto(base_url + "/")
     expect(page.get_by_role("heading", name="Logga in")).to_be_visible()
@@ -105,9 +115,9 @@ def work_task(page, number, task_name, answers, shot=None):
     expect(page.get_by_text(f"Klart: ”{task_name}” för {number} är slutförd.")).to_be_visible()
 
 
-def test_avvikelse_with_lex_sarah_from_report_to_closure(base_url, browser):
+def test_avvikelse_with_lex_sarah_from_report_to_closure(log_in):
     # Anna reports an avvikelse and suspects a missförhållande.
-    anna = log_in(browser, base_url, "anna")
+    anna = log_in("anna")
     menu(anna, "Rapportera")
     expect(labelled(anna, "Enhet")).to_have_value("HG")  # her only unit, chosen already
     anna.get_by_label("Datum då händelsen inträffade").fill("2026-03-01")
@@ -121,7 +131,7 @@ def test_avvikelse_with_lex_sarah_from_report_to_closure(base_url, browser):
     number = "AVV-2026-0001"
 
     # The unit's enhetschef finds it under Att fördela; a form sent half-filled comes back in Swedish.
-    ec = log_in(browser, base_url, "ec_hg")
+    ec = log_in("ec_hg")
     menu(ec, "Att fördela")
     expect(ec.get_by_role("row").filter(has_text=number)).to_contain_text("Lex Sarah")
     ec.screenshot(path=os.path.join(SHOTS, "kf_att_fordela.png"), full_page=True)
@@ -141,7 +151,7 @@ def test_avvikelse_with_lex_sarah_from_report_to_closure(base_url, browser):
     expect(ec.get_by_text(f"Klart: ”Följ upp avvikelsen” för {number} är slutförd.")).to_be_visible()
 
     # The SAS investigates.
-    sas = log_in(browser, base_url, "sas")
+    sas = log_in("sas")
     work_task(sas, number, "Utred lex Sarah", {
         "Typ av händelse": ["Brister i bemötande eller integritet"],
         "Utredning: vad hände och vilka konsekvenser fick eller kunde det få?":
@@ -154,7 +164,7 @@ def test_avvikelse_with_lex_sarah_from_report_to_closure(base_url, browser):
     })
 
     # The socialchef decides to notify IVO; the SAS registers the notification.
-    chef = log_in(browser, base_url, "chef")
+    chef = log_in("chef")
     work_task(chef, number, "Beslut om anmälan till IVO", {
         "Ska ärendet anmälas till IVO?": True, "Motivering": "Allvarligt missförhållande enligt utredningen.",
     })

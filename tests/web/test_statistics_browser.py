@@ -53,7 +53,7 @@ def test_statistics_page_charts_tables_exports_and_the_kvalitetsberattelse(page,
     assert "Totalt;4;2;0;66,7" in content
 
     # Last year, per month.
-    page.get_by_label("År").select_option("2025")
+    page.get_by_label("År", exact=True).select_option("2025")
     page.get_by_label("Sammanställning per").select_option("month")
     page.get_by_role("button", name="Visa").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Statistik 2025")
