@@ -101,6 +101,14 @@ def register_commands(app: Flask) -> None:
 
         click.echo(run_due())
 
+    @timers.command("retry")
+    @click.argument("case_number", required=False)
+    def timers_retry(case_number):
+        """Kör om tidsfrister som misslyckats (efter att felet rättats), för ett ärende eller alla."""
+        from app.services.timers import retry_failed
+
+        click.echo(f"{retry_failed(case_number)} tidsfrister körs vid nästa genomgång.")
+
     @scheduler.command("run")
     def scheduler_run():
         """Kör tidsstyrningen som en egen process (produktion)."""

@@ -50,6 +50,18 @@ def run_blocking(app) -> None:
 
 
 def serving_web() -> bool:
-    """True under `flask run` and gunicorn; false for the other commands (db upgrade, demo load, ...)."""
-    program = os.path.basename(sys.argv[0]) if sys.argv else ""
-    return "gunicorn" in program or (program == "flask" and "run" in sys.argv[1:])
+    """True under `flask run` and gunicorn; false for the other commands (db upgrade, demo load, ...).
+
+    `flask run --debug` loads the app twice: in the reloader's watcher process and in the child that
+    serves. Only the serving child runs the scheduler."""
+    argv = sys.argv or [""]
+    program = os.path.basename(argv[0])
+    if "gunicorn" in program:
+        return True
+    is_flask = program == "flask" or argv[0].replace("\\", "/").endswith("flask/__main__.py")
+    if not (is_flask and "run" in argv[1:]):
+        return False
+    args = argv[1:]
+    debug = "--debug" in args or os.environ.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes")
+    reloading = "--reload" in args or (debug and "--no-reload" not in args)
+    return not reloading or os.environ.get("WERKZEUG_RUN_MAIN") == "true"

@@ -79,3 +79,4 @@ def lex_sarah_to_verification(user, case, *, notify_ivo: bool = True) -> None:
     if notify_ivo:
         complete(user("sas"), case, "ivo_anmalan", ivo_anmalan_data())
     complete(user("ec_hg"), case, "atgardsuppfoljning", ATGARD)
+

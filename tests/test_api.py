@@ -73,7 +73,7 @@ def test_create_case_returns_the_case_shape_of_the_design(api):
     assert case["history"][0]["actor"] == "anna"
 
 
-@pytest.mark.parametrize("body, field, message", [
+BAD_REPORTS = [
     ({"unit": None}, "unit", "Välj den enhet avvikelsen gäller."),
     ({"description": ""}, "description", "Beskriv vad som hände."),
     ({"occurred_on": None}, "occurred_on", "Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."),
@@ -87,28 +87,28 @@ def test_create_case_returns_the_case_shape_of_the_design(api):
     ({"type": None}, "type", "Fältet måste fyllas i."),
     ({"type": ["avvikelse"]}, "type", None),
     ({"type": 7}, "type", None),
-])
-def test_create_case_rejects_bad_fields_with_swedish_messages(api, body, field, message):
-    response = api("anna").post("/api/v1/cases", json=report_body(**body))
-    assert response.status_code == 422
-    payload = response.get_json()
-    assert payload["error"] == "invalid" and payload["message"]
-    assert field in payload["fields"]
-    if message:
-        assert message in payload["fields"][field]
+]
+
+
+def test_create_case_rejects_bad_fields_with_swedish_messages(api):
+    for body, field, message in BAD_REPORTS:
+        response = api("anna").post("/api/v1/cases", json=report_body(**body))
+        assert response.status_code == 422, body
+        payload = response.get_json()
+        assert payload["error"] == "invalid" and payload["message"], body
+        assert field in payload["fields"], (body, payload)
+        if message:
+            assert message in payload["fields"][field], (body, payload)
     assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "case_created")) is None
 
 
-@pytest.mark.parametrize("data, content_type", [
-    ("inte json", "application/json"),
-    ("[1, 2]", "application/json"),
-    ("type=avvikelse&unit=HG", "application/x-www-form-urlencoded"),
-])
-def test_create_case_with_a_body_that_is_not_a_json_object_is_400(api, data, content_type):
-    response = api("anna").post("/api/v1/cases", data=data, headers={"Content-Type": content_type})
-    assert response.status_code == 400
-    assert response.get_json()["error"] == "bad_request"
-    assert "JSON" in response.get_json()["message"]
+def test_create_case_with_a_body_that_is_not_a_json_object_is_400(api):
+    for data, content_type in [("inte json", "application/json"), ("[1, 2]", "application/json"),
+                               ("type=avvikelse&unit=HG", "application/x-www-form-urlencoded")]:
+        response = api("anna").post("/api/v1/cases", data=data, headers={"Content-Type": content_type})
+        assert response.status_code == 400, data
+        assert response.get_json()["error"] == "bad_request"
+        assert "JSON" in response.get_json()["message"]
 
 
 def test_empty_body_asks_for_the_case_type(api):

@@ -93,18 +93,16 @@ def test_a_completion_that_fails_in_the_engine_leaves_nothing_behind(app, user, 
     assert case.status == "pagaende"
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_events SET summary = 'ändrad'",
-    "DELETE FROM audit_events",
-])
-def test_the_database_refuses_to_change_audit_rows(user, statement):
+def test_the_database_refuses_to_change_audit_rows(user):
     report(user("anna"))
     db.session.commit()
     count = _count(AuditEvent)
     assert count >= 2
-    with pytest.raises(DBAPIError, match="append-only"):
-        with db.engine.begin() as connection:
-            connection.execute(text(statement))
+    for statement in ("UPDATE audit_events SET summary = 'ändrad'", "DELETE FROM audit_events",
+                      "DELETE FROM audit_events WHERE id = (SELECT max(id) FROM audit_events)"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with db.engine.begin() as connection:
+                connection.execute(text(statement))
     assert _count(AuditEvent) == count
     assert db.session.scalar(select(func.count()).where(AuditEvent.summary == "ändrad")) == 0
 

@@ -67,7 +67,7 @@ def test_org_import_creates_then_updates_idempotently(runner, tmp_path):
     assert authenticate("anna", "hemligt-123") is not None  # no password in the file: the old one stays
 
 
-@pytest.mark.parametrize("content, message", [
+BAD_FILES = [
     ("{inte json", "Filen är inte giltig JSON"),
     ("[]", "JSON-objekt"),
     ({"units": [{"code": "X"}], "users": []}, "'code' och 'name'"),
@@ -83,13 +83,16 @@ def test_org_import_creates_then_updates_idempotently(runner, tmp_path):
     ({"units": [{"code": 7, "name": "Sju"}], "users": []}, "'code' ska vara text"),
     ({"units": [{"code": "A", "name": "A", "parent": "B"}, {"code": "B", "name": "B", "parent": "A"}], "users": []},
      "cirkel"),
-])
-def test_a_bad_file_gives_a_swedish_error_and_imports_nothing(runner, tmp_path, content, message):
-    result = runner.invoke(args=["org", "import", write(tmp_path, content)])
-    assert result.exit_code != 0
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert message in result.output
-    assert counts() == (0, 0, 0)
+]
+
+
+def test_a_bad_file_gives_a_swedish_error_and_imports_nothing(runner, tmp_path):
+    for index, (content, message) in enumerate(BAD_FILES):
+        result = runner.invoke(args=["org", "import", write(tmp_path, content, f"bad{index}.json")])
+        assert result.exit_code != 0, content
+        assert result.exception is None or isinstance(result.exception, SystemExit), (content, result.exception)
+        assert message in result.output, (content, result.output)
+        assert counts() == (0, 0, 0), content
 
 
 def test_org_import_of_a_missing_file(runner, tmp_path):

@@ -162,6 +162,9 @@ def test_quarter_report_through_the_process(app, api, user, clock):
     interrupted = register(api, decided_on="2025-06-01", interrupted_on="2026-01-20", person_ref="19500404-T146",
                            insats="hemtjanst")
     record_outcome(ec, in_time["id"], "verkstallt", "2026-03-01")
+    closed = api("ec_myn").get(f"/api/v1/cases/{in_time['id']}").get_json()
+    assert (closed["status"], closed["tasks"], closed["fields"]["outcome"]) == ("avslutad", [], "verkstallt")
+    assert db.session.scalar(select(Timer.state).where(Timer.case_id == in_time["id"])) == "cancelled"
     record_outcome(ec, declined["id"], "avstatt", "2026-02-20")
 
     q4 = report(api, "2025Q4")
@@ -287,6 +290,17 @@ def test_csv_import_with_a_bad_row_imports_nothing_and_names_the_row(app, api):
     # Decisions already late when registered are reportable at once; the third waits for its timer.
     assert [r.reportable_noticed_at is not None for r in rows] == [True, True, False]
     assert db.session.scalar(select(Timer.due_at)) == datetime(2026, 4, 5, 22, 0, tzinfo=timezone.utc)
+
+
+def test_csv_import_from_the_command_line(app, org, tmp_path):
+    path = tmp_path / "beslut.csv"
+    path.write_text(GOOD + "MYN-AO;19400101-T133;kvinna;SoL;Boendestöd;2026-01-01;;\n", encoding="utf-8")
+    runner = app.test_cli_runner()
+    failed = runner.invoke(args=["ej-verkstallda", "import", str(path), "--user", "ec_myn"])
+    assert failed.exit_code == 1 and "Rad 4: Kod: Koden anger man" in failed.output
+    path.write_text(GOOD, encoding="utf-8")
+    done = runner.invoke(args=["ej-verkstallda", "import", str(path), "--user", "ec_myn"])
+    assert done.exit_code == 0 and "2 beslut importerades." in done.output
 
 
 def test_csv_import_file_errors(app, api):

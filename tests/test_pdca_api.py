@@ -58,6 +58,8 @@ def test_pdca_through_the_api_links_sources_and_loops(api, user):
     assert [(t["number"], t["goal_met"]) for t in entry["turns"]] == [(1, False), (2, None)]
     assert api("ec_sr", "GET", "/api/v1/forbattring?unit=HG").status_code == 404
     assert api("ec_sr", "GET", f"/api/v1/cases/{case['id']}/links").status_code == 404
+    assert api("ec_hg", "GET", "/api/v1/cases/99999999999/links").status_code == 404
+    assert api("ec_hg", "GET", "/api/v1/forbattring?unit=FINNS_INTE").json["error"] == "not_found"
 
 
 def test_api_refuses_source_cases_the_caller_cannot_see(api, user):
@@ -113,4 +115,43 @@ def test_pages_start_a_cycle_from_a_case_and_show_the_board(org, user):
                                                "goal": "", "source_cases": "AVV-1999-0001"})
     assert bad.status_code == 422 and "Ge förbättringsarbetet en rubrik." in bad.get_data(as_text=True)
     assert client.post("/forbattring/ny", data={"title": "x"}).status_code == 400  # no CSRF token
-    assert client.get("/synpunkter/ny").headers["Location"].endswith("/rapportera/klagomal")
+
+
+def test_the_complaint_page_registers_a_complaint(org, user):
+    client = org.test_client()
+    login(client, "anna")
+    page = client.get("/synpunkter/ny").get_data(as_text=True)
+    assert "Registrera synpunkt/klagomål" in page
+    bad = client.post("/synpunkter/ny", data={"csrf_token": csrf_of(page), "unit": "HG"})
+    assert bad.status_code == 422 and "Välj hur synpunkten kom in." in bad.get_data(as_text=True)
+    posted = client.post("/synpunkter/ny", data={
+        "csrf_token": csrf_of(page), "unit": "HG", "received_on": app_clock.today().isoformat(), "kind": "synpunkt",
+        "channel": "besok", "complainant": "brukare", "description": "Önskar fler utflykter.", "anonymous": "y"})
+    assert posted.status_code == 302
+    shown = client.get(posted.headers["Location"]).get_data(as_text=True)
+    assert "KLA-2026-0001" in shown and "Hantera synpunkten" in shown
+
+
+def test_a_risk_analysis_through_the_api(api, user, clock):
+    deviation = report(user("anna"), category="larm_telefoni")
+    created = api("ec_hg", "POST", "/api/v1/cases", {"type": "riskanalys", "unit": "HG", "title": "Nytt larmsystem",
+                                                     "change": "Byte av trygghetslarm.", "source_cases": [deviation.number]})
+    assert created.status_code == 201, created.json
+    assert created.json["number"] == "RISK-2026-0001" and created.json["fields"]["source_cases"] == [deviation.id]
+    [task] = created.json["tasks"]
+    follow_up_on = (app_clock.today() + timedelta(days=5)).isoformat()
+    done = api("ec_hg", "POST", f"/api/v1/tasks/{task['id']}/complete", {
+        "risks": "Larm tappas vid bytet.", "consequence": 3, "likelihood": 3, "actions": "Dubbel bemanning.",
+        "responsible": "ec_hg", "follow_up_on": follow_up_on})
+    assert done.status_code == 200, done.json
+    case = done.json["case"]
+    assert (case["severity"], case["risk_value"]) == ("hög", 9)
+    [follow_up] = case["tasks"]
+    assert (follow_up["task_id"], follow_up["assignee"]) == ("riskanalys_uppfoljning", "ec_hg")
+    assert follow_up["due_at"].startswith(follow_up_on)
+    missing_goal = api("ec_hg", "POST", f"/api/v1/tasks/{follow_up['id']}/complete",
+                       {"actions_done": True, "notes": "n", "start_pdca": True})
+    assert missing_goal.status_code == 422 and "goal" in missing_goal.json["fields"]
+    closed = api("ec_hg", "POST", f"/api/v1/tasks/{follow_up['id']}/complete",
+                 {"actions_done": True, "notes": "Allt fungerade.", "start_pdca": False})
+    assert closed.json["case"]["status"] == "avslutad"

@@ -191,6 +191,7 @@ def test_a_failing_instance_is_recorded_retried_with_back_off_and_blocks_no_one(
 
 def test_a_timer_that_keeps_failing_is_given_up_after_the_maximum_attempts(app, user, clock):
     case = report(user("anna"))
+    good_state = db.session.scalar(select(ProcessInstance.state).where(ProcessInstance.case_id == case.id))
     db.session.execute(update(ProcessInstance).where(ProcessInstance.case_id == case.id).values(state="x"))
     db.session.commit()
     app.config["TIMER_RETRY_BASE_SECONDS"] = 10
@@ -202,6 +203,18 @@ def test_a_timer_that_keeps_failing_is_given_up_after_the_maximum_attempts(app, 
     timer = db.session.scalar(select(Timer).where(Timer.case_id == case.id))
     assert (timer.state, timer.attempts) == ("failed", 3)
     assert "inga fler försök" in audit_actions(case, "timer_failed")[-1].summary
+
+    # Repaired, an administrator runs it again from the command line; the next sweep fires it.
+    db.session.execute(update(ProcessInstance).where(ProcessInstance.case_id == case.id).values(state=good_state))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["timers", "retry", case.number])
+    assert result.exit_code == 0 and "1 tidsfrister" in result.output, result.output
+    assert sweep(app) == 1
+    assert db.session.get(Timer, timer.id).state == "fired"
+    assert len(tasks_of(case, "eskalering_uppfoljning")) == 1
+    assert [e.action for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.case_id == case.id, AuditEvent.action.in_(["timer_retry", "timer_fired"])).order_by(AuditEvent.id))] \
+        == ["timer_retry", "timer_fired"]
 
 
 def test_two_workers_racing_fire_each_timer_exactly_once(app, user, clock, backend):

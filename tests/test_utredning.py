@@ -228,3 +228,44 @@ def _login(app, username):
     response = client.post("/login", data={"username": username, "password": "kvalitet2026", "csrf_token": token})
     assert response.status_code == 302
     return client
+
+
+def test_the_pages_register_an_orosanmalan_and_complete_the_forhandsbedomning(app, user, clock):
+    web = _login(app, "ec_bou")
+    form = web.get("/rapportera/utredning")
+    html = form.get_data(as_text=True)
+    assert form.status_code == 200 and "Barnets referens" in html
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    refused = web.post("/rapportera/utredning", data={"csrf_token": token, "unit": "BOU", "person_ref": "20150101-1234",
+                                                      "received_on": "2026-03-02"})
+    assert refused.status_code in (200, 422) and "inte ett personnummer" in refused.get_data(as_text=True)
+    created = web.post("/rapportera/utredning", data={"csrf_token": token, "unit": "BOU", "person_ref": "BOU-17",
+                                                      "received_on": "2026-03-02"})
+    assert created.status_code == 302, created.get_data(as_text=True)
+    case_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    task = db.session.scalar(select(Task).where(Task.case_id == case_id, Task.task_id == "forhandsbedomning"))
+    page = web.get(f"/uppgifter/{task.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Ska en utredning inledas?" in html
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    done = web.post(f"/uppgifter/{task.id}", data={"csrf_token": token, "open_investigation": "true",
+                                                   "decided_on": "2026-03-02", "motivation": "Oro för barnet."})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    db.session.expire_all()
+    case_page = web.get(f"/arenden/{case_id}").get_data(as_text=True)
+    assert "Slutför utredningen" in case_page and "2026-07-02" in case_page
+
+
+def test_the_api_registers_an_utredning_with_its_deadline(app, api, user):
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {create_token(user('ec_bou'))}"}
+    response = client.post("/api/v1/cases", headers=headers, json={
+        "type": "utredning", "unit": "BOU", "person_ref": "BOU-2026-40", "received_on": "2026-03-01"})
+    assert response.status_code == 201, response.get_json()
+    case = response.get_json()
+    assert case["type"] == "utredning" and case["number"].startswith("UTR-2026-")
+    assert [(t["task_id"], t["due_at"], t["overdue"]) for t in case["tasks"]] == [
+        ("forhandsbedomning", end_of("2026-03-15").isoformat(), False)]
+    bad = client.post("/api/v1/cases", headers=headers, json={
+        "type": "utredning", "unit": "BOU", "person_ref": "x", "received_on": "2026-03-05", "started_on": "2026-03-04"})
+    assert bad.status_code == 422 and set(bad.get_json()["fields"]) >= {"received_on", "started_on"}

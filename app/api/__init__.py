@@ -40,6 +40,14 @@ def authenticate():
     return error("unauthorized", "Logga in eller ange en API-nyckel (Authorization: Bearer ...).", 401)
 
 
+@bp.before_request
+def refuse_nul_in_query():
+    # PostgreSQL cannot store or compare text with NUL characters: a 400, not a database error.
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        return error("bad_request", "Förfrågan innehåller otillåtna tecken.", 400)
+    return None
+
+
 @bp.errorhandler(DomainError)
 def domain_error(err: DomainError):
     return error(err.code, err.message, err.status, err.fields)
@@ -62,6 +70,9 @@ def not_allowed(err):
 
 @bp.errorhandler(500)
 def server_error(err):
+    from app.extensions import db
+
+    db.session.rollback()
     return error("server_error", "Ett oväntat fel inträffade. Försök igen; kvarstår felet, kontakta förvaltningen.", 500)
 
 
@@ -79,9 +90,12 @@ def _date_arg(name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise Invalid("Ogiltigt datum.", {name: ["Ange datum som ÅÅÅÅ-MM-DD."]}) from None
+    if not 1900 <= parsed.year <= 2999:  # year 1 or 9999 cannot become a Swedish midnight in UTC
+        raise Invalid("Ogiltigt datum.", {name: ["Ange ett datum mellan år 1900 och 2999."]})
+    return parsed
 
 
 @bp.post("/cases")

@@ -20,7 +20,7 @@ def board():
     return jsonify(improvement.board_dict(result))
 
 
-@bp.get("/cases/<int:case_id>/links")
+@bp.get("/cases/<int(min=1, max=2147483647):case_id>/links")
 def links(case_id: int):
     """The cases behind a case (`sources`) and the improvement work it led to (`derived`); PDCA turns."""
     case = case_service.get_case(g.api_user, case_id, via="api")

@@ -73,5 +73,7 @@ def statistics():
 def import_csv():
     """The body is the CSV file (UTF-8, ';' or ',' separated, a header row); `?unit=CODE` is the unit
     for rows without one. All rows or none: 422 with the errors per row."""
+    if (request.content_length or 0) > ejv.MAX_FILE_BYTES:
+        raise Invalid("Filen är för stor; inget importerades.", {"fil": ["Högst 10 MB per fil."]})
     created = ejv.import_csv(g.api_user, request.get_data(), default_unit=request.args.get("unit") or None)
     return jsonify({"imported": len(created), "cases": [{"id": c.id, "number": c.number} for c in created]}), 201

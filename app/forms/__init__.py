@@ -98,4 +98,12 @@ def form_errors(form) -> dict:
 
 def build(form_cls, formdata=None, *, csrf: bool = True, **kwargs):
     meta = {} if csrf else {"csrf": False}
+    if hasattr(formdata, "items") and any(isinstance(v, str) and "\x00" in v for _, v in _pairs(formdata)):
+        # NUL has no meaning in text and PostgreSQL refuses it (a 500 otherwise): drop it.
+        formdata = MultiDict([(k, v.replace("\x00", "") if isinstance(v, str) else v)
+                              for k, v in _pairs(formdata)])
     return form_cls(formdata=formdata, meta=meta, **kwargs)
+
+
+def _pairs(formdata):
+    return formdata.items(multi=True) if isinstance(formdata, MultiDict) else formdata.items()

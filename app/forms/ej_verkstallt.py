@@ -148,5 +148,6 @@ class KvartalsrapportForm(BaseForm):
     """kvartalsrapport — the nämnd secretary has filed the quarter's individual reports with IVO."""
 
     submitted_on = DateField("Inrapporterat till IVO",
+                             description="Rapporten (utskrift, CSV och Excel) finns under Ej verkställda beslut → Kvartalets IVO-rapport.",
                              validators=[InputRequired(message="Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."), not_in_future])
     comment = TextAreaField("Kommentar", validators=[Optional(), Length(max=2000)])

@@ -78,7 +78,7 @@ class Timer(db.Model):
     spiff_id: Mapped[str] = mapped_column(String(36))
     event_name: Mapped[str] = mapped_column(String(200), default="")
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    state: Mapped[str] = mapped_column(String(16), default="waiting")
+    state: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting, fired, cancelled, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)

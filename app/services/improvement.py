@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import clock, engine
 from app.extensions import db
@@ -153,8 +153,8 @@ def record_turn(case: Case, instance, data: dict) -> PdcaTurn:
     now = clock.now()
     turn = turn_of(instance)
     if turn is None:
-        turn = PdcaTurn(case_id=case.id, instance_id=instance.id, number=int(data.get("turn") or 1),
-                        started_at=now, overdue=False)
+        last = db.session.scalar(select(func.max(PdcaTurn.number)).where(PdcaTurn.case_id == case.id))
+        turn = PdcaTurn(case_id=case.id, instance_id=instance.id, number=(last or 0) + 1, started_at=now, overdue=False)
         db.session.add(turn)
     if data.get("owner"):
         turn.owner_id = db.session.scalar(select(User.id).where(User.username == data["owner"]))
@@ -184,12 +184,8 @@ def mark_overdue(instance) -> PdcaTurn | None:
 def start_next_turn(case: Case, instance, data: dict, actor) -> PdcaTurn:
     """ny_cykel: the finished turn's instance ends; the next turn is a new instance of pdca for the same
     case, starting at Planera with the owner, the title and the goal carried over."""
-    previous = turn_of(instance)
-    number = (previous.number if previous else int(data.get("turn") or 1)) + 1
     start = {k: data[k] for k in _CARRIED if data.get(k) is not None}
-    start.update({"turn": number, "previous_result": data.get("result"), "previous_goal_met": data.get("goal_met"),
-                  "reported_at": clock.now().isoformat()})
-    result = engine.start(case, "pdca", start, actor)
+    result = engine.start(case, "pdca", {**start, "reported_at": clock.now().isoformat()}, actor)
     apply_step(case, result, actor)
     return turn_of(result.instance)
 

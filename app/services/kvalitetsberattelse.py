@@ -206,6 +206,11 @@ def _pdca(ctx: Context) -> Figures:
     facts = [f"{_n(total['cycles'], 'förbättringsarbete', 'förbättringsarbeten')} pågick under {ctx.year} "
              f"med {_n(total['turns'], 'omgång', 'omgångar')}; {total['followed']} följdes upp och målet nåddes i "
              f"{total['goal_met']}. {total['standardised']} ledde till en ny rutin."]
+    signals = r.pattern_signals(ctx.scope, ctx.year, ctx.tree)
+    if signals is not None:
+        tables.append(signals)
+        facts.append(f"{_n(signals.total['count'], 'gång', 'gånger')} signalerade systemet upprepade avvikelser "
+                     "eller klagomål av samma slag i en enhet.")
     return Figures(tables, facts)
 
 
@@ -377,12 +382,12 @@ def _docx_table(document, table: r.Table) -> None:
         return
     grid = document.add_table(rows=len(matrix), cols=len(matrix[0]))
     grid.style = "Table Grid"
-    for i, row in enumerate(matrix):
-        for j, value in enumerate(row):
-            cell = grid.cell(i, j)
-            cell.text = "" if value is None else (str(value).replace(".", ",") if isinstance(value, float) else str(value))
-            if i == 0 or (table.total and i == len(matrix) - 1):
-                for run in cell.paragraphs[0].runs:
-                    run.bold = True
+    # Row by row: python-docx's table.cell(i, j) walks the whole table on every call.
+    for i, (row, cells) in enumerate(zip(matrix, (r.cells for r in grid.rows))):
+        bold = i == 0 or (table.total and i == len(matrix) - 1)
+        for value, cell in zip(row, cells):
+            run = cell.paragraphs[0].add_run(
+                "" if value is None else (str(value).replace(".", ",") if isinstance(value, float) else str(value)))
+            run.bold = bold
     if table.note:
         document.add_paragraph(table.note).runs[0].italic = True

@@ -31,7 +31,9 @@ def _category_label(category: str) -> str:
 
 
 def open_signal(unit_id: int, category: str) -> PatternSignal | None:
-    return db.session.scalar(select(PatternSignal).where(PatternSignal.open_key == f"{unit_id}:{category}"))
+    """The open signal of a pattern, locked: cases joining it at the same moment append in turn."""
+    return db.session.scalar(select(PatternSignal).where(PatternSignal.open_key == f"{unit_id}:{category}")
+                             .with_for_update(of=PatternSignal).execution_options(populate_existing=True))
 
 
 def check(case: Case) -> PatternSignal | None:

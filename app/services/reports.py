@@ -2,7 +2,7 @@
 
 Nothing here loads cases into Python to count them: every function runs GROUP BY queries and gets
 back at most one row per unit, month, category or similar. A year's cases are those that occurred in
-it (`Case.occurred_on`; cases without an event date fall back to when they were registered).
+it (`Case.occurred_on`: the event date of an avvikelse, the day a klagomål was received).
 
 Scope (who sees which figures): an enhetschef the units where they hold the role, a verksamhetschef
 the area below their unit, sas, socialchef, nämndsekreterare and admin the whole förvaltning. Others
@@ -67,12 +67,20 @@ class Table:
         return out
 
 
+def _cell(value):
+    """Text that a spreadsheet would run as a formula (=, +, -, @ first) is kept as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def to_csv(table: Table) -> bytes:
     """Semicolon-separated UTF-8 with BOM: what Swedish Excel opens correctly with a double click."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     for row in table.matrix():
-        writer.writerow(["" if v is None else (str(v).replace(".", ",") if isinstance(v, float) else v) for v in row])
+        writer.writerow(["" if v is None else (str(v).replace(".", ",") if isinstance(v, float) else _cell(v))
+                         for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -87,7 +95,7 @@ def to_xlsx(table: Table) -> bytes:
     sheet["A1"].font = Font(bold=True, size=13)
     matrix = table.matrix()
     for index, row in enumerate(matrix):
-        sheet.append(row)
+        sheet.append([_cell(v) for v in row])
         if index == 0 or (table.total and index == len(matrix) - 1):
             for cell in sheet[sheet.max_row]:
                 cell.font = Font(bold=True)
@@ -202,18 +210,14 @@ def year_bounds(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year + 1, 1, 1)
 
 
-def in_year(year: int, until: int | None = None):
-    """Cases whose event date falls in [year, until or year]."""
-    start, end = date(year, 1, 1), date((until or year) + 1, 1, 1)
-    return or_(
-        and_(Case.occurred_on >= start, Case.occurred_on < end),
-        and_(Case.occurred_on.is_(None), Case.created_at >= clock.local_midnight(start),
-             Case.created_at < clock.local_midnight(end)),
-    )
+def in_year(year: int):
+    """Cases that occurred in the year (`occurred_on`: the event date of an avvikelse, the day a
+    klagomål was received). A range on the indexed column, so (type, occurred_on) serves it."""
+    return and_(Case.occurred_on >= date(year, 1, 1), Case.occurred_on < date(year + 1, 1, 1))
 
 
 def _month_expr():
-    return func.coalesce(extract("month", Case.occurred_on), extract("month", Case.created_at))
+    return extract("month", Case.occurred_on)
 
 
 def _count_if(condition):
@@ -258,8 +262,8 @@ def summary(user, year: int, group_by: str = "verksamhet") -> dict:
         key_expr = _verksamhet_expr(tree)
     elif group_by == "enhet":
         key_expr = Case.unit_id
-    elif group_by == "kategori":
-        key_expr = Case.category
+    elif group_by == "kategori":  # a klagomål gets its category when the unit handles it
+        key_expr = func.coalesce(Case.category, Case.fields["category"].as_string())
     else:
         key_expr = _month_expr()
     query = (select(key_expr.label("key"), *_counts())
@@ -291,12 +295,12 @@ def _group_keys(group_by, tree: OrgTree, scope: Scope, found: dict) -> list[tupl
     if group_by == "month":
         return [(m, MONTHS[m - 1].capitalize()) for m in range(1, 13)]
     if group_by == "kategori":
-        known = categories()
-        extra = [(k, k or "Utan kategori") for k in found if k not in dict(known)]
+        known, labels = categories(), _labels("app.forms.klagomal", "COMPLAINT_CATEGORIES")
+        extra = [(k, labels.get(k, k) if k else "Utan kategori") for k in found if k not in dict(known)]
         return known + sorted(extra, key=lambda item: item[1])
-    if group_by == "verksamhet":
-        keys = {tree.verksamhet(uid) for uid in tree.units if scope.covers(uid)} | set(found)
-        keys = {k for k in keys if k is not None and tree.units[k][2] is not None or k in found}
+    if group_by == "verksamhet":  # the areas in scope (the förvaltning itself only if it has cases)
+        keys = {tree.verksamhet(uid) for uid in tree.units if scope.covers(uid) and tree.units[uid][2] is not None}
+        keys |= set(found)
     else:
         keys = {uid for uid in tree.units if scope.covers(uid) and tree.is_leaf(uid)} | set(found)
     return sorted(((k, tree.name(k)) for k in keys), key=lambda item: item[1])
@@ -639,6 +643,29 @@ def pdca_cycles(scope: Scope, year: int, tree: OrgTree) -> list[Table] | None:
     return [summary_table, list_table]
 
 
+def pattern_signals(scope: Scope, year: int, tree: OrgTree) -> Table | None:
+    """Repeated deviations or complaints of one kind in one unit (the pattern signal of the PDCA flow)
+    raised in the year, per category and what was decided (None if the flow is not installed)."""
+    try:
+        from app.models import PatternSignal
+    except ImportError:
+        return None
+    start, end = clock.local_midnight(date(year, 1, 1)), clock.local_midnight(date(year + 1, 1, 1))
+    query = (select(PatternSignal.unit_id, PatternSignal.category, PatternSignal.decision, func.count().label("n"))
+             .where(PatternSignal.created_at >= start, PatternSignal.created_at < end,
+                    scope.where(PatternSignal.unit_id))
+             .group_by(PatternSignal.unit_id, PatternSignal.category, PatternSignal.decision))
+    categories_ = _labels("app.forms.klagomal", "COMPLAINT_CATEGORIES") or dict(categories())
+    decisions = _labels("app.forms.pdca", "SIGNAL_DECISIONS")
+    rows = [{"unit": tree.name(uid), "category": categories_.get(category, category),
+             "decision": decisions.get(decision, decision) if decision else "Ej bedömd", "count": int(n)}
+            for uid, category, decision, n in db.session.execute(query)]
+    rows.sort(key=lambda r: (r["unit"], r["category"]))
+    return Table("monstersignaler", f"Upprepade avvikelser och klagomål av samma slag {year} (mönstersignaler)",
+                 [("unit", "Enhet"), ("category", "Kategori"), ("decision", "Bedömning"), ("count", "Antal")], rows,
+                 {"unit": "Totalt", "category": "", "decision": "", "count": sum(r["count"] for r in rows)})
+
+
 def statistics(user, year: int) -> dict:
     """Everything the statistics page shows, each as a Table (the charts are drawn from them)."""
     tree = OrgTree.load()
@@ -672,6 +699,7 @@ def table_by_key(user, year: int, key: str) -> Table:
         "klagomal_kategori": lambda: complaints_by(scope, year, "category"),
         "klagomal_kanal": lambda: complaints_by(scope, year, "channel"),
         "klagomal_typ": lambda: complaints_by(scope, year, "kind"),
+        "monstersignaler": lambda: pattern_signals(scope, year, tree),
     }
     if key in producers:
         return producers[key]()

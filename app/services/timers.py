@@ -21,13 +21,13 @@ import traceback
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine
 from app.extensions import db
-from app.models import ProcessInstance, Task, Timer
+from app.models import Case, ProcessInstance, Task, Timer
 from app.services import audit, notifications
 from app.services.access import role_holders
 from app.services.projection import apply_step
@@ -149,3 +149,20 @@ def _mail_overdue(instance: ProcessInstance, now) -> None:
                 f"tidsfrist ({clock.to_local(task.due_at):%Y-%m-%d}).\n\n{notifications.case_url(instance.case)}\n",
                 event_key=f"overdue:{task.id}", case=instance.case,
             )
+
+
+def retry_failed(case_number: str | None = None) -> int:
+    """After the cause is fixed: failed timers, and those waiting out a back-off, are claimed again at
+    the next sweep (attempts start over). Returns how many."""
+    query = select(Timer).where(or_(Timer.state == "failed",
+                                    and_(Timer.state == "waiting", Timer.next_attempt_at.is_not(None))))
+    if case_number:
+        query = query.join(Case, Case.id == Timer.case_id).where(Case.number == case_number)
+    timers = db.session.scalars(query).all()
+    for timer in timers:
+        audit.record("timer_retry", case=db.session.get(Case, timer.case_id),
+                     summary=f"Tidsfristen '{timer.event_name}' körs om efter {timer.attempts} misslyckade försök",
+                     details={"timer_id": timer.id, "last_error": timer.last_error})
+        timer.state, timer.attempts, timer.next_attempt_at = "waiting", 0, None
+    db.session.commit()
+    return len(timers)

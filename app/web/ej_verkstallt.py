@@ -2,6 +2,7 @@
 marked submitted by the nämnd secretary) and the nämnd's statistics."""
 from __future__ import annotations
 
+import click
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from app.services.access import visible_unit_ids
 from app.services.errors import Conflict, Forbidden, Invalid
 from app.services.kvartalsrapport import due_quarter, open_task, row_for_quarter, window
 
-bp = Blueprint("ej_verkstallt", __name__)
+bp = Blueprint("ej_verkstallt", __name__, cli_group="ej-verkstallda")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -89,7 +90,7 @@ def import_file():
             errors, status = {"fil": ["Välj en CSV-fil."]}, 422
         else:
             try:
-                created = ejv.import_csv(current_user, upload.read(), default_unit=default_unit)
+                created = ejv.import_csv(current_user, upload.read(ejv.MAX_FILE_BYTES + 1), default_unit=default_unit)
             except Invalid as err:
                 errors, status = err.fields, 422
                 flash(err.message, "error")
@@ -178,3 +179,24 @@ def statistics():
                            breakdown=ejv.quarter_breakdown(quarter, units), long_waits=items,
                            years=list(range(clock.today().year, clock.today().year - 6, -1)),
                            quarters=_recent_quarters())
+
+
+@bp.cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--user", "username", required=True, help="Användaren som registrerar (roll i en myndighetsenhet).")
+@click.option("--unit", default=None, help="Enhetskod för rader utan enhet.")
+def import_command(path, username, unit):
+    """Importera ej verkställda beslut från en CSV-fil (allt eller inget)."""
+    from app.models import User
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"Användaren '{username}' finns inte.")
+    with open(path, "rb") as handle:
+        content = handle.read()
+    try:
+        created = ejv.import_csv(user, content, default_unit=unit, max_rows=None)
+    except Invalid as err:
+        lines = [err.message] + [f"  {where}: {'; '.join(messages)}" for where, messages in err.fields.items()]
+        raise click.ClickException("\n".join(lines)) from None
+    click.echo(f"{len(created)} beslut importerades.")

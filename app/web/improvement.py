@@ -84,10 +84,28 @@ def start(case_type: str):
                            title=START_TITLES[case_type], has_units=len(form.unit.choices) > 1), status
 
 
-@bp.get("/synpunkter/ny")
+@bp.route("/synpunkter/ny", methods=["GET", "POST"])
 def register_complaint():
-    """Registrera synpunkt/klagomål: the generic report page with the klagomål form."""
-    return redirect(url_for("cases.report", case_type="klagomal"))
+    """Registrera synpunkt/klagomål: staff register what a user, a relative or a citizen told them."""
+    status = 200
+    if request.method == "POST":
+        try:
+            case = case_service.create_case(current_user, "klagomal", request.form)
+        except Invalid as err:
+            form = case_service.start_form("klagomal", current_user, request.form)
+            for name, messages in err.fields.items():
+                if name in form:
+                    form[name].errors = list(messages)
+            status = 422
+        else:
+            flash(f"Synpunkten är registrerad som {case.number}. Enhetschefen får en uppgift att hantera den.", "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    else:
+        form = case_service.start_form("klagomal", current_user)
+        units = [code for code, _ in form.unit.choices if code]
+        if len(units) == 1:
+            form.unit.data = units[0]
+    return render_template("improvement/klagomal.html", form=form, has_units=len(form.unit.choices) > 1), status
 
 
 @bp.app_template_global("improvement_links")
