@@ -399,25 +399,27 @@ def lead_times(scope: Scope, year: int, tree: OrgTree) -> Table:
     90th percentile per verksamhetsområde and in total, ranked with window functions in SQL (the same
     query on SQLite and PostgreSQL; the median of an even count is the mean of the two middle values,
     the 90th percentile the nearest rank)."""
-    verksamhet = _verksamhet_expr(tree)
-    base = (select(verksamhet.label("g"), _days_between(Case.created_at, Case.closed_at).label("d"))
-            .where(Case.type == "avvikelse", Case.closed_at.is_not(None), in_year(year), scope.where(Case.unit_id)))
-    grouped = base.union_all(select(literal(-1).label("g"), _days_between(Case.created_at, Case.closed_at).label("d"))
-                             .where(Case.type == "avvikelse", Case.closed_at.is_not(None), in_year(year),
-                                    scope.where(Case.unit_id))).subquery()
+    # One pass over the cases, ranked within the verksamhetsområde and overall (a CTE used twice is
+    # materialised once by both databases); the total is the group -1.
+    ranked = (select(_verksamhet_expr(tree).label("g"), _days_between(Case.created_at, Case.closed_at).label("d"))
+              .where(Case.type == "avvikelse", Case.closed_at.is_not(None), in_year(year), scope.where(Case.unit_id))
+              .subquery())
     ranked = select(
-        grouped.c.g, grouped.c.d,
-        func.row_number().over(partition_by=grouped.c.g, order_by=grouped.c.d).label("rn"),
-        func.count().over(partition_by=grouped.c.g).label("n"),
-    ).subquery()
-    n, rn = ranked.c.n, ranked.c.rn
-    middle = or_(rn == (n + 1) // 2, rn == (n + 2) // 2)
-    query = select(
-        ranked.c.g, func.max(n).label("n"),
-        func.avg(case((middle, ranked.c.d))).label("median"),
-        func.max(case((rn == (9 * n + 9) // 10, ranked.c.d))).label("p90"),
-        func.avg(ranked.c.d).label("mean"),
-    ).group_by(ranked.c.g)
+        ranked.c.g, ranked.c.d,
+        func.row_number().over(partition_by=ranked.c.g, order_by=ranked.c.d).label("rn"),
+        func.count().over(partition_by=ranked.c.g).label("n"),
+        func.row_number().over(order_by=ranked.c.d).label("all_rn"),
+        func.count().over().label("all_n"),
+    ).cte("ranked")
+
+    def figures(group, rn, n):
+        middle = or_(rn == (n + 1) // 2, rn == (n + 2) // 2)
+        return select(group.label("g"), func.max(n).label("n"), func.avg(case((middle, ranked.c.d))).label("median"),
+                      func.max(case((rn == (9 * n + 9) // 10, ranked.c.d))).label("p90"),
+                      func.avg(ranked.c.d).label("mean"))
+
+    query = figures(ranked.c.g, ranked.c.rn, ranked.c.n).group_by(ranked.c.g).union_all(
+        figures(literal(-1), ranked.c.all_rn, ranked.c.all_n))
     found = {g: row for g, *row in db.session.execute(query)}
 
     def row_for(name, values):

@@ -72,6 +72,8 @@ def test_statistics_page_charts_tables_exports_and_the_kvalitetsberattelse(page,
     section = page.locator("#avsnitt-sammanfattning")
     expect(section).to_contain_text("Ett år med fokus på fallprevention.")
     expect(section).to_contain_text("Under 2025 rapporterades 3 avvikelser")
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, "kvalitetsberattelse.png"), full_page=True)
     with page.expect_download() as info:
         page.get_by_role("link", name="Ladda ned Word (redigerbar)").click()
     from docx import Document
