@@ -311,3 +311,19 @@ def test_cookie_session_needs_the_csrf_header_for_changes(org):
     response = client.post("/api/v1/cases", json=report_body(), headers={"X-CSRFToken": token})
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["reporter"] == "anna"
+
+
+def test_junk_input_is_a_json_error_never_a_500(api):
+    anna = api("anna")
+    for query in ("?from=0001-01-01", "?to=9999-12-31", "?from=2026-13-01"):
+        response = anna.get("/api/v1/cases" + query)
+        assert response.status_code == 422 and response.get_json()["error"] == "invalid", query
+    for query in ("?unit=H%00G", "?type=%00", "?scope=mine%00"):
+        response = anna.get(("/api/v1/tasks" if "scope" in query else "/api/v1/cases") + query)
+        assert response.status_code == 400 and response.get_json()["error"] == "bad_request", query
+    # PostgreSQL refuses NUL in text: it is dropped, the report is kept.
+    response = anna.post("/api/v1/cases", json=report_body(description="Boende\x00 föll."))
+    assert response.status_code == 201 and response.get_json()["fields"]["description"] == "Boende föll."
+    for path in ("/api/v1/cases/2147483648", "/api/v1/tasks/99999999999999/claim"):
+        response = anna.get(path) if "cases" in path else anna.post(path)
+        assert response.status_code == 404 and response.get_json()["error"] == "not_found", path

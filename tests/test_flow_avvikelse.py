@@ -172,3 +172,26 @@ def test_each_instance_stays_on_the_diagram_version_it_started_on(app, user, tmp
     complete(ec, new, "chef_uppfoljning", chef_data())
     assert open_task(old, "atgardsuppfoljning").name == "Följ upp åtgärderna"
     assert open_task(new, "atgardsuppfoljning").name == "Följ upp åtgärderna (version 2)"
+
+
+def test_a_late_follow_up_escalation_does_not_disturb_the_lex_sarah_path(user, clock):
+    from app.services.timers import run_due
+
+    case = report(user("anna"))
+    clock.advance(days=15)  # past the chef's deadline: the verksamhetschef is asked to act
+    assert run_due() >= 1
+    escalation = open_task(case, "eskalering_uppfoljning")
+    assert (escalation.role, escalation.unit.code) == ("verksamhetschef", "AOSB")
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(classification="missforhallande", consequence=3, likelihood=4))
+    assert set(task_ids(case)) == {"eskalering_uppfoljning", "sas_utredning"}
+    complete(user("vc_ao"), case, "eskalering_uppfoljning", {"measures": "Pratat med enhetschefen."})
+    assert task_ids(case) == ["sas_utredning"]
+    assert (case.is_lex_sarah, case.severity, case.fields["classification"]) == (True, "mycket hög", "missforhallande")
+    complete(user("sas"), case, "sas_utredning", sas_data(assessment="ej_missforhallande"))
+    assert task_ids(case) == ["atgardsuppfoljning"]
+    assert case.is_lex_sarah and case.severity == "mycket hög"
+    complete(user("ec_hg"), case, "atgardsuppfoljning", ATGARD)
+    complete(user("sas"), case, "sas_verifiering", {"approved": True})
+    assert case.status == "avslutad"
+    assert (case.is_lex_sarah, case.severity, case.fields["assessment"]) == (True, "mycket hög", "ej_missforhallande")
+    assert case.fields["measures"] == "Pratat med enhetschefen."

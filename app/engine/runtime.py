@@ -289,7 +289,9 @@ def _last_data(workflow: BpmnWorkflow) -> dict:
         ends = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if not t.children]
         if ends:
             return dict(max(ends, key=lambda t: t.last_state_change).data)
-    live = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+    # Only the diagram's own elements: the engine's internal joins (an EndJoin waiting for the other
+    # branches) may hold the data of a side branch that ended later, e.g. a finished escalation.
+    live = [t for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING) if t.task_spec.bpmn_id]
     if live:
         return dict(max(live, key=lambda t: t.last_state_change).data)
     return {}

@@ -2,15 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, event
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ForeignKey, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.organisation import User
-from app.models.types import UTCDateTime
+from app.models.types import JSONType, UTCDateTime
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 class AuditEvent(db.Model):

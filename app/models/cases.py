@@ -2,15 +2,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.organisation import Unit, User
-from app.models.types import UTCDateTime
+from app.models.types import JSONType, UTCDateTime
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 CASE_TYPES = ("avvikelse", "klagomal", "pdca", "ej_verkstallt", "utredning", "riskanalys", "monster", "kvartalsrapport")
 CASE_TYPE_LABELS = {

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.cases import Case
 from app.models.organisation import Unit, User
-from app.models.types import UTCDateTime
+from app.models.types import JSONType, UTCDateTime
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 class EjVerkstalltBeslut(db.Model):

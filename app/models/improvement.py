@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.cases import Case
 from app.models.organisation import Unit, User
-from app.models.types import UTCDateTime
+from app.models.types import JSONType, UTCDateTime
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 class CaseLink(db.Model):

@@ -1,6 +1,7 @@
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime
+from sqlalchemy import JSON, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
 
@@ -24,3 +25,7 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+# JSON on SQLite, JSONB (indexable, compact) on PostgreSQL.
+JSONType = JSON().with_variant(JSONB(), "postgresql")

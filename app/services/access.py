@@ -14,6 +14,11 @@ SENSITIVE_FIELDS = frozenset({
 })
 
 
+# A verksamhetschef answers for the units below; the nämnd secretary prepares the nämnd's reports
+# (ej verkställda beslut, kvalitetsberättelse) for everything below their unit.
+ROLES_SEEING_UNITS_BELOW = ("verksamhetschef", "namndsekreterare")
+
+
 def _children_map() -> dict[int | None, list[int]]:
     children: dict[int | None, list[int]] = {}
     for unit_id, parent_id in db.session.execute(select(Unit.id, Unit.parent_id)):
@@ -42,7 +47,7 @@ def visible_unit_ids(user) -> set[int] | None:
     children = _children_map()
     units: set[int] = set()
     for assignment in user.roles:
-        if assignment.role == "verksamhetschef":
+        if assignment.role in ROLES_SEEING_UNITS_BELOW:
             units |= descendants_and_self(assignment.unit_id, children)
         else:
             units.add(assignment.unit_id)

@@ -29,8 +29,11 @@ def apply_step(case, result, actor) -> None:
         case.severity = data["severity"]
         case.risk_value = data.get("risk_value")
     if case.type == "avvikelse":
-        case.is_lex_sarah = bool(data.get("suspected_lex_sarah")) or data.get("classification") in LEX_SARAH_CLASSIFICATIONS
-        case.ivo_notified = bool(data.get("notify_ivo")) and bool(data.get("sent_on"))
+        # Once a lex Sarah report, always one; once notified, always notified (a step whose data comes
+        # from a side branch must not undo either).
+        case.is_lex_sarah = bool(case.is_lex_sarah) or bool(data.get("suspected_lex_sarah")) \
+            or data.get("classification") in LEX_SARAH_CLASSIFICATIONS
+        case.ivo_notified = bool(case.ivo_notified) or (bool(data.get("notify_ivo")) and bool(data.get("sent_on")))
     open_names = db.session.scalars(
         select(Task.name).where(Task.case_id == case.id, Task.state == "open").order_by(Task.id)
     ).all()
