@@ -5,6 +5,7 @@ run the whole system at a controlled instant through create_app's `CLOCK` settin
 """
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
@@ -56,3 +57,11 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day number `months` later; a day the month lacks becomes its last day (31 Jan + 1 →
+    28/29 Feb), as lagen (1930:173) om beräkning av lagstadgad tid counts months."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -102,11 +102,15 @@ def main() -> int:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
     print(f"\nAPI latency, {args.n} iterations each (Flask test client, bearer token, real engine)\n")
-    print(f"{'backend':<11} {'operation':<34} {'median ms':>10} {'p90 ms':>8} {'max ms':>8}")
+    # The last two columns: the median of the first and of the last quarter of the runs, to show
+    # whether the time grows with the number of cases already in the database.
+    print(f"{'backend':<11} {'operation':<34} {'median ms':>10} {'p90 ms':>8} {'max ms':>8} {'1st q':>7} {'4th q':>7}")
     for backend, timings in rows:
         for operation, values in timings.items():
+            quarter = max(1, len(values) // 4)
             print(f"{backend:<11} {operation:<34} {statistics.median(values) * 1000:>10.1f} "
-                  f"{percentile(values, 0.9) * 1000:>8.1f} {max(values) * 1000:>8.1f}")
+                  f"{percentile(values, 0.9) * 1000:>8.1f} {max(values) * 1000:>8.1f} "
+                  f"{statistics.median(values[:quarter]) * 1000:>7.1f} {statistics.median(values[-quarter:]) * 1000:>7.1f}")
     return 0
 
 

@@ -106,3 +106,18 @@ def test_two_api_clients_complete_the_same_task(app, race, user):
     (conflict,) = [payload for status, payload in results if status == 409]
     assert conflict["error"] == "conflict"
     _assert_consistent(case_id, task_id, instance_id, version)
+
+
+def test_simultaneous_reports_get_distinct_case_numbers(app, pg_only, org, user):
+    """The first case of the year creates the number counter: four reporters at once, no clash."""
+    tokens = [create_token(user(name)) for name in ("anna", "anna", "ec_hg", "ec_hg")]
+    body = {"type": "avvikelse", "unit": "HG", "occurred_on": "2026-03-01", "category": "fall",
+            "description": "Fall i korridoren.", "immediate_actions": "Sjuksköterska tillkallad."}
+
+    def work(index):
+        response = app.test_client().post("/api/v1/cases", json=body, headers={"Authorization": f"Bearer {tokens[index]}"})
+        return response.status_code, (response.get_json() or {}).get("number")
+
+    results = _run_together(work, count=4)
+    assert [status for status, _ in results] == [201] * 4, results
+    assert sorted(number for _, number in results) == [f"AVV-2026-000{i}" for i in range(1, 5)]

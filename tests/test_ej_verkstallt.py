@@ -13,7 +13,8 @@ from app.models import Case, EjVerkstalltBeslut, OutboxMessage, Task, Timer
 from app.scheduler import _add_job
 from app.services import cases as case_service
 from app.services import tasks as task_service
-from app.services.ej_verkstallt import Quarter, add_months, is_reportable, limits
+from app.clock import add_months
+from app.services.ej_verkstallt import Quarter, is_reportable, limits
 from app.services.users import create_token
 
 Q = Quarter.parse

@@ -117,7 +117,7 @@ def complete(task_row: Task, data: dict, actor) -> StepResult:
     ).scalar_one()
     context = HandlerContext(case=instance.case, instance=instance, actor=actor)
     workflow = _load(instance, context)
-    task = workflow.get_task_from_id(UUID(task_row.spiff_id))
+    task = _find_task(workflow, task_row.spiff_id)
     if task is None or task.state != TaskState.READY:
         raise TaskNotReady()
     task.data.update(data)

@@ -16,7 +16,7 @@ from app.handlers import handler
 from app.models import Investigation, Task
 from app.services import notifications
 from app.services.access import resolve_unit, role_holders
-from app.services.ej_verkstallt import add_months
+from app.clock import add_months
 
 
 def _record(case) -> Investigation:

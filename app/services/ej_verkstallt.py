@@ -13,7 +13,6 @@ with that date. A report for a past quarter shows the state at the quarter's end
 """
 from __future__ import annotations
 
-import calendar
 import csv
 import io
 import re
@@ -26,6 +25,7 @@ from sqlalchemy import Date, and_, case as sql_case, false, func, literal, or_, 
 from werkzeug.datastructures import MultiDict
 
 from app import clock
+from app.clock import add_months
 from app.extensions import db
 from app.models import Case, EjVerkstalltBeslut, Unit
 from app.services import access
@@ -35,14 +35,6 @@ E = EjVerkstalltBeslut
 
 
 # --- dates and quarters (pure) ----------------------------------------------------------------
-
-def add_months(day: date, months: int) -> date:
-    """The same day number `months` later; a day the month lacks becomes its last day (31 Jan + 1 →
-    28/29 Feb), as lagen (1930:173) om beräkning av lagstadgad tid counts months."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
 
 def limits(decided_on: date, interrupted_on: date | None = None, months: int = 3) -> dict[str, date]:
     """The dates that follow from the decision (or the interruption, which restarts the count)."""

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9787222a63c2
+Revision ID: 84b14c99d84b
 Revises: 
-Create Date: 2026-11-22 23:55:08.183464
+Create Date: 2026-11-22 23:59:00.045113
 
 """
 from alembic import op
@@ -11,12 +11,8 @@ from sqlalchemy.dialects import postgresql
 
 from app.models.audit import create_append_only_guard
 
-from app.models.audit import create_append_only_guard
-
-from app.models.audit import create_append_only_guard
-
 # revision identifiers, used by Alembic.
-revision = '9787222a63c2'
+revision = '84b14c99d84b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -384,10 +380,6 @@ def upgrade():
         batch_op.create_index('ix_timers_state_due', ['state', 'due_at'], unique=False)
 
     # ### end Alembic commands ###
-    # The audit log is append-only: the database refuses UPDATE and DELETE on it.
-    create_append_only_guard(op.get_bind())
-    # The audit log is append-only: the database refuses UPDATE and DELETE on it.
-    create_append_only_guard(op.get_bind())
     # The audit log is append-only: the database refuses UPDATE and DELETE on it.
     create_append_only_guard(op.get_bind())
 
