@@ -1,6 +1,8 @@
 """Demo organisation, people and a few cases (`flask --app app demo load`)."""
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta, timezone
+
 from sqlalchemy import select
 
 from app.extensions import db
@@ -61,30 +63,343 @@ def organisation_with_passwords(password: str = DEMO_PASSWORD) -> dict:
 
 
 def load_demo() -> dict:
-    from app.forms import json_to_formdata
-    from app.services.cases import create_case
+    """The demo organisation and users (a re-import updates them) and, on an empty database, a few
+    months of history: every case is created and every step taken through the domain services, each
+    at its own moment in the past (see `_Story`). Loading again adds nothing."""
+    from app.services.timers import run_due
     from app.services.users import import_organisation
 
     counts = import_organisation(organisation_with_passwords())
     if db.session.scalar(select(Case.id).limit(1)) is not None:
         return counts  # cases already there: loading twice does not duplicate them
-    from app import clock
-
-    today = clock.today().isoformat()
-    anna = db.session.scalar(select(User).where(User.username == "anna"))
-    bertil = db.session.scalar(select(User).where(User.username == "bertil"))
-    reports = [
-        (anna, {"unit": "HG", "occurred_on": today, "category": "lakemedel",
-                "description": "Kvällsmedicinen gavs inte till boende i rum 12.",
-                "immediate_actions": "Kontaktade sjuksköterska, medicinen gavs 21.30.", "suspected_lex_sarah": False}),
-        (anna, {"unit": "HG", "occurred_on": today, "category": "bemotande",
-                "description": "Boende lämnades ensam i duschen och ropade på hjälp i 20 minuter.",
-                "immediate_actions": "Personal hjälpte boende direkt, anhöriga informerade.", "suspected_lex_sarah": True}),
-        (bertil, {"unit": "SR", "occurred_on": today, "category": "fall",
-                  "description": "Boende föll vid förflyttning från rullstol.",
-                  "immediate_actions": "Sjuksköterska undersökte, inga synliga skador.", "suspected_lex_sarah": False}),
-    ]
-    for reporter, data in reports:
-        create_case(reporter, "avvikelse", json_to_formdata(data), csrf=False)
-    counts["cases_created"] = len(reports)
+    story = _Story()
+    try:
+        _tell(story)
+    finally:
+        story.end()
+    counts["cases_created"] = story.created
+    # Now, as the scheduler would: what came due during the story fires (an overdue follow-up is
+    # escalated, a decision not executed within three months becomes reportable).
+    counts["timers_fired"] = run_due()
     return counts
+
+
+class _Story:
+    """Takes each step of the demo's history at its own moment, `days` before today (Swedish time),
+    through the CLOCK setting, the way the tests control time. Deadlines, timers, audit and the forms'
+    date checks all see that moment, so the data is what the system would have recorded."""
+
+    def __init__(self):
+        from flask import current_app
+
+        from app import clock
+
+        self.config = current_app.config
+        self.saved = self.config.get("CLOCK")
+        self.real_now = clock.now()
+        self.today = clock.today()
+        self.created = 0
+
+    def at(self, days: int, hhmm: str = "09:00") -> None:
+        from app import clock
+
+        hour, minute = (int(part) for part in hhmm.split(":"))
+        moment = datetime.combine(self.today - timedelta(days=days), time(hour, minute), clock.LOCAL_TZ)
+        moment = min(moment.astimezone(timezone.utc), self.real_now - timedelta(minutes=1))  # never ahead of now
+        self.config["CLOCK"] = lambda: moment
+
+    def end(self) -> None:
+        self.config["CLOCK"] = self.saved
+
+    def day(self, days: int) -> str:
+        """The ISO date `days` before today (negative: after today)."""
+        return (self.today - timedelta(days=days)).isoformat()
+
+    def months_ago(self, months: int, extra_days: int = 0) -> int:
+        """How many days ago the same day `months` calendar months back was, plus `extra_days`."""
+        from app.clock import add_months
+
+        return (self.today - add_months(self.today, -months)).days + extra_days
+
+    # Each step goes through the same services as the web pages and the API.
+
+    def report(self, username: str, case_type: str, data: dict) -> Case:
+        from app.forms import json_to_formdata
+        from app.services.cases import create_case
+
+        case = self._checked(lambda: create_case(_user(username), case_type, json_to_formdata(data), csrf=False))
+        self.created += 1
+        return case
+
+    def claim(self, username: str, case: Case, task_id: str) -> None:
+        from app.services.tasks import claim
+
+        self._checked(lambda: claim(_user(username), _open_task(case, task_id).id))
+
+    def complete(self, username: str, case: Case, task_id: str, data: dict) -> None:
+        from app.forms import json_to_formdata
+        from app.services.tasks import complete
+
+        self._checked(lambda: complete(_user(username), _open_task(case, task_id).id, json_to_formdata(data),
+                                       csrf=False))
+
+    @staticmethod
+    def _checked(step):
+        from app.services.errors import DomainError
+
+        try:
+            return step()
+        except DomainError as err:  # the demo no longer matches a form: say which field
+            raise RuntimeError(f"Demodata: {err.message} {err.fields}") from err
+
+
+def _user(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def _open_task(case: Case, task_id: str):
+    from app.models import Task
+
+    task = db.session.scalar(select(Task).where(Task.case_id == case.id, Task.task_id == task_id,
+                                                Task.state == "open").order_by(Task.id).limit(1))
+    if task is None:
+        raise RuntimeError(f"Demodata: {case.number} har ingen öppen uppgift {task_id}.")
+    return task
+
+
+def _tell(s: _Story) -> None:
+    """The history, oldest first (case numbers follow the order of registration). Where it ends:
+    - avvikelser: one overdue at the enhetschef (escalated), three waiting for the enhetschef, one
+      waiting for the SAS investigation, one at the socialchef's IVO decision, one at the follow-up of
+      its actions, one lex Sarah case notified to IVO and closed with feedback to the reporter;
+      three falls at Solrosen within a month raise a pattern signal;
+    - synpunkter/klagomål: one being handled, one anonymous and closed;
+    - PDCA: one in each of Planera, Genomföra (linked to the lex Sarah case), Följa upp, Förbättra
+      (from the anonymous complaint), and one standardised; a risk analysis waiting for its follow-up;
+    - ej verkställda beslut: one reportable (seven months), one executed late, one within the limit;
+    - a barnavårdsutredning under way."""
+    # Ej verkställt beslut still waiting after seven months: reported to IVO every quarter.
+    s.at(s.months_ago(7), "10:15")
+    s.report("ec_myn", "ej_verkstallt", {
+        "unit": "MYN-AO", "person_ref": "19380412-T124", "gender": "kvinna", "law": "SoL",
+        "insats": "sarskilt_boende", "decided_on": s.day(s.months_ago(7)),
+        "reason": "Inget ledigt boende med demensinriktning; erbjudet boende avböjdes i väntan på Hemgården."})
+    # Ej verkställt beslut that will be executed late (after three months): reported with its date.
+    late = s.months_ago(6, 15)
+    s.at(late, "13:40")
+    contact_person = s.report("ec_myn", "ej_verkstallt", {
+        "unit": "MYN-LSS", "person_ref": "19950918-T131", "gender": "man", "law": "LSS",
+        "insats": "kontaktperson_lss", "decided_on": s.day(late)})
+
+    # A PDCA cycle from last quarter: the new way of working became the routine.
+    s.at(95, "08:30")
+    falls = s.report("ec_sr", "pdca", {
+        "unit": "SR", "title": "Fallriskbedömning vid inflyttning",
+        "goal": "Alla nyinflyttade har en fallriskbedömning och en åtgärdsplan inom en vecka."})
+    s.at(94, "14:00")
+    s.complete("ec_sr", falls, "planera", {
+        "plan": "Sjuksköterska och kontaktman gör fallriskbedömning första veckan; arbetsterapeut ser över hjälpmedlen.",
+        "measure": "Andel nyinflyttade med bedömning inom sju dagar (mål 100 %).", "owner": "ec_sr",
+        "check_on": s.day(60)})
+    s.at(62, "10:00")
+    s.complete("ec_sr", falls, "genomfora", {"notes": "Bedömningen finns i checklistan för inflyttning; sex nyinflyttade bedömda."})
+    s.at(60, "11:00")
+    continuity = s.report("ec_htj", "pdca", {
+        "unit": "HTJ", "title": "Färre olika personal hos varje brukare",
+        "goal": "Högst tolv olika medarbetare hos varje brukare per månad."})
+    s.at(58, "09:45")
+    s.complete("ec_htj", continuity, "planera", {
+        "plan": "Fasta arbetslag per område; kontaktmannen planerar besöken hos sina brukare.",
+        "measure": "Personalkontinuitet per brukare ur planeringssystemet, varje månad.", "owner": "ec_htj",
+        "check_on": s.day(-3)})
+    s.at(58, "15:20")
+    s.complete("ec_sr", falls, "folja_upp", {"result": "Sex av sex bedömda inom sju dagar; två fick sensorlarm.",
+                                            "goal_met": True})
+    s.at(57, "09:10")
+    s.complete("ec_sr", falls, "forbattra", {
+        "decision": "standardisera",
+        "routine": "Fallriskbedömning och hjälpmedelsbedömning inom en vecka efter inflyttning, dokumenterad i genomförandeplanen."})
+
+    # Lex Sarah the whole way: investigated, notified to IVO, actions verified, closed with feedback.
+    s.at(45, "21:40")
+    photo = s.report("anna", "avvikelse", {
+        "unit": "HG", "occurred_on": s.day(45), "category": "sekretess",
+        "description": "En kollega fotograferade en boende i en utsatt situation och delade bilden i personalens chattgrupp.",
+        "immediate_actions": "Bilden raderades ur chattgruppen, kollegan gick hem och enhetschefen fick veta det samma kväll.",
+        "person_ref": "Rum 7", "suspected_lex_sarah": True})
+    s.at(44, "08:20")
+    s.complete("ec_hg", photo, "chef_uppfoljning", {
+        "legal_bases": ["SoL"], "analysis": "Kränkning av den boendes integritet och brott mot tystnadsplikten.",
+        "cause_areas": ["rutiner", "manniska"], "actions": "Samtal med medarbetaren; tystnadsplikten gås igenom på nästa APT.",
+        "classification": "missforhallande", "consequence": 3, "likelihood": 2, "follow_up_on": s.day(7)})
+    s.at(43, "09:05")
+    s.claim("sas", photo, "sas_utredning")
+    s.at(40, "10:30")
+    s.report("ec_myn", "ej_verkstallt", {
+        "unit": "MYN-LSS", "person_ref": "20010305-T148", "gender": "kvinna", "law": "LSS",
+        "insats": "daglig_verksamhet", "decided_on": s.day(40)})
+    s.at(37, "16:00")
+    s.complete("sas", photo, "sas_utredning", {
+        "legal_bases": ["SoL"], "event_types": ["krankning", "bemotande_integritet"],
+        "investigation": "Bilden togs under morgonhygienen och delades med sex kollegor. Den boende och hennes son är informerade.",
+        "causes": "Privata mobiltelefoner används i arbetet och det saknas en rutin för foto och sociala medier.",
+        "primary_causes": ["bristande_rutiner"],
+        "actions": "Rutin för mobiltelefoner i arbetet; utbildning i tystnadsplikt för all personal.",
+        "person_informed": True, "documented_in_personakt": True, "police_report": False,
+        "assessment": "allvarligt_missforhallande",
+        "assessment_motivation": "Allvarlig kränkning av en person i särskilt utsatt läge.", "diarienummer": f"SN {s.today.year}/118"})
+    s.at(36, "11:30")
+    s.complete("chef", photo, "ivo_beslut", {"notify_ivo": True,
+                                             "motivation": "Allvarligt missförhållande enligt SAS utredning; anmäls snarast."})
+    s.at(35, "10:00")
+    s.complete("sas", photo, "ivo_anmalan", {"sent_on": s.day(35), "ivo_reference": f"3.5.1-08812/{s.today.year}"})
+
+    # Improvement work that came from the lex Sarah case: in Genomföra.
+    s.at(25, "13:00")
+    phones = s.report("ec_hg", "pdca", {
+        "unit": "HG", "title": "Mobiltelefoner och tystnadsplikt i arbetet",
+        "goal": "Ingen privat mobiltelefon i boendes rum; all personal har gått utbildningen i tystnadsplikt.",
+        "source_cases": [photo.number]})
+    s.at(24, "09:30")
+    s.complete("ec_hg", phones, "planera", {
+        "plan": "Skåp för telefoner vid personalrummet, arbetstelefoner för larm, utbildning på två APT.",
+        "measure": "Andel personal som gått utbildningen; stickprov en gång i veckan.", "owner": "ec_hg",
+        "check_on": s.day(-21)})
+
+    # Falls at Solrosen.
+    s.at(22, "07:50")
+    floor = s.report("bertil", "avvikelse", {
+        "unit": "SR", "occurred_on": s.day(22), "category": "fall",
+        "description": "Boende hittades sittande på golvet i badrummet vid morgonbesöket.",
+        "immediate_actions": "Sjuksköterska undersökte, inga synliga skador; anhörig informerad."})
+    s.at(21, "10:40")
+    s.complete("ec_sr", floor, "chef_uppfoljning", {
+        "legal_bases": ["SoL", "HSL"], "analysis": "Larmet låg utom räckhåll; boende försökte gå själv på natten.",
+        "cause_areas": ["teknik", "rutiner"], "actions": "Larmet bärs som armband; tillsyn varannan timme nattetid.",
+        "classification": "avvikelse", "consequence": 2, "likelihood": 2, "follow_up_on": s.day(-9)})
+
+    # A deviation the unit has not got to: overdue, escalated to the verksamhetschef.
+    s.at(16, "21:30")
+    medicine = s.report("anna", "avvikelse", {
+        "unit": "HG", "occurred_on": s.day(16), "category": "lakemedel",
+        "description": "Kvällsmedicinen gavs inte till boende i rum 12.",
+        "immediate_actions": "Kontaktade sjuksköterska, medicinen gavs 21.30.", "suspected_lex_sarah": False})
+    s.at(15, "08:15")
+    s.claim("ec_hg", medicine, "chef_uppfoljning")
+
+    s.at(14, "14:10")
+    food = s.report("bertil", "klagomal", {
+        "unit": "SR", "received_on": s.day(14), "kind": "synpunkt", "channel": "webb",
+        "description": "Maten serveras ofta kall på kvällarna.", "anonymous": True})
+
+    # Lex Sarah at the socialchef's IVO decision.
+    s.at(12, "06:55")
+    locked = s.report("bertil", "avvikelse", {
+        "unit": "SR", "occurred_on": s.day(13), "category": "brister_i_omsorg",
+        "description": "Boende med demenssjukdom var inlåst på sitt rum under natten; dörren var låst från utsidan.",
+        "immediate_actions": "Dörren låstes upp vid morgonpasset; boende var orolig men oskadd. Nattpersonalen tillfrågad.",
+        "person_ref": "Rum 3", "suspected_lex_sarah": True})
+    s.at(11, "09:00")
+    s.complete("ec_sr", locked, "chef_uppfoljning", {
+        "legal_bases": ["SoL"], "analysis": "Frihetsbegränsning utan lagstöd; nattpersonalen ville hindra att boende gick ut.",
+        "cause_areas": ["manniska", "organisation"],
+        "actions": "Genomgång med nattpersonalen om tvångsåtgärder; bemanningen nattetid ses över.",
+        "classification": "missforhallande", "consequence": 3, "likelihood": 3, "follow_up_on": s.day(-30)})
+
+    # A barnavårdsutredning: förhandsbedömning made, the four months run.
+    s.at(10, "10:00")
+    child = s.report("ec_bou", "utredning", {"unit": "BOU", "person_ref": "BOU-J-0417", "received_on": s.day(10)})
+    s.at(10, "14:30")
+    s.complete("ec_myn", contact_person, "verkstallighet", {
+        "outcome": "verkstallt", "outcome_on": s.day(10),
+        "reason": "Det tog tid att hitta en kontaktperson med gemensamma intressen och rätt språk."})
+
+    s.at(9, "12:20")
+    dining = s.report("bertil", "avvikelse", {
+        "unit": "SR", "occurred_on": s.day(9), "category": "fall",
+        "description": "Boende föll i matsalen när hon reste sig från stolen utan rollatorn.",
+        "immediate_actions": "Sjuksköterska bedömde; blåmärke på höften, ingen fraktur misstänks."})
+    s.at(9, "15:00")
+    s.complete("ec_sr", food, "klagomal_hantering", {
+        "category": "brister_i_omsorg", "response": "Maten värms i avdelningsköket och serveras direkt från och med nu.",
+        "actions": "Värmeskåp i matsalen; rutinen för kvällsmaten är uppdaterad."})
+
+    # The complaint about the food became improvement work, now at Förbättra: the goal was not met.
+    s.at(8, "09:30")
+    warm_food = s.report("ec_sr", "pdca", {
+        "unit": "SR", "title": "Varm mat på kvällen", "goal": "Kvällsmaten är minst 60 grader när den serveras.",
+        "source_cases": [food.number]})
+    s.at(8, "10:00")
+    s.complete("ec_sr", warm_food, "planera", {
+        "plan": "Maten värms i avdelningsköket och serveras direkt; värmeskåp i matsalen.",
+        "measure": "Temperaturen mäts vid servering varje kväll i en vecka.", "owner": "ec_sr", "check_on": s.day(2)})
+    s.at(8, "11:00")
+    s.complete("ec_hg", photo, "atgardsuppfoljning", {
+        "actions_done": True,
+        "notes": "Rutinen för mobiltelefoner gäller sedan två veckor; 28 av 30 har gått utbildningen, resten i nästa vecka."})
+    s.at(8, "13:00")
+    planning = s.report("ec_htj", "riskanalys", {
+        "unit": "HTJ", "title": "Nytt planeringssystem i hemtjänsten",
+        "change": "Det digitala planeringssystemet byts ut den 1:a nästa månad; besöken planeras om för alla brukare."})
+    s.at(7, "09:30")
+    s.claim("sas", locked, "sas_utredning")
+    s.at(6, "10:15")
+    s.complete("sas", photo, "sas_verifiering", {"approved": True, "comment": "Åtgärderna är genomförda och följs upp i PDCA."})
+    s.at(6, "13:00")
+    s.complete("ec_bou", child, "forhandsbedomning", {
+        "open_investigation": True, "decided_on": s.day(6),
+        "motivation": "Upprepade uppgifter från skolan om frånvaro och oro för hemsituationen."})
+    s.at(6, "20:45")
+    shower = s.report("anna", "avvikelse", {
+        "unit": "HG", "occurred_on": s.day(6), "category": "bemotande",
+        "description": "Boende lämnades ensam i duschen och ropade på hjälp i 20 minuter.",
+        "immediate_actions": "Personal hjälpte boende direkt, anhöriga informerade.", "suspected_lex_sarah": True})
+    s.at(5, "08:40")
+    s.complete("ec_hg", shower, "chef_uppfoljning", {
+        "legal_bases": ["SoL"], "analysis": "Medarbetaren kallades till ett larm och ingen tog över duschen.",
+        "cause_areas": ["kommunikation", "organisation"], "actions": "Ingen lämnar en boende i duschen; överlämning via larmtelefonen.",
+        "classification": "risk_missforhallande", "consequence": 3, "likelihood": 2, "follow_up_on": s.day(-25)})
+    s.at(5, "15:30")
+    s.complete("sas", locked, "sas_utredning", {
+        "legal_bases": ["SoL"], "event_types": ["omsorg"],
+        "investigation": "Dörren låstes från utsidan kl. 02 för att boende inte skulle gå ut; det finns inget beslut om skyddsåtgärd.",
+        "causes": "Två personal på natten för tre avdelningar; ingen kunskap om vad som får göras när en boende vill gå ut.",
+        "primary_causes": ["tidspress", "bristande_kompetens"],
+        "actions": "Utbildning om tvångsåtgärder för nattpersonalen; bemanningen nattetid utreds.",
+        "person_informed": True, "documented_in_personakt": True, "police_report": False,
+        "assessment": "missforhallande", "assessment_motivation": "Frihetsberövande åtgärd utan stöd i lag.",
+        "diarienummer": f"SN {s.today.year}/131"})
+    s.at(5, "16:10")
+    s.complete("ec_htj", planning, "riskanalys", {
+        "risks": "Besök kan falla bort under övergången; nyckelhanteringen ändras; personalen är ovan vid systemet.",
+        "consequence": 3, "likelihood": 2,
+        "actions": "Dubbel planering första veckan, superanvändare i varje arbetslag, kontroll av missade besök varje dag.",
+        "responsible": "ec_htj", "follow_up_on": s.day(-25)})
+    s.at(4, "10:00")
+    s.report("ec_bou", "pdca", {
+        "unit": "BOU", "title": "Förhandsbedömning inom 14 dagar",
+        "goal": "Alla förhandsbedömningar klara inom 14 dagar från orosanmälan."})
+    s.at(3, "11:20")
+    visit = s.report("anna", "klagomal", {
+        "unit": "HG", "received_on": s.day(3), "kind": "klagomal", "channel": "telefon", "complainant": "narstaende",
+        "description": "Dottern till en boende säger att hennes mamma inte kommit ut på promenad på tre veckor.",
+        "anonymous": False, "contact": "Lena Ek, 070-123 45 67"})
+    s.at(2, "08:05")
+    s.claim("ec_hg", visit, "klagomal_hantering")
+    s.at(3, "16:00")
+    s.complete("ec_sr", warm_food, "genomfora", {"notes": "Värmeskåpet kom på plats; temperaturen mättes sju kvällar."})
+    s.at(2, "14:00")
+    s.complete("ec_htj", continuity, "genomfora", {
+        "notes": "Tre arbetslag med fasta områden sedan sex veckor; kontaktmännen planerar besöken."})
+
+    s.at(1, "15:45")
+    s.complete("ec_sr", warm_food, "folja_upp", {
+        "result": "Fem av sju kvällar över 60 grader; två kvällar svalnade maten när serveringen drog ut på tiden.",
+        "goal_met": False})
+
+    # Today: the third fall at Solrosen within a month raises the pattern signal.
+    s.at(0, "07:30")
+    s.report("bertil", "avvikelse", {
+        "unit": "SR", "occurred_on": s.day(0), "category": "fall",
+        "description": "Boende föll vid förflyttning från rullstol.",
+        "immediate_actions": "Sjuksköterska undersökte, inga synliga skador.", "suspected_lex_sarah": False})

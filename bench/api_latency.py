@@ -66,6 +66,16 @@ def measure(database_url: str, n: int) -> dict[str, list[float]]:
             assert response.status_code == 200, response.get_json()
             if index:
                 timings["POST /api/v1/tasks/<id>/complete"].append(elapsed)
+        # The list a manager opens: every case of the unit with its open tasks (the reports, and the
+        # pattern-signal cases the burst of reports raised).
+        listed, listing_times = 0, []
+        for _ in range(20):
+            started = time.perf_counter()
+            response = client.get("/api/v1/cases", headers={"Authorization": f"Bearer {tokens['ec_hg']}"})
+            listing_times.append(time.perf_counter() - started)
+            assert response.status_code == 200
+            listed = len(response.get_json()["cases"])
+        timings[f"GET /api/v1/cases ({listed} cases)"] = listing_times
         db.session.remove()
         db.engine.dispose()
     return timings
@@ -104,11 +114,11 @@ def main() -> int:
     print(f"\nAPI latency, {args.n} iterations each (Flask test client, bearer token, real engine)\n")
     # The last two columns: the median of the first and of the last quarter of the runs, to show
     # whether the time grows with the number of cases already in the database.
-    print(f"{'backend':<11} {'operation':<34} {'median ms':>10} {'p90 ms':>8} {'max ms':>8} {'1st q':>7} {'4th q':>7}")
+    print(f"{'backend':<11} {'operation':<36} {'median ms':>10} {'p90 ms':>8} {'max ms':>8} {'1st q':>7} {'4th q':>7}")
     for backend, timings in rows:
         for operation, values in timings.items():
             quarter = max(1, len(values) // 4)
-            print(f"{backend:<11} {operation:<34} {statistics.median(values) * 1000:>10.1f} "
+            print(f"{backend:<11} {operation:<36} {statistics.median(values) * 1000:>10.1f} "
                   f"{percentile(values, 0.9) * 1000:>8.1f} {max(values) * 1000:>8.1f} "
                   f"{statistics.median(values[:quarter]) * 1000:>7.1f} {statistics.median(values[-quarter:]) * 1000:>7.1f}")
     return 0

@@ -263,6 +263,10 @@ def test_the_whole_plain_flow_through_the_api(api):
     assert response.status_code == 200 and response.get_json()["case"]["status"] == "avslutad"
     mine = api("anna").get(f"/api/v1/cases/{case['id']}").get_json()
     assert mine["status"] == "avslutad" and mine["closed_at"]
+    other = create(api)
+    listed = {c["id"]: c for c in api("ec_hg").get("/api/v1/cases").get_json()["cases"]}
+    assert listed[case["id"]]["tasks"] == [] and listed[case["id"]]["deadlines"] == {}
+    assert [t["task_id"] for t in listed[other["id"]]["tasks"]] == ["chef_uppfoljning"]
 
 
 # --- authentication ------------------------------------------------------------------------

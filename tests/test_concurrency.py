@@ -19,7 +19,7 @@ from avvikelse_steps import chef_data, open_task, report
 @pytest.fixture
 def pg_only(backend):
     if backend != "postgresql":
-        pytest.skip("SQLite has a single writer: two simultaneous completions cannot race there")
+        pytest.skip("SQLite has a single writer: simultaneous transactions cannot race there (PostgreSQL only)")
 
 
 @pytest.fixture

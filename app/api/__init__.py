@@ -116,7 +116,9 @@ def list_cases():
         g.api_user, case_type=request.args.get("type") or None, unit_code=request.args.get("unit") or None,
         status=request.args.get("status") or None, from_date=_date_arg("from"), to_date=_date_arg("to"),
     )
-    return jsonify({"cases": [case_service.case_dict(g.api_user, c, with_history=False) for c in found]})
+    tasks = case_service.open_tasks_by_case([c.id for c in found])
+    return jsonify({"cases": [case_service.case_dict(g.api_user, c, with_history=False, tasks=tasks.get(c.id, []))
+                              for c in found]})
 
 
 @bp.get(f"/cases/<{ID}:case_id>")

@@ -111,6 +111,18 @@ def open_tasks(case: Case) -> list[Task]:
     ).all()
 
 
+def open_tasks_by_case(case_ids) -> dict[int, list[Task]]:
+    """The open tasks of many cases in one query (a list of cases must not ask once per case)."""
+    grouped: dict[int, list[Task]] = {}
+    if case_ids:
+        for task in db.session.scalars(
+            select(Task).where(Task.case_id.in_(list(case_ids)), Task.state == "open")
+            .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+        ):
+            grouped.setdefault(task.case_id, []).append(task)
+    return grouped
+
+
 def history(case: Case) -> list[AuditEvent]:
     return db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.at, AuditEvent.id)).all()
 
@@ -132,7 +144,8 @@ def task_dict(task: Task, now=None) -> dict:
     }
 
 
-def case_dict(user, case: Case, *, with_history: bool = True) -> dict:
+def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] | None = None) -> dict:
+    """`tasks`: the case's open tasks when the caller has fetched them already (open_tasks_by_case)."""
     sensitive = not case.is_lex_sarah or has_part(user, case)
     now = clock.now()
     result = {
@@ -142,7 +155,7 @@ def case_dict(user, case: Case, *, with_history: bool = True) -> dict:
         "reporter": case.reporter.username if case.reporter else None,
         "created_at": case.created_at.isoformat(), "closed_at": case.closed_at.isoformat() if case.closed_at else None,
         "fields": redact(case.fields or {}, sensitive),
-        "tasks": [task_dict(t, now) for t in open_tasks(case)],
+        "tasks": [task_dict(t, now) for t in (open_tasks(case) if tasks is None else tasks)],
     }
     result["deadlines"] = {t["task_id"]: t["due_at"] for t in result["tasks"] if t["due_at"]}
     if with_history:
