@@ -241,3 +241,13 @@ def test_an_unexpected_error_renders_a_swedish_page_not_a_traceback(org):
     response = as_user(org, "anna").get("/trasig")
     assert response.status_code == 500
     assert "Ett oväntat fel inträffade" in text(response) and "Traceback" not in text(response)
+
+
+def test_nul_characters_in_a_login_or_a_query_are_a_400_page_not_a_server_error(org):
+    client = org.test_client()
+    page = client.get("/login?next=/\x00")
+    assert page.status_code == 400
+    assert "Förfrågan innehåller otillåtna tecken." in page.get_data(as_text=True)
+    api = client.get("/api/v1/cases?type=a\x00b", headers={"Authorization": "Bearer x"})
+    assert api.status_code == 400
+    assert api.get_json()["message"] == "Förfrågan innehåller otillåtna tecken."

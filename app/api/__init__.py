@@ -40,14 +40,6 @@ def authenticate():
     return error("unauthorized", "Logga in eller ange en API-nyckel (Authorization: Bearer ...).", 401)
 
 
-@bp.before_request
-def refuse_nul_in_query():
-    # PostgreSQL cannot store or compare text with NUL characters: a 400, not a database error.
-    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
-        return error("bad_request", "Förfrågan innehåller otillåtna tecken.", 400)
-    return None
-
-
 @bp.errorhandler(DomainError)
 def domain_error(err: DomainError):
     return error(err.code, err.message, err.status, err.fields)

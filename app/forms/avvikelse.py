@@ -75,7 +75,8 @@ class AvvikelseReportForm(BaseForm):
     description = TextAreaField("Vad hände?", validators=_required("Beskriv vad som hände.") + [Length(max=10000)])
     immediate_actions = TextAreaField("Omedelbara åtgärder", validators=_required("Beskriv vad som gjordes direkt.") + [Length(max=5000)])
     person_ref = StringField("Berörd person (referens, inte personnummer)", validators=[Optional(), Length(max=100)])
-    suspected_lex_sarah = BooleanField("Jag misstänker ett missförhållande (lex Sarah)")
+    suspected_lex_sarah = BooleanField("Jag misstänker ett missförhållande (lex Sarah)",
+                                       false_values=("false", "", "nej", "0", "off", "no"))
 
 
 class ChefUppfoljningForm(BaseForm):

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException
@@ -103,7 +103,9 @@ def error_page(status: int, message: str | None = None, title: str | None = None
 
 
 def _http_error(err: HTTPException):
-    return error_page(err.code or 500)
+    # Our own abort(status, "svensk text") carries a message; werkzeug's defaults are English.
+    custom = err.description if err.description != type(err).description else None
+    return error_page(err.code or 500, custom)
 
 
 def _csrf_error(err):
@@ -233,12 +235,23 @@ def nav_entries() -> list[dict]:
     return entries
 
 
+def _refuse_nul():
+    """PostgreSQL cannot store or compare text with NUL characters: answer 400, not a database error.
+    Covers every page and the API (JSON bodies are cleaned in app.forms.build)."""
+    pairs = list(request.args.items(multi=True))
+    if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        pairs += list(request.form.items(multi=True))
+    if any("\x00" in key or "\x00" in value for key, value in pairs):
+        abort(400, "Förfrågan innehåller otillåtna tecken.")
+
+
 def register_common(app) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Logga in för att fortsätta."
     login_manager.login_message_category = "info"
 
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
+    app.before_request(_refuse_nul)
     app.before_request(_expire_idle_session)
     for status in (400, 403, 404, 405):
         app.register_error_handler(status, _http_error)
