@@ -6,6 +6,7 @@ from flask import Blueprint, g, jsonify, request
 
 from app.extensions import csrf
 from app.services import investigations
+from app.services.reports import parse_year
 
 bp = Blueprint("reports_utredning", __name__)
 csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessions
@@ -13,5 +14,5 @@ csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessio
 
 @bp.get("/reports/utredningstider")
 def utredningstider():
-    year = investigations.parse_year(request.args.get("year"))
+    year = parse_year(request.args.get("year"))
     return jsonify(investigations.utredningstider(g.api_user, year))

@@ -20,21 +20,8 @@ from app import clock
 from app.extensions import db
 from app.models import Case, Investigation, Unit
 from app.services.access import scope_cases
-from app.services.errors import Invalid
 
 I = Investigation
-
-
-def parse_year(value) -> int:
-    if value in (None, ""):
-        return clock.today().year
-    try:
-        year = int(str(value).strip())
-    except ValueError:
-        raise Invalid("Ogiltigt år.", {"year": ["Ange året med fyra siffror, t.ex. 2026."]}) from None
-    if not 2000 <= year <= 2100:
-        raise Invalid("Ogiltigt år.", {"year": ["Ange ett år mellan 2000 och 2100."]})
-    return year
 
 
 def _days(later, earlier):

@@ -74,28 +74,35 @@ def show(case_id: int):
     return render_template("cases/show.html", **case_view(case))
 
 
-@bp.route("/rapportera", methods=["GET", "POST"], defaults={"case_type": "avvikelse"})
-@bp.route("/rapportera/<case_type>", methods=["GET", "POST"])
-def report(case_type: str):
-    if case_type not in CASE_TYPES:
-        abort(404)
-    status = 200
+def submit_start_form(case_type: str):
+    """A page that starts a case: on POST create it (or re-show the form with the errors, 422);
+    on GET an empty form, with the unit chosen when the user belongs to only one.
+    Returns (form, created case or None, HTTP status)."""
     if request.method == "POST":
         try:
-            case = case_service.create_case(current_user, case_type, request.form)
+            return None, case_service.create_case(current_user, case_type, request.form), 200
         except Invalid as err:
             form = case_service.start_form(case_type, current_user, request.form)
             for name, messages in err.fields.items():
                 if name in form:
                     form[name].errors = list(messages)
-            status = 422
-        else:
-            flash(f"Tack! Din rapport är registrerad som {case.number}. Du kan följa den under Mina rapporter.", "success")
-            return redirect(url_for("cases.show", case_id=case.id))
-    else:
-        form = case_service.start_form(case_type, current_user)
-        if hasattr(form, "unit") and len(form.unit.choices) == 2:
-            form.unit.data = form.unit.choices[1][0]  # only one unit: chosen already
+            return form, None, 422
+    form = case_service.start_form(case_type, current_user)
+    units = [code for code, _ in form.unit.choices if code] if hasattr(form, "unit") else []
+    if len(units) == 1:
+        form.unit.data = units[0]
+    return form, None, 200
+
+
+@bp.route("/rapportera", methods=["GET", "POST"], defaults={"case_type": "avvikelse"})
+@bp.route("/rapportera/<case_type>", methods=["GET", "POST"])
+def report(case_type: str):
+    if case_type not in CASE_TYPES:
+        abort(404)
+    form, case, status = submit_start_form(case_type)
+    if case is not None:
+        flash(f"Tack! Din rapport är registrerad som {case.number}. Du kan följa den under Mina rapporter.", "success")
+        return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/report.html", form=form, case_type=case_type,
                            type_label=CASE_TYPE_LABELS.get(case_type, case_type),
                            other_types=[t for t in CASE_TYPES if t != case_type],

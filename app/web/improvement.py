@@ -10,7 +10,8 @@ from app.models import CASE_TYPE_LABELS, Case
 from app.services import cases as case_service
 from app.services import improvement
 from app.services.access import can_view
-from app.services.errors import Invalid, NotFound
+from app.services.errors import NotFound
+from app.web.cases import submit_start_form
 
 bp = Blueprint("improvement", __name__)
 
@@ -56,30 +57,16 @@ def _sources(values) -> list[Case]:
 def start(case_type: str):
     if case_type not in START_TYPES:
         raise NotFound("Sidan finns inte.")
-    status = 200
     sources = _sources(request.args.getlist("kalla"))
-    if request.method == "POST":
-        try:
-            case = case_service.create_case(current_user, case_type, request.form)
-        except Invalid as err:
-            form = case_service.start_form(case_type, current_user, request.form)
-            for name, messages in err.fields.items():
-                if name in form:
-                    form[name].errors = list(messages)
-            status = 422
-        else:
-            flash(f"{CASE_TYPE_LABELS[case_type]} {case.number} har startats.", "success")
-            return redirect(url_for("cases.show", case_id=case.id))
-    else:
-        form = case_service.start_form(case_type, current_user)
-        units = [code for code, _ in form.unit.choices if code]
-        if sources:
-            form.source_cases.data = [c.number for c in sources]
-            form.title.data = sources[0].title
-            if sources[0].unit.code in units:
-                form.unit.data = sources[0].unit.code
-        if not form.unit.data and len(units) == 1:
-            form.unit.data = units[0]
+    form, case, status = submit_start_form(case_type)
+    if case is not None:
+        flash(f"{CASE_TYPE_LABELS[case_type]} {case.number} har startats.", "success")
+        return redirect(url_for("cases.show", case_id=case.id))
+    if request.method == "GET" and sources:
+        form.source_cases.data = [c.number for c in sources]
+        form.title.data = sources[0].title
+        if sources[0].unit.code in [code for code, _ in form.unit.choices if code]:
+            form.unit.data = sources[0].unit.code
     return render_template("improvement/start.html", form=form, case_type=case_type, sources=sources,
                            title=START_TITLES[case_type], has_units=len(form.unit.choices) > 1), status
 
@@ -87,24 +74,10 @@ def start(case_type: str):
 @bp.route("/synpunkter/ny", methods=["GET", "POST"])
 def register_complaint():
     """Registrera synpunkt/klagomål: staff register what a user, a relative or a citizen told them."""
-    status = 200
-    if request.method == "POST":
-        try:
-            case = case_service.create_case(current_user, "klagomal", request.form)
-        except Invalid as err:
-            form = case_service.start_form("klagomal", current_user, request.form)
-            for name, messages in err.fields.items():
-                if name in form:
-                    form[name].errors = list(messages)
-            status = 422
-        else:
-            flash(f"Synpunkten är registrerad som {case.number}. Enhetschefen får en uppgift att hantera den.", "success")
-            return redirect(url_for("cases.show", case_id=case.id))
-    else:
-        form = case_service.start_form("klagomal", current_user)
-        units = [code for code, _ in form.unit.choices if code]
-        if len(units) == 1:
-            form.unit.data = units[0]
+    form, case, status = submit_start_form("klagomal")
+    if case is not None:
+        flash(f"Synpunkten är registrerad som {case.number}. Enhetschefen får en uppgift att hantera den.", "success")
+        return redirect(url_for("cases.show", case_id=case.id))
     return render_template("improvement/klagomal.html", form=form, has_units=len(form.unit.choices) > 1), status
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from app import clock
 from app.forms.utredning import OUTCOME_LABELS
 from app.services import investigations
+from app.services.reports import parse_year
 from app.services.errors import Forbidden
 
 bp = Blueprint("reports_utredning", __name__, url_prefix="/utredningstider")
@@ -29,7 +30,7 @@ def _login():
 
 @bp.get("/")
 def index():
-    year = investigations.parse_year(request.args.get("ar"))
+    year = parse_year(request.args.get("ar"))
     report = investigations.utredningstider(current_user, year)
     current = clock.today().year
     return render_template("reports_utredning/index.html", title=f"Utredningstider {year}", year=year,

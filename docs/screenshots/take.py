@@ -5,6 +5,7 @@ loopback, headless chromium through Playwright (the test dependencies; `make tes
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -54,6 +55,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         app = demo_app(directory)
         found = ids(app)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_port}"
