@@ -33,9 +33,6 @@ DEFAULTS: dict = {
     "DEADLINE_CHEF_UPPFOLJNING_DAYS": 14,
     "DEADLINE_SAS_UTREDNING_DAYS": 28,
     "DEADLINE_IVO_BESLUT_DAYS": 14,  # counted from the report (issue: lex Sarah IVO decision)
-    "DEADLINE_IVO_ANMALAN_DAYS": 7,
-    "DEADLINE_ATGARDSUPPFOLJNING_DAYS": 30,
-    "DEADLINE_SAS_VERIFIERING_DAYS": 14,
     # Barnavårdsutredning. Förhandsbedömning within 14 days of the report of concern: SoL (2001:453)
     # 11 kap. 1 a §; the investigation finished within four calendar months of its start unless the
     # nämnd extends it for special reasons: SoL (2001:453) 11 kap. 2 §. The paragraphs are shown as text

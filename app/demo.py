@@ -200,7 +200,7 @@ def _tell(s: _Story) -> None:
     s.complete("ec_sr", falls, "planera", {
         "plan": "Sjuksköterska och kontaktman gör fallriskbedömning första veckan; arbetsterapeut ser över hjälpmedlen.",
         "measure": "Andel nyinflyttade med bedömning inom sju dagar (mål 100 %).", "owner": "ec_sr",
-        "check_on": s.day(60)})
+        "check_on": s.day(58)})
     s.at(62, "10:00")
     s.complete("ec_sr", falls, "genomfora", {"notes": "Bedömningen finns i checklistan för inflyttning; sex nyinflyttade bedömda."})
     s.at(60, "11:00")
@@ -332,7 +332,7 @@ def _tell(s: _Story) -> None:
     s.at(8, "10:00")
     s.complete("ec_sr", warm_food, "planera", {
         "plan": "Maten värms i avdelningsköket och serveras direkt; värmeskåp i matsalen.",
-        "measure": "Temperaturen mäts vid servering varje kväll i en vecka.", "owner": "ec_sr", "check_on": s.day(2)})
+        "measure": "Temperaturen mäts vid servering varje kväll i en vecka.", "owner": "ec_sr", "check_on": s.day(1)})
     s.at(8, "11:00")
     s.complete("ec_hg", photo, "atgardsuppfoljning", {
         "actions_done": True,
