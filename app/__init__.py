@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +21,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(from_environment())
     app.config.update(config or {})
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "kvalitetsflode.db")
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -26,8 +30,6 @@ def create_app(config: dict | None = None) -> Flask:
         # psycopg 3 is the driver we ship with.
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=int(app.config["SESSION_IDLE_MINUTES"]))
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     if app.config["SCHEDULER_ENABLED"] is None:
         app.config["SCHEDULER_ENABLED"] = not app.config["TESTING"]
 
@@ -51,6 +53,22 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["SCHEDULER_ENABLED"] and serving_web():
         app.extensions["kf_scheduler"] = start_background(app)
     return app
+
+
+def _instance_secret(path: Path) -> str:
+    """The installation's own random key, created once (mode 0600); every worker process reads the same."""
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may be writing it this very moment
+            key = path.read_text(encoding="ascii").strip()
+            if key:
+                return key
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} is empty: remove it or set KF_SECRET_KEY") from None
+    with os.fdopen(handle, "w", encoding="ascii") as out:
+        out.write(secrets.token_hex(32))
+    return path.read_text(encoding="ascii").strip()
 
 
 @event.listens_for(Engine, "connect")

@@ -94,6 +94,17 @@ def register_commands(app: Flask) -> None:
         click.echo(f"API-nyckel för {username} (visas bara en gång):")
         click.echo(token)
 
+    @tokens.command("revoke")
+    @click.argument("username")
+    def tokens_revoke(username):
+        """Återkalla alla API-nycklar för en användare."""
+        from app.services.users import revoke_tokens
+
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"Användaren '{username}' finns inte.")
+        click.echo(f"{revoke_tokens(user)} API-nycklar för {username} är återkallade.")
+
     @timers.command("run-due")
     def timers_run_due():
         """Utlös alla timers som har förfallit och skriv ut hur många."""

@@ -6,7 +6,9 @@ import json
 import os
 
 DEFAULTS: dict = {
-    "SECRET_KEY": "dev-secret-change-me",
+    # Signs the session cookie. None: a random key kept in instance/secret_key (never a known default,
+    # which would let anyone sign themselves a session). Set KF_SECRET_KEY when several hosts serve.
+    "SECRET_KEY": None,
     # None means: a SQLite file in the instance folder (resolved in create_app).
     "SQLALCHEMY_DATABASE_URI": None,
     "TESTING": False,
@@ -19,6 +21,19 @@ DEFAULTS: dict = {
     "PASSWORD_HASH_MEMORY_KIB": 65536,
     # Session expiry after inactivity, in minutes.
     "SESSION_IDLE_MINUTES": 30,
+    # A login lasts at most this long, however active (a copied session cookie cannot be kept alive).
+    "SESSION_MAX_HOURS": 12,
+    # Send the session cookie over HTTPS only: set KF_SESSION_COOKIE_SECURE=1 when served behind TLS.
+    "SESSION_COOKIE_SECURE": False,
+    # Not sent with requests started by other sites (with the CSRF token: two locks on every form).
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
+    # Login throttling: after LOGIN_MAX_FAILURES wrong passwords for one username within
+    # LOGIN_LOCKOUT_MINUTES, that username is refused for LOGIN_LOCKOUT_MINUTES (0 turns it off).
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCKOUT_MINUTES": 15,
+    # Largest request body (bytes): the CSV import takes files up to 10 MB.
+    "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     # Mail: without MAIL_SERVER mail stays in the outbox table (shown at /admin/utskick).
     "MAIL_SERVER": None,

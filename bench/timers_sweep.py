@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, event, func, insert, select, text  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("KF_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
@@ -109,16 +109,23 @@ def run(backend: str, url: str, n: int, sample: int) -> dict:
 
         due = db.session.scalar(select(func.count()).select_from(Timer).where(Timer.state == "waiting"))
         clock.current = START + timedelta(days=15)
+        statements = [0]
+
+        def count(*args):
+            statements[0] += 1
+
+        event.listen(db.engine, "before_cursor_execute", count)
         t0, c0 = time.perf_counter(), time.process_time()
         fired = run_due()
         sweep_seconds, sweep_cpu = time.perf_counter() - t0, time.process_time() - c0
+        event.remove(db.engine, "before_cursor_execute", count)
 
         escalations = db.session.scalar(select(func.count()).select_from(Task).where(Task.task_id == "eskalering_uppfoljning"))
         outbox = db.session.scalar(text("select count(*) from outbox"))
         db.session.remove()
         db.engine.dispose()
     return {"backend": backend, "due": due, "fired": fired, "escalations": escalations, "outbox": outbox,
-            "sweep_s": sweep_seconds, "sweep_cpu_s": sweep_cpu, "copy_s": copy_seconds, "per_case_service_s": per_case, "sample": sample}
+            "sweep_s": sweep_seconds, "sweep_cpu_s": sweep_cpu, "statements": statements[0], "copy_s": copy_seconds, "per_case_service_s": per_case, "sample": sample}
 
 
 def main() -> None:
@@ -149,12 +156,13 @@ def main() -> None:
         admin.dispose()
     print(f"\nOne timer sweep (run_due) over {args.n} due timers\n")
     print(f"{'backend':<11} {'due':>6} {'fired':>6} {'escal.':>6} {'outbox':>7} {'sweep s':>8} {'ms/timer':>9} "
-          f"{'timers/s':>9} {'app CPU s':>10}   setup: {'bulk copy s':>11} {'service ms/case':>15}")
+          f"{'timers/s':>9} {'app CPU s':>10} {'SQL/timer':>9}   setup: {'bulk copy s':>11} {'service ms/case':>15}")
     for r in results:
         print(f"{r['backend']:<11} {r['due']:>6} {r['fired']:>6} {r['escalations']:>6} {r['outbox']:>7} "
               f"{r['sweep_s']:>8.1f} {1000 * r['sweep_s'] / max(r['fired'], 1):>9.1f} {r['fired'] / r['sweep_s']:>9.0f}"
-              f" {r['sweep_cpu_s']:>10.1f}   {'':>6} {r['copy_s']:>11.1f} {1000 * r['per_case_service_s']:>15.1f}")
-    print("\n(wall-clock on this machine; 'app CPU s' is the Python process's own CPU time, without the database server's)")
+              f" {r['sweep_cpu_s']:>10.1f} {r['statements'] / max(r['fired'], 1):>9.1f}   {'':>6} {r['copy_s']:>11.1f} {1000 * r['per_case_service_s']:>15.1f}")
+    print("\n(wall-clock on this machine; 'app CPU s' is the Python process's own CPU time, without the database server's;"
+          "\n 'SQL/timer': statements sent during the sweep per fired timer, BEGIN/COMMIT not counted)")
 
 
 if __name__ == "__main__":

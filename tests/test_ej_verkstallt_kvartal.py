@@ -92,7 +92,7 @@ def test_one_report_and_one_reminder_per_quarter_through_the_sweep(app, org, use
         assert len(subjects(chef, f"Eskalering: IVO-rapporten för {label}")) == 1
     # One instance per quarter, each small; the submitted one has ended.
     assert db.session.scalar(select(func.count()).select_from(ProcessInstance)
-                             .where(ProcessInstance.process_id == "kvartalsrapport")) == 4
+                             .where(ProcessInstance.process_id == "Process_kvartalsrapport")) == 4
     row = db.session.scalar(select(IvoKvartalsrapport).where(IvoKvartalsrapport.quarter == "2026Q2"))
     assert (row.submitted_on.isoformat(), row.submitted_by.username, row.case.status) == ("2026-07-01", "namnd", "avslutad")
 

@@ -71,7 +71,10 @@ def server_error(err):
 def json_body() -> dict:
     if not request.content_length and not request.data:
         return {}
-    body = request.get_json(silent=True, force=True)
+    try:
+        body = request.get_json(silent=True, force=True)
+    except RecursionError:  # deeply nested JSON: `silent` only covers ValueError
+        body = None
     if not isinstance(body, dict):
         raise BadRequest("Förfrågan ska vara ett JSON-objekt.")
     return body

@@ -13,8 +13,10 @@ from uuid import UUID
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
@@ -23,6 +25,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from app import clock
 from app.engine.script_engine import CaseScriptEngine, HandlerContext
+from app.engine.spec_cache import CachedProcessSpecConverter
 from app.engine.specs import library
 from app.engine.timers import CLOCK_TIMER_CLASSES, due_of
 from app.extensions import db
@@ -32,6 +35,7 @@ from app.services.access import resolve_unit
 _config = dict(SPIFF_CONFIG)
 for _cls in CLOCK_TIMER_CLASSES.values():
     _config[_cls] = TimerConditionalEventDefinitionConverter
+_config[BpmnProcessSpec] = CachedProcessSpecConverter  # one spec object per embedded copy, not per load
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
 
 
@@ -57,6 +61,8 @@ class StepResult:
     closed_tasks: list[Task] = field(default_factory=list)
     fired_timers: int = 0  # timer rows whose event fired in this step
     context: HandlerContext | None = None
+    fired_rows: list[Timer] = field(default_factory=list)  # those timer rows
+    open_tasks: list[Task] = field(default_factory=list)  # the instance's open inbox rows after the step
 
 
 def bpmn_dir() -> Path:
@@ -177,6 +183,11 @@ def _timer_due(task) -> datetime | None:
 def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerContext) -> StepResult:
     now = clock.now()
     case = instance.case
+    # The instance's rows first, so that the changes below reach the database in one flush.
+    rows = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting")).all()
+    # The case, unit and users of these rows are in the session already (or not needed): no joins.
+    open_rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == "open")
+                                   .options(lazyload("*"))).all()
     instance.state = SERIALIZER.serialize_json(workflow)
     instance.updated_at = now
     instance.status = "completed" if workflow.completed else "running"
@@ -187,9 +198,8 @@ def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerCon
         due = _timer_due(task)
         if due is not None:
             waiting[str(task.id)] = due
-    rows = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting")).all()
     by_spiff = {r.spiff_id: r for r in rows}
-    fired = 0
+    fired: list[Timer] = []
     for spiff_id, row in by_spiff.items():
         if spiff_id not in waiting:
             # Gone from the waiting events: it fired (its event ran) or was cancelled (the task it
@@ -197,11 +207,12 @@ def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerCon
             task = _find_task(workflow, spiff_id)
             row.state = "fired" if task is not None and task.state == TaskState.COMPLETED else "cancelled"
             row.fired_at = now
-            fired += row.state == "fired"
+            if row.state == "fired":
+                fired.append(row)
         elif row.due_at != waiting[spiff_id]:  # a cycle moved on to its next occurrence
             row.state = "fired"
             row.fired_at = now
-            fired += 1
+            fired.append(row)
             db.session.add(Timer(instance_id=instance.id, case_id=case.id, spiff_id=spiff_id,
                                  event_name=_event_name(workflow, spiff_id), due_at=waiting[spiff_id]))
     for spiff_id, due in waiting.items():
@@ -211,7 +222,6 @@ def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerCon
 
     # Inbox rows for READY user tasks; open rows whose task is no longer ready are withdrawn.
     ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
-    open_rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == "open")).all()
     open_by_spiff = {r.spiff_id: r for r in open_rows}
     ready_ids = {str(t.id) for t in ready}
     closed = []
@@ -238,7 +248,9 @@ def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerCon
         new_rows.append(row)
     db.session.flush()
     return StepResult(instance=instance, completed=workflow.completed, data=dict(workflow.data or {}) | _last_data(workflow),
-                      new_tasks=new_rows, closed_tasks=closed, fired_timers=fired, context=context)
+                      new_tasks=new_rows, closed_tasks=closed, fired_timers=len(fired), context=context,
+                      fired_rows=fired,
+                      open_tasks=[r for r in open_rows if r.state == "open"] + new_rows)
 
 
 def _find_task(workflow: BpmnWorkflow, spiff_id: str):

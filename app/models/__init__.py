@@ -8,3 +8,4 @@ from app.models.reports import ReportText  # noqa: F401
 from app.models.ej_verkstallt import EjVerkstalltBeslut, IvoKvartalsrapport  # noqa: F401
 from app.models.improvement import CaseLink, PatternSignal, PdcaTurn  # noqa: F401
 from app.models.investigations import Investigation  # noqa: F401
+from app.models.security import LoginThrottle  # noqa: F401

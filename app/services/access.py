@@ -1,6 +1,10 @@
 """Who may see what. Every case and task query goes through here."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
 from sqlalchemy import Select, and_, false, or_, select, tuple_
 
 from app.extensions import db
@@ -94,18 +98,65 @@ def redact(fields: dict, show_sensitive: bool) -> dict:
     return {k: v for k, v in fields.items() if k not in SENSITIVE_FIELDS}
 
 
-def role_holders(role: str, unit_id: int):
+# Within `memo()`: answers of role_holders and resolve_unit, looked up once per block.
+_memo: ContextVar[dict | None] = ContextVar("access_memo", default=None)
+
+
+@contextmanager
+def memo():
+    """Look up role holders and the unit a role acts for once inside the block. The timer sweep asks
+    the same few questions for thousands of steps in a row, one transaction each; a role assignment
+    changed while the block runs is seen from the next block (the next sweep)."""
+    if _memo.get() is not None:  # already inside one
+        yield
+        return
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """An active user holding a role: what a mail or an audit entry needs (plain values, so they stay
+    valid after the transaction that read them)."""
+
+    id: int
+    username: str
+    name: str
+    email: str
+
+
+def role_holders(role: str, unit_id: int) -> list[Holder]:
+    cache = _memo.get()
+    key = ("holders", role, unit_id)
+    if cache is not None and key in cache:
+        return list(cache[key])
     from app.models import User  # local: avoid a cycle in type-only use
 
-    return db.session.scalars(
-        select(User).join(RoleAssignment).where(RoleAssignment.role == role, RoleAssignment.unit_id == unit_id,
-                                               User.active.is_(True))
-    ).all()
+    holders = [Holder(*row) for row in db.session.execute(
+        select(User.id, User.username, User.name, User.email).join(RoleAssignment)
+        .where(RoleAssignment.role == role, RoleAssignment.unit_id == unit_id, User.active.is_(True))
+    )]
+    if cache is not None:
+        cache[key] = tuple(holders)
+    return holders
 
 
 def resolve_unit(role: str, unit) -> int:
     """The unit whose holders of `role` act for a case in `unit`: the unit itself, or the nearest
     unit above it where someone holds the role (the lane rule of DESIGN.md)."""
+    cache = _memo.get()
+    if cache is None:
+        return _resolve_unit(role, unit)
+    key = ("unit", role, unit.id)
+    if key not in cache:
+        cache[key] = _resolve_unit(role, unit)
+    return cache[key]
+
+
+def _resolve_unit(role: str, unit) -> int:
     chain = unit.ancestors_and_self()
     holders = set(db.session.scalars(
         select(RoleAssignment.unit_id).where(RoleAssignment.role == role,

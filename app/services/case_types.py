@@ -28,7 +28,7 @@ CASE_TYPES: dict[str, CaseType] = {
     # The klagomål's category is set when the unit handles it (klagomal_hantering), not at registration.
     "klagomal": CaseType("klagomal", "klagomal", _first_line("description"), "received_on"),
     "pdca": CaseType("pdca", "pdca", _first_line("title")),
-    "riskanalys": CaseType("riskanalys", "riskanalys", _first_line("title")),
+    "riskanalys": CaseType("Process_riskanalys", "riskanalys", _first_line("title")),
     "ej_verkstallt": CaseType("ej_verkstallt", "ej_verkstallt", lambda d: _ej_verkstallt_title(d), "decided_on", "insats"),
     "utredning": CaseType("utredning", "utredning", lambda d: f"Orosanmälan {d.get('person_ref') or ''}"[:120], "received_on"),
 }

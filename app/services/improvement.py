@@ -120,7 +120,10 @@ def open_case(actor, case_type: str, unit: Unit, title: str, data: dict, source_
     db.session.flush()
     audit.record("case_created", case=case, actor=actor, summary=f"{case.number} registrerades", details=data)
     link(case, list(source_ids), actor)
-    result = engine.start(case, process_id or case_type, {**data, "reported_at": now.isoformat(),
+    if process_id is None:
+        from app.services.case_types import CASE_TYPES
+        process_id = CASE_TYPES[case_type].process_id if case_type in CASE_TYPES else case_type
+    result = engine.start(case, process_id, {**data, "reported_at": now.isoformat(),
                                                          "case_number": case.number}, actor)
     apply_step(case, result, actor)
     return case

@@ -104,7 +104,7 @@ def start_quarter(quarter: Quarter) -> int:
     row.case_id = case.id
     audit.record("case_created", case=case, summary=f"{case.number}: rapporteringsperioden för {quarter.label} "
                  f"öppnade ({window_start.isoformat()}–{window_end.isoformat()})", details=data)
-    result = engine.start(case, "kvartalsrapport", {**data, "case_number": case.number}, None)
+    result = engine.start(case, "Process_kvartalsrapport", {**data, "case_number": case.number}, None)
     apply_step(case, result, None)
     db.session.commit()
     log.info("started the IVO report for %s (%s)", quarter.key, case.number)

@@ -23,6 +23,12 @@ def case_fields(data: dict) -> dict:
 def apply_step(case, result, actor) -> None:
     data = result.data
     now = clock.now()
+    # Read before the case changes below, so they reach the database as one UPDATE.
+    open_names = db.session.scalars(
+        select(Task.name).where(Task.case_id == case.id, Task.state == "open").order_by(Task.id)
+    ).all()
+    # A case may run its process as several instances in turn (one per PDCA turn): it closes with the last.
+    finished = result.completed and not _other_instance_running(case, result.instance)
     case.fields = {**(case.fields or {}), **case_fields(data)}
     case.updated_at = now
     if data.get("severity"):
@@ -34,11 +40,6 @@ def apply_step(case, result, actor) -> None:
         case.is_lex_sarah = bool(case.is_lex_sarah) or bool(data.get("suspected_lex_sarah")) \
             or data.get("classification") in LEX_SARAH_CLASSIFICATIONS
         case.ivo_notified = bool(case.ivo_notified) or (bool(data.get("notify_ivo")) and bool(data.get("sent_on")))
-    open_names = db.session.scalars(
-        select(Task.name).where(Task.case_id == case.id, Task.state == "open").order_by(Task.id)
-    ).all()
-    # A case may run its process as several instances in turn (one per PDCA turn): it closes with the last.
-    finished = result.completed and not _other_instance_running(case, result.instance)
     if finished and case.status != "avslutad":
         case.status = "avslutad"
         case.closed_at = now

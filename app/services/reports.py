@@ -20,7 +20,7 @@ from sqlalchemy import and_, case, extract, func, literal, or_, select
 from app import clock
 from app.extensions import db
 from app.models import Case, Task, Unit
-from app.services.access import descendants_and_self
+from app.services.access import candidate_filter, descendants_and_self, sees_everything
 from app.services.errors import Forbidden, Invalid
 
 MANAGER_ROLES = ("enhetschef", "verksamhetschef")
@@ -534,13 +534,15 @@ def lex_sarah_cases(user, scope: Scope, year: int, tree: OrgTree) -> Table:
 
 
 def _sensitive_visible(user, scope: Scope, case_ids: list[int]) -> set[int]:
-    if scope.wide or not case_ids:
+    # Not `scope.wide`: the nämnd secretary sees every unit's figures but has no part in the cases.
+    if sees_everything(user) or not case_ids:
         return set(case_ids)
-    # access.has_part as one query: the unit's enhetschef, or someone who held or completed a task.
+    # access.has_part as one query: the unit's enhetschef, or someone who holds, held or is offered a task.
     chef_units = [r.unit_id for r in user.roles if r.role == "enhetschef"]
     query = select(Case.id).where(Case.id.in_(case_ids), or_(
         Case.unit_id.in_(chef_units) if chef_units else literal(False),
-        Case.id.in_(select(Task.case_id).where(or_(Task.assignee_id == user.id, Task.completed_by_id == user.id))),
+        Case.id.in_(select(Task.case_id).where(or_(Task.assignee_id == user.id, Task.completed_by_id == user.id,
+                                                   and_(Task.state == "open", candidate_filter(user))))),
     ))
     return set(db.session.scalars(query))
 

@@ -23,13 +23,13 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine
 from app.extensions import db
-from app.models import Case, ProcessInstance, Task, Timer
-from app.services import audit, notifications
-from app.services.access import role_holders
+from app.models import Case, ProcessInstance, Timer
+from app.services import access, audit, notifications
 from app.services.projection import apply_step
 
 log = logging.getLogger(__name__)
@@ -40,10 +40,12 @@ class TimerNotFired(Exception):
 
 
 def _claim_next(now, skip: set[int]):
-    """The oldest due timer that nobody else is working on, with its instance, both locked (PG)."""
+    """The oldest due timer that nobody else is working on, with its instance, both locked (PG), and
+    the instance's case (read, not locked)."""
     query = (
         select(Timer, ProcessInstance)
         .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+        .options(joinedload(ProcessInstance.case, innerjoin=True).lazyload(Case.reporter))
         .where(Timer.state == "waiting", Timer.due_at <= now,
                or_(Timer.next_attempt_at.is_(None), Timer.next_attempt_at <= now))
         .order_by(Timer.due_at, Timer.id)
@@ -59,6 +61,11 @@ def _claim_next(now, skip: set[int]):
 
 def run_due(limit: int | None = None) -> int:
     """Fire every timer due at clock.now(), oldest first; returns how many timers fired."""
+    with access.memo():  # role holders and lane units: looked up once per sweep
+        return _run_due(limit)
+
+
+def _run_due(limit: int | None) -> int:
     from app.services.kvartalsrapport import start_due_quarters
 
     start_due_quarters()  # the quarterly IVO report's instance starts when its period opens, once
@@ -97,19 +104,16 @@ def run_due(limit: int | None = None) -> int:
 
 
 def _fire(timer: Timer, instance: ProcessInstance, now) -> int:
-    waiting = db.session.scalars(
-        select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting")
-    ).all()
-    result = engine.fire_timers(instance)
-    if timer.state == "waiting":
-        raise TimerNotFired(f"tidsfristen {timer.event_name!r} ({timer.due_at.isoformat()}) utlöstes inte")
-    case = instance.case
-    for row in waiting:
-        if row.state == "fired":
+    with notifications.batch():  # the step's mails: one outbox look-up
+        result = engine.fire_timers(instance)
+        if timer.state == "waiting":
+            raise TimerNotFired(f"tidsfristen {timer.event_name!r} ({timer.due_at.isoformat()}) utlöstes inte")
+        case = instance.case
+        for row in result.fired_rows:
             audit.record("timer_fired", case=case, summary=f"Tidsfrist: {row.event_name or 'timer'}",
                          details={"timer_id": row.id, "event": row.event_name, "due_at": row.due_at.isoformat()})
-    apply_step(case, result, None)
-    _mail_overdue(instance, now)
+        apply_step(case, result, None)
+        _mail_overdue(instance, result.open_tasks, now)
     if timer.attempts:
         timer.last_error = None
     instance.error = None
@@ -135,13 +139,11 @@ def _record_failure(timer: Timer, instance: ProcessInstance, err: Exception, now
     log.warning("timer %s failed (attempt %s): %s", timer.id, timer.attempts, err)
 
 
-def _mail_overdue(instance: ProcessInstance, now) -> None:
+def _mail_overdue(instance: ProcessInstance, open_tasks, now) -> None:
     """One mail per task that has become overdue (the outbox key makes a repeat impossible)."""
-    overdue = db.session.scalars(
-        select(Task).where(Task.instance_id == instance.id, Task.state == "open", Task.due_at <= now)
-    ).all()
+    overdue = [task for task in open_tasks if task.due_at is not None and task.due_at <= now]
     for task in overdue:
-        recipients = [task.assignee] if task.assignee_id else role_holders(task.role, task.unit_id)
+        recipients = [task.assignee] if task.assignee_id else access.role_holders(task.role, task.unit_id)
         for user in recipients:
             notifications.queue(
                 user, f"Försenad uppgift: {task.name} ({instance.case.number})",

@@ -60,6 +60,8 @@ def import_organisation(document: dict) -> dict:
     users_in = document.get("users") or []
     existing = {u.code: u for u in db.session.scalars(select(Unit))}
     counts = {"units_created": 0, "units_updated": 0, "users_created": 0, "users_updated": 0}
+    changed_roles: dict[str, list[str]] = {}  # username -> its roles after the import, when they changed
+    passwords_set: list[str] = []
     for index, item in enumerate(units_in):
         code, name = (item or {}).get("code"), (item or {}).get("name")
         if not code or not name:
@@ -97,6 +99,7 @@ def import_organisation(document: dict) -> dict:
         db.session.rollback()
         raise Invalid("Organisationsfilen innehåller fel; inget importerades.", errors)
     db.session.flush()
+    codes = {unit.id: code for code, unit in existing.items()}
     for index, item in enumerate(users_in):
         item = item or {}
         username = item.get("username")
@@ -115,6 +118,7 @@ def import_organisation(document: dict) -> dict:
         user.title = item.get("title", user.title or "")
         if item.get("password"):
             user.password_hash = hash_password(item["password"])
+            passwords_set.append(username)
         wanted = set()
         for role in item.get("roles") or []:
             role_name, unit_code = (role or {}).get("role"), (role or {}).get("unit")
@@ -130,10 +134,14 @@ def import_organisation(document: dict) -> dict:
                 user.roles.remove(assignment)
         for role_name, unit_id in wanted - set(current):
             user.roles.append(RoleAssignment(role=role_name, unit_id=unit_id))
+        if wanted != set(current):
+            changed_roles[username] = sorted(f"{role}:{codes[unit_id]}" for role, unit_id in wanted)
     if errors:
         db.session.rollback()
         raise Invalid("Organisationsfilen innehåller fel; inget importerades.", errors)
-    audit.record("organisation_imported", summary="Organisation importerad", details=counts)
+    # Who got which roles, and whose password was set: the log answers "who gave this person access?".
+    audit.record("organisation_imported", summary="Organisation importerad",
+                 details={**counts, "roles_changed": changed_roles, "passwords_set": passwords_set})
     db.session.commit()
     return counts
 
@@ -166,6 +174,16 @@ def create_token(user: User) -> str:
     audit.record("token_created", actor=user, summary=f"API-nyckel skapad för {user.username}")
     db.session.commit()
     return token
+
+
+def revoke_tokens(user: User) -> int:
+    """Remove every API token of `user` (a leaked key, someone leaving); audited. Returns how many."""
+    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).all()
+    for token in tokens:
+        db.session.delete(token)
+    audit.record("tokens_revoked", actor=user, summary=f"{len(tokens)} API-nycklar återkallade för {user.username}")
+    db.session.commit()
+    return len(tokens)
 
 
 def user_for_token(token: str) -> User | None:

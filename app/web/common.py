@@ -26,13 +26,16 @@ ID = "int(min=1, max=2147483647)"
 SEVERITY_LABELS = {"låg": "Låg", "medel": "Medel", "hög": "Hög", "mycket hög": "Mycket hög"}
 ERROR_TITLES = {
     400: "Felaktig förfrågan", 403: "Behörighet saknas", 404: "Sidan finns inte", 405: "Metoden stöds inte",
-    409: "Krock", 422: "Uppgifterna behöver rättas", 500: "Något gick fel",
+    409: "Krock", 413: "För stor förfrågan", 422: "Uppgifterna behöver rättas", 429: "För många försök",
+    500: "Något gick fel",
 }
 ERROR_TEXTS = {
     400: "Förfrågan kunde inte behandlas.",
     403: "Du saknar behörighet till den här sidan.",
     404: "Sidan eller ärendet finns inte, eller så saknar du behörighet.",
     405: "Sidan kan inte användas på det sättet.",
+    413: "Det som skickades är för stort (högst 10 MB per fil).",
+    429: "För många försök. Vänta en stund och försök igen.",
     500: "Ett oväntat fel inträffade. Försök igen; kvarstår felet, kontakta förvaltningen.",
 }
 
@@ -73,12 +76,15 @@ def _expire_idle_session():
     now = clock.now().timestamp()
     seen = session.get("seen")
     limit = int(current_app.config["SESSION_IDLE_MINUTES"]) * 60
-    if isinstance(seen, (int, float)) and now - seen > limit:
+    started = session.get("login_at")
+    too_old = isinstance(started, (int, float)) and now - started > float(current_app.config["SESSION_MAX_HOURS"]) * 3600
+    if too_old or (isinstance(seen, (int, float)) and now - seen > limit):
         logout_user()
         session.clear()
         if request.path.startswith("/api/"):
             return None  # the API answers 401 itself
-        flash(f"Du loggades ut efter {limit // 60} minuter utan aktivitet. Logga in igen.", "info")
+        flash("Du har varit inloggad länge och loggades ut. Logga in igen." if too_old else
+              f"Du loggades ut efter {limit // 60} minuter utan aktivitet. Logga in igen.", "info")
         target = request.full_path if request.method == "GET" else None
         return redirect(url_for("auth.login", next=safe_next(target.rstrip("?")) if target else None))
     session.permanent = True
@@ -96,7 +102,7 @@ def error_page(status: int, message: str | None = None, title: str | None = None
     message = message or ERROR_TEXTS.get(status, ERROR_TEXTS[400])
     if _wants_json():
         code = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                409: "conflict", 422: "invalid"}.get(status, "server_error")
+                409: "conflict", 413: "too_large", 422: "invalid", 429: "too_many_requests"}.get(status, "server_error")
         return jsonify({"error": code, "message": message, "fields": {}}), status
     return render_template("error.html", status=status, title=title or ERROR_TITLES.get(status, "Fel"),
                            message=message), status
@@ -235,6 +241,20 @@ def nav_entries() -> list[dict]:
     return entries
 
 
+def security_headers(response):
+    """Defence in depth for every answer: no MIME sniffing, no framing (clickjacking), no case URLs in
+    the Referer sent to other sites, and no copies of pages with personal data in browser or proxy caches."""
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Content-Security-Policy",
+                       "frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if request.endpoint != "static":
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def _refuse_nul():
     """PostgreSQL cannot store or compare text with NUL characters: answer 400, not a database error.
     Covers every page and the API (JSON bodies are cleaned in app.forms.build)."""
@@ -253,8 +273,9 @@ def register_common(app) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
     app.before_request(_refuse_nul)
     app.before_request(_expire_idle_session)
-    for status in (400, 403, 404, 405):
+    for status in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(status, _http_error)
+    app.after_request(security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(500, _server_error)
