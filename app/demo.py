@@ -315,7 +315,7 @@ def _tell(s: _Story) -> None:
         "reason": "Det tog tid att hitta en kontaktperson med gemensamma intressen och rätt språk."})
 
     s.at(9, "12:20")
-    dining = s.report("bertil", "avvikelse", {
+    s.report("bertil", "avvikelse", {
         "unit": "SR", "occurred_on": s.day(9), "category": "fall",
         "description": "Boende föll i matsalen när hon reste sig från stolen utan rollatorn.",
         "immediate_actions": "Sjuksköterska bedömde; blåmärke på höften, ingen fraktur misstänks."})

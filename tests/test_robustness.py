@@ -8,15 +8,15 @@ import re
 from urllib.parse import quote, urlencode
 
 import pytest
+from avvikelse_steps import chef_data, complete, report, sas_data
 from sqlalchemy import select
 
 from app.extensions import db
 from app.forms import START_FORMS, TASK_FORMS, json_to_formdata
-from app.models import Case, Task
+from app.models import Task
 from app.services import cases as case_service
 from app.services.timers import run_due
 from app.web.common import form_fields
-from avvikelse_steps import chef_data, complete, report, sas_data
 
 PASSWORD = "kvalitet2026"
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -120,8 +120,8 @@ def _paths(rule, world) -> list[str]:
     if not choices:
         return [rule.rule]
     paths = []
-    for varied in choices:
-        for value in choices[varied]:
+    for varied, values in choices.items():
+        for value in values:
             paths.append("".join(value if i == varied else (choices[i][0] if i in choices else part)
                                  for i, part in enumerate(parts)))
     return list(dict.fromkeys(paths))

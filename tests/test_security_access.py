@@ -9,13 +9,21 @@ import re
 import zipfile
 
 import pytest
+from avvikelse_steps import (
+    ATGARD,
+    IVO_BESLUT,
+    chef_data,
+    complete,
+    ivo_anmalan_data,
+    open_task,
+    report,
+    sas_data,
+)
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Case, EjVerkstalltBeslut, OutboxMessage, Task
 from app.services.users import create_token
-from avvikelse_steps import (IVO_BESLUT, ATGARD, chef_data, complete, ivo_anmalan_data, open_task, report,
-                             sas_data)
 
 PASSWORD = "kvalitet2026"
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -3,7 +3,6 @@ session lifetime, CSRF on every write route, request size, API tokens."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select

@@ -20,7 +20,7 @@ from sqlalchemy import and_, case, extract, func, literal, or_, select
 from app import clock
 from app.extensions import db
 from app.models import Case, Task, Unit
-from app.services.access import candidate_filter, descendants_and_self, sees_everything
+from app.services.access import cases_with_part, descendants_and_self
 from app.services.errors import Forbidden, Invalid
 
 MANAGER_ROLES = ("enhetschef", "verksamhetschef")
@@ -505,7 +505,8 @@ def lex_sarah_cases(user, scope: Scope, year: int, tree: OrgTree) -> Table:
              .where(Case.type == "avvikelse", Case.is_lex_sarah.is_(True), in_year(year), scope.where(Case.unit_id))
              .order_by(Case.occurred_on, Case.number))
     rows_in = db.session.execute(query).all()
-    visible = _sensitive_visible(user, scope, [r[0] for r in rows_in])
+    # Not the report scope: the nämnd secretary sees every unit's figures but has no part in the cases.
+    visible = cases_with_part(user, [r[0] for r in rows_in])
     assessments, category_names = dict(ASSESSMENTS), dict(CATEGORIES)
     rows = []
     for cid, number, uid, occurred, title, category, status, notified, assessment, notify, sent_on, ref in rows_in:
@@ -531,20 +532,6 @@ def lex_sarah_cases(user, scope: Scope, year: int, tree: OrgTree) -> Table:
                  [("number", "Ärende"), ("verksamhet", "Verksamhetsområde"), ("unit", "Enhet"),
                   ("occurred_on", "Inträffade"), ("event", "Händelse"), ("assessment", "Bedömning"),
                   ("ivo", "Anmälan till IVO")], rows)
-
-
-def _sensitive_visible(user, scope: Scope, case_ids: list[int]) -> set[int]:
-    # Not `scope.wide`: the nämnd secretary sees every unit's figures but has no part in the cases.
-    if sees_everything(user) or not case_ids:
-        return set(case_ids)
-    # access.has_part as one query: the unit's enhetschef, or someone who holds, held or is offered a task.
-    chef_units = [r.unit_id for r in user.roles if r.role == "enhetschef"]
-    query = select(Case.id).where(Case.id.in_(case_ids), or_(
-        Case.unit_id.in_(chef_units) if chef_units else literal(False),
-        Case.id.in_(select(Task.case_id).where(or_(Task.assignee_id == user.id, Task.completed_by_id == user.id,
-                                                   and_(Task.state == "open", candidate_filter(user))))),
-    ))
-    return set(db.session.scalars(query))
 
 
 def complaints(scope: Scope, year: int, tree: OrgTree) -> Table:
