@@ -62,6 +62,7 @@ class StepResult:
     fired_timers: int = 0  # timer rows whose event fired in this step
     context: HandlerContext | None = None
     fired_rows: list[Timer] = field(default_factory=list)  # those timer rows
+    new_timers: list[Timer] = field(default_factory=list)  # timer rows added in this step
     open_tasks: list[Task] = field(default_factory=list)  # the instance's open inbox rows after the step
 
 
@@ -200,6 +201,7 @@ def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerCon
             waiting[str(task.id)] = due
     by_spiff = {r.spiff_id: r for r in rows}
     fired: list[Timer] = []
+    new_timers: list[Timer] = []
     for spiff_id, row in by_spiff.items():
         if spiff_id not in waiting:
             # Gone from the waiting events: it fired (its event ran) or was cancelled (the task it
@@ -213,12 +215,13 @@ def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerCon
             row.state = "fired"
             row.fired_at = now
             fired.append(row)
-            db.session.add(Timer(instance_id=instance.id, case_id=case.id, spiff_id=spiff_id,
-                                 event_name=_event_name(workflow, spiff_id), due_at=waiting[spiff_id]))
+            new_timers.append(Timer(instance_id=instance.id, case_id=case.id, spiff_id=spiff_id,
+                                    event_name=_event_name(workflow, spiff_id), due_at=waiting[spiff_id]))
     for spiff_id, due in waiting.items():
         if spiff_id not in by_spiff:
-            db.session.add(Timer(instance_id=instance.id, case_id=case.id, spiff_id=spiff_id,
-                                 event_name=_event_name(workflow, spiff_id), due_at=due))
+            new_timers.append(Timer(instance_id=instance.id, case_id=case.id, spiff_id=spiff_id,
+                                    event_name=_event_name(workflow, spiff_id), due_at=due))
+    db.session.add_all(new_timers)
 
     # Inbox rows for READY user tasks; open rows whose task is no longer ready are withdrawn.
     ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
@@ -249,7 +252,7 @@ def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerCon
     db.session.flush()
     return StepResult(instance=instance, completed=workflow.completed, data=dict(workflow.data or {}) | _last_data(workflow),
                       new_tasks=new_rows, closed_tasks=closed, fired_timers=len(fired), context=context,
-                      fired_rows=fired,
+                      fired_rows=fired, new_timers=new_timers,
                       open_tasks=[r for r in open_rows if r.state == "open"] + new_rows)
 
 

@@ -69,9 +69,7 @@ class Timer(db.Model):
     """A waiting BPMN timer event. The scheduler claims due rows and advances their instance."""
 
     __tablename__ = "timers"
-    # The sweep claims in (due_at, id) order: with id in the index that is an index scan stopping at the
-    # first free row, not a sort of every due timer (timers due the same day share due_at).
-    __table_args__ = (Index("ix_timers_claim_order", "state", "due_at", "id"),)
+    __table_args__ = (Index("ix_timers_state_due", "state", "due_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

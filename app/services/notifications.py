@@ -10,6 +10,8 @@ from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import clock
 from app.extensions import db
@@ -18,57 +20,53 @@ from app.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 
-# Within `batch()`: the messages queued so far, added to the session when the block ends.
+# Within `batch()`: the messages queued so far, written when the block ends.
 _batch: ContextVar[list | None] = ContextVar("outbox_batch", default=None)
 
 
 def queue(user, subject: str, body: str, event_key: str, case=None) -> OutboxMessage | None:
     """Queue a mail for `user` about an event, unless one for that event and user is queued already.
-    Inside `batch()` the message is added when the block ends (and None is returned)."""
+    Inside `batch()` the message is written when the block ends (and None is returned)."""
     if user is None or not user.email:
         return None
     key = f"{event_key}:{user.id}"
-    message = OutboxMessage(event_key=key, recipient=user.email, user_id=user.id,
-                            case_id=case.id if case is not None else None,
-                            subject=subject[:300], body=body, created_at=clock.now())
+    values = dict(event_key=key, recipient=user.email, user_id=user.id, case_id=case.id if case is not None else None,
+                  subject=subject[:300], body=body, created_at=clock.now())
     batched = _batch.get()
     if batched is not None:
-        batched.append(message)
+        batched.append(values)
         return None
-    return message if _add_new([message]) else None
+    pending = [o for o in db.session.new if isinstance(o, OutboxMessage) and o.event_key == key]
+    if pending or db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.event_key == key)):
+        return None
+    message = OutboxMessage(**values)
+    db.session.add(message)
+    return message
 
 
 @contextmanager
 def batch():
-    """Mails queued inside the block are checked against the outbox with one query when it ends
-    (a timer step queues several). If the block raises, none of them is queued."""
+    """Mails queued inside the block are written with one statement when it ends (a timer step queues
+    several): an INSERT that leaves out every message whose event key the outbox has already, so no
+    look-up first. If the block raises, none of them is queued."""
     if _batch.get() is not None:  # already inside one
         yield
         return
-    messages: list[OutboxMessage] = []
+    messages: list[dict] = []
     token = _batch.set(messages)
     try:
         yield
     finally:
         _batch.reset(token)
-    _add_new(messages)
-
-
-def _add_new(messages: list[OutboxMessage]) -> list[OutboxMessage]:
-    """Add the messages whose event key is new (not in the outbox, the session or earlier in the list)."""
-    if not messages:
-        return []
-    keys = {m.event_key for m in messages}
-    taken = {o.event_key for o in db.session.new if isinstance(o, OutboxMessage) and o.event_key in keys}
-    with db.session.no_autoflush:  # the unflushed messages are the ones just looked at
-        taken.update(db.session.scalars(select(OutboxMessage.event_key).where(OutboxMessage.event_key.in_(keys))))
-    added = []
-    for message in messages:
-        if message.event_key not in taken:
-            taken.add(message.event_key)
-            db.session.add(message)
-            added.append(message)
-    return added
+    pending = {o.event_key for o in db.session.new if isinstance(o, OutboxMessage)}
+    rows: dict[str, dict] = {}
+    for values in messages:  # the first message for an event key wins, as with queue() one by one
+        if values["event_key"] not in pending:
+            rows.setdefault(values["event_key"], values)
+    if rows:
+        insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+        db.session.execute(insert(OutboxMessage).values(list(rows.values()))
+                           .on_conflict_do_nothing(index_elements=[OutboxMessage.event_key]))
 
 
 def case_url(case) -> str:

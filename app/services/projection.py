@@ -1,11 +1,13 @@
 """After every engine step: the case's denormalised fields, mails for new tasks, audit events."""
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import Task, User
+from app.models import ProcessInstance, Task, User
 from app.services import audit, notifications
 from app.services.access import role_holders
 
@@ -24,11 +26,12 @@ def apply_step(case, result, actor) -> None:
     data = result.data
     now = clock.now()
     # Read before the case changes below, so they reach the database as one UPDATE.
-    open_names = db.session.scalars(
-        select(Task.name).where(Task.case_id == case.id, Task.state == "open").order_by(Task.id)
-    ).all()
-    # A case may run its process as several instances in turn (one per PDCA turn): it closes with the last.
-    finished = result.completed and not _other_instance_running(case, result.instance)
+    with _without_flush_unless_rows_pending():
+        open_names = db.session.scalars(
+            select(Task.name).where(Task.case_id == case.id, Task.state == "open").order_by(Task.id)
+        ).all()
+        # A case may run its process as several instances in turn (one per PDCA turn): it closes with the last.
+        finished = result.completed and not _other_instance_running(case, result.instance)
     case.fields = {**(case.fields or {}), **case_fields(data)}
     case.updated_at = now
     if data.get("severity"):
@@ -58,9 +61,16 @@ def apply_step(case, result, actor) -> None:
         audit.record(entry["action"], case=case, summary=entry["summary"], details=entry.get("details"))
 
 
-def _other_instance_running(case, instance) -> bool:
-    from app.models import ProcessInstance
+def _without_flush_unless_rows_pending():
+    """The reads above see inbox and instance rows. The engine's save has written those; what else is
+    pending (the audit events recorded since) need not be flushed for them, and is then written with
+    the rest of the step in one go. Should an inbox or instance row have unwritten changes, flush."""
+    session = db.session
+    pending = any(isinstance(o, (Task, ProcessInstance)) for o in (*session.new, *session.dirty, *session.deleted))
+    return nullcontext() if pending else session.no_autoflush
 
+
+def _other_instance_running(case, instance) -> bool:
     return db.session.scalar(
         select(ProcessInstance.id).where(ProcessInstance.case_id == case.id, ProcessInstance.status == "running",
                                          ProcessInstance.id != instance.id).limit(1)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 84b14c99d84b
+Revision ID: 912648498a9c
 Revises: 
-Create Date: 2026-11-22 23:59:00.045113
+Create Date: 2026-11-23 01:20:40.645204
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 from app.models.audit import create_append_only_guard
 
 # revision identifiers, used by Alembic.
-revision = '84b14c99d84b'
+revision = '912648498a9c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -26,6 +26,16 @@ def upgrade():
     sa.Column('last_value', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('prefix', 'year', name=op.f('pk_case_number_sequences'))
     )
+    op.create_table('login_throttle',
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('first_failure_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('username', name=op.f('pk_login_throttle'))
+    )
+    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_throttle_first_failure_at'), ['first_failure_at'], unique=False)
+
     op.create_table('units',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=64), nullable=False),
@@ -472,5 +482,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_units_parent_id'))
 
     op.drop_table('units')
+    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_throttle_first_failure_at'))
+
+    op.drop_table('login_throttle')
     op.drop_table('case_number_sequences')
     # ### end Alembic commands ###
