@@ -131,3 +131,26 @@ def user(org):
         return db.session.scalar(select(User).where(User.username == username))
 
     return get
+
+
+@pytest.fixture
+def api(org, user):
+    """api("ec_hg").post(path, json=...) → response, as that user with a bearer token."""
+    from app.services.users import create_token
+
+    client = org.test_client()
+    tokens: dict[str, str] = {}
+
+    class As:
+        def __init__(self, username):
+            if username not in tokens:
+                tokens[username] = create_token(user(username))
+            self.headers = {"Authorization": f"Bearer {tokens[username]}"}
+
+        def get(self, path, **kw):
+            return client.get(path, headers=self.headers, **kw)
+
+        def post(self, path, **kw):
+            return client.post(path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    return As

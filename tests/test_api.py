@@ -5,35 +5,12 @@ import hashlib
 import os
 from datetime import date, timedelta
 
-import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Task
-from app.services.users import create_token
 from avvikelse_steps import ATGARD, chef_data
-
-
-@pytest.fixture
-def api(org, user):
-    """api("ec_hg").post(path, json=...) → response, as that user with a fresh bearer token."""
-    client = org.test_client()
-    tokens: dict[str, str] = {}
-
-    class As:
-        def __init__(self, username):
-            if username not in tokens:
-                tokens[username] = create_token(user(username))
-            self.headers = {"Authorization": f"Bearer {tokens[username]}"}
-
-        def get(self, path, **kw):
-            return client.get(path, headers=self.headers, **kw)
-
-        def post(self, path, **kw):
-            return client.post(path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
-
-    return As
 
 
 def report_body(**overrides):

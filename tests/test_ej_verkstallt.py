@@ -2,7 +2,7 @@
 through the real process and SQL), registration rules, the CSV import, the API's shape and scope."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -11,11 +11,9 @@ from app.extensions import db
 from app.forms import json_to_formdata
 from app.models import Case, EjVerkstalltBeslut, OutboxMessage, Task, Timer
 from app.scheduler import _add_job
-from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.clock import add_months
 from app.services.ej_verkstallt import Quarter, is_reportable, limits
-from app.services.users import create_token
 
 Q = Quarter.parse
 
@@ -69,26 +67,6 @@ def test_quarter_semantics_on_the_issues_examples():
 
 
 # --- through the process, the API and SQL ------------------------------------------------------
-
-@pytest.fixture
-def api(org, user):
-    client = org.test_client()
-    tokens: dict[str, str] = {}
-
-    class As:
-        def __init__(self, username):
-            if username not in tokens:
-                tokens[username] = create_token(user(username))
-            self.headers = {"Authorization": f"Bearer {tokens[username]}"}
-
-        def get(self, path, **kw):
-            return client.get(path, headers=self.headers, **kw)
-
-        def post(self, path, **kw):
-            return client.post(path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
-
-    return As
-
 
 def decision(**overrides) -> dict:
     return {"type": "ej_verkstallt", "unit": "MYN-AO", "person_ref": "19400101-T122", "gender": "kvinna",

@@ -1,6 +1,6 @@
 """Timer event definitions that read the application clock.
 
-SpiffWorkflow's own timer definitions call datetime.now(timezone.utc) themselves; these subclasses
+SpiffWorkflow's own timer definitions read the system clock (UTC now) themselves; these subclasses
 replace that with app.clock.now() so deadlines, tests with a controlled clock and the catch-up after
 downtime all see one time. The spec library swaps the parsed definitions for these classes, and the
 serializer knows them by name.
