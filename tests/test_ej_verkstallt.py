@@ -2,6 +2,8 @@
 through the real process and SQL), registration rules, the CSV import, the API's shape and scope."""
 from __future__ import annotations
 
+from timer_steps import sweep
+
 from datetime import date, datetime, timezone
 
 import pytest
@@ -10,7 +12,6 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.forms import json_to_formdata
 from app.models import Case, EjVerkstalltBeslut, OutboxMessage, Task, Timer
-from app.scheduler import _add_job
 from app.services import tasks as task_service
 from app.clock import add_months
 from app.services.ej_verkstallt import Quarter, is_reportable, limits
@@ -89,17 +90,6 @@ def report(api, quarter, username="namnd"):
     response = api(username).get(f"/api/v1/reports/ivo/ej-verkstallda?quarter={quarter}")
     assert response.status_code == 200, response.get_json()
     return response.get_json()
-
-
-def sweep(app) -> int:
-    db.session.rollback()
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    job = _add_job(BackgroundScheduler(timezone="UTC"), app)
-    fired = job.func(*job.args, **job.kwargs)
-    db.session.rollback()
-    db.session.expire_all()
-    return fired
 
 
 def test_registration_starts_the_process_with_the_three_month_deadline(app, api, user):

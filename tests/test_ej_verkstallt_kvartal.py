@@ -2,31 +2,21 @@
 one reminder per quarter (also after downtime), marked submitted from the report page; and the pages."""
 from __future__ import annotations
 
+from timer_steps import sweep
+
 import re
 from datetime import datetime, timezone
 from io import BytesIO
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.forms import json_to_formdata
 from app.models import Case, IvoKvartalsrapport, OutboxMessage, ProcessInstance, Task
-from app.scheduler import _add_job
 
 PASSWORD = "kvalitet2026"
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def sweep(app) -> int:
-    """The APScheduler job's own function, run once as the scheduler would."""
-    db.session.rollback()
-    job = _add_job(BackgroundScheduler(timezone="UTC"), app)
-    fired = job.func(*job.args, **job.kwargs)
-    db.session.rollback()
-    db.session.expire_all()
-    return fired
 
 
 def at(clock, *args):

@@ -14,15 +14,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent
 from app.services.users import create_token
-from test_reports import PASSWORD, built_world
+from test_reports import PASSWORD, world  # noqa: F401  (the module's data, built once per backend)
 
 SECTIONS = ["sammanfattning", "avvikelser", "lex_sarah", "klagomal", "ej_verkstallda", "utredningar", "pdca", "plan"]
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def world(request, tmp_path_factory):
-    with built_world(request, tmp_path_factory) as built:
-        yield built
 
 
 @pytest.fixture
