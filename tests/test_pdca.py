@@ -5,18 +5,25 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from avvikelse_steps import complete, open_task, report, task_ids
 from sqlalchemy import select
 
 from app import clock as app_clock
 from app.extensions import db
 from app.forms import json_to_formdata
-from app.models import AuditEvent, CaseLink, OutboxMessage, PdcaTurn, ProcessInstance, Task
+from app.models import (
+    AuditEvent,
+    CaseLink,
+    OutboxMessage,
+    PdcaTurn,
+    ProcessInstance,
+    Task,
+)
 from app.services import cases as case_service
-from app.services import improvement
+from app.services import links as case_links
+from app.services import pdca, timers
 from app.services import tasks as task_service
-from app.services import timers
 from app.services.errors import Invalid
-from avvikelse_steps import complete, open_task, report, task_ids
 
 
 def start_pdca(user, **overrides):
@@ -111,7 +118,7 @@ def test_the_follow_up_date_reminds_the_owner_and_marks_the_cycle_overdue(app, u
                                                                OutboxMessage.subject.startswith("Försenad"))).all()
     assert len(reminders) == 1 and "Följa upp" in reminders[0].subject
     assert sweep() == 0  # once
-    entry = [e for e in improvement.board(ec)["columns"]["folja_upp"] if e["case"].id == case.id][0]
+    entry = [e for e in pdca.board(ec)["columns"]["folja_upp"] if e["case"].id == case.id][0]
     assert entry["overdue"] is True
 
     complete(anna, case, "folja_upp", {"result": "Klart, men sent.", "goal_met": True})
@@ -139,9 +146,9 @@ def test_source_cases_are_linked_and_show_the_link(user):
     assert case.fields["source_cases"] == [deviation.id, other.id]
     pairs = db.session.execute(select(CaseLink.from_case_id, CaseLink.to_case_id).order_by(CaseLink.id)).all()
     assert pairs == [(case.id, deviation.id), (case.id, other.id)]
-    links = improvement.links_of(ec, deviation)
+    links = case_links.links_of(ec, deviation)
     assert [c.number for c in links["derived"]] == [case.number]
-    assert [c.number for c in improvement.links_of(ec, case)["sources"]] == [deviation.number, other.number]
+    assert [c.number for c in case_links.links_of(ec, case)["sources"]] == [deviation.number, other.number]
     timeline = case_service.case_dict(ec, deviation)["history"]
     assert any(e["action"] == "case_linked" and case.number in e["summary"] for e in timeline)
 
@@ -167,15 +174,15 @@ def test_the_board_groups_cycles_by_phase_per_unit_and_area(user):
     sr = start_pdca(ec_sr, unit="SR", title="Färre fall")
     complete(ec_sr, sr, "planera", plan(owner="ec_sr"))
 
-    area = improvement.board(vc, "AOSB")
+    area = pdca.board(vc, "AOSB")
     assert [e["case"].number for e in area["columns"]["planera"]] == [hg.number]
     assert [e["case"].number for e in area["columns"]["genomfora"]] == [sr.number]
     assert area["columns"]["genomfora"][0]["owner"].username == "ec_sr"
-    unit = improvement.board(vc, "SR")
+    unit = pdca.board(vc, "SR")
     assert unit["count"] == 1
-    own = improvement.board(ec_hg)  # an enhetschef sees the own unit's cycles only
+    own = pdca.board(ec_hg)  # an enhetschef sees the own unit's cycles only
     assert [e["case"].number for col in own["columns"].values() for e in col] == [hg.number]
     from app.services.errors import NotFound
 
     with pytest.raises(NotFound):
-        improvement.board(ec_hg, "SR")
+        pdca.board(ec_hg, "SR")

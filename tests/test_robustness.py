@@ -180,7 +180,7 @@ def test_no_route_answers_500_to_junk(org, world, username):
 def test_the_walk_covers_every_route(org):
     endpoints = {r.endpoint for r in org.url_map.iter_rules()}
     assert {"cases.show", "inbox.complete", "api.complete", "api.reports.kvalitetsberattelse_texts",
-            "api.reports_ivo.import_csv", "ej_verkstallt.submit", "reports.edit_texts"} <= endpoints
+            "api.ej_verkstallt.import_csv", "ej_verkstallt.submit", "reports.edit_texts"} <= endpoints
 
 
 def test_deeply_nested_or_odd_json_is_a_400_not_a_crash(org, user):

@@ -159,17 +159,17 @@ from app.api.reports import bp as _reports_bp  # noqa: E402
 
 bp.register_blueprint(_reports_bp)
 
-# Ej verkställda beslut (issue 4): /api/v1/reports/ivo/... and /api/v1/ej-verkstallda/import.
-from app.api.reports_ivo import bp as _reports_ivo_bp  # noqa: E402
+# Ej verkställda beslut: /api/v1/reports/ivo/... and /api/v1/ej-verkstallda/import.
+from app.api.ej_verkstallt import bp as _ej_verkstallt_bp  # noqa: E402
 
-bp.register_blueprint(_reports_ivo_bp)
+bp.register_blueprint(_ej_verkstallt_bp)
 
-# Quality development (issue 5): /api/v1/forbattring and /api/v1/cases/<id>/links.
-from app.api.improvement import bp as _improvement_bp  # noqa: E402
+# PDCA: /api/v1/forbattring and /api/v1/cases/<id>/links.
+from app.api.pdca import bp as _pdca_bp  # noqa: E402
 
-bp.register_blueprint(_improvement_bp)
+bp.register_blueprint(_pdca_bp)
 
-# Barnavårdsutredningar (issue 3): /api/v1/reports/utredningstider.
-from app.api.reports_utredning import bp as _reports_utredning_bp  # noqa: E402
+# Barnavårdsutredningar: /api/v1/reports/utredningstider.
+from app.api.utredning import bp as _utredning_bp  # noqa: E402
 
-bp.register_blueprint(_reports_utredning_bp)
+bp.register_blueprint(_utredning_bp)

@@ -7,7 +7,7 @@ import importlib
 from typing import Callable
 
 _HANDLERS: dict[str, Callable] = {}
-_MODULES = ("notify", "ej_verkstallt", "improvement", "utredning")
+_MODULES = ("notify", "ej_verkstallt", "pdca", "monster", "utredning")
 _loaded = False
 
 

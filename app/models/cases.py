@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -96,3 +96,18 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseLink(db.Model):
+    """`from_case` (a PDCA cycle, a risk analysis, a pattern signal) was prompted by `to_case`."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (UniqueConstraint("from_case_id", "to_case_id", name="uq_case_links_pair"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    from_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    to_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    from_case: Mapped[Case] = relationship(foreign_keys=[from_case_id])
+    to_case: Mapped[Case] = relationship(foreign_keys=[to_case_id])

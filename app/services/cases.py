@@ -9,7 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import clock, engine, forms
 from app.extensions import db
 from app.models import AuditEvent, Case, CaseAccessLog, RoleAssignment, Task, Unit
-from app.services import audit, notifications
+from app.services import audit, links, monster, notifications
 from app.services.access import can_view, has_part, redact, scope_cases
 from app.services.case_types import CASE_TYPES
 from app.services.errors import Invalid, NotFound
@@ -40,9 +40,7 @@ def create_case(user, case_type: str, formdata, *, csrf: bool = True, commit_now
     if not form.validate():
         raise Invalid("Uppgifterna behöver rättas.", forms.form_errors(form))
     spec = CASE_TYPES[case_type]
-    from app.services import improvement  # links to earlier cases, the pattern signal
-
-    data = improvement.before_create(user, case_type, forms.form_data(form))
+    data = links.before_create(user, case_type, forms.form_data(form))
     unit = db.session.scalar(select(Unit).where(Unit.code == data["unit"]))
     now = clock.now()
     case = Case(
@@ -57,7 +55,8 @@ def create_case(user, case_type: str, formdata, *, csrf: bool = True, commit_now
                  details=data)
     result = engine.start(case, spec.process_id, {**data, "reported_at": now.isoformat(), "case_number": case.number}, user)
     apply_step(case, result, user)
-    improvement.after_create(user, case)
+    links.after_create(user, case)
+    monster.check(case)
     if commit_now:  # an import creates many cases in one transaction and commits once
         commit()
     return case

@@ -170,9 +170,9 @@ def _ej_verkstallda(ctx: Context) -> Figures:
 
 
 def _utredningar(ctx: Context) -> Figures:
-    """From the barnavårdsutredning flow (app.services.investigations.utredningstider): investigations
+    """From the barnavårdsutredning flow (app.services.utredning.utredningstider): investigations
     started in the year against the four-month limit (SoL 11 kap. 2 §), and those over it."""
-    utredningstider = _provider("app.services.investigations", "utredningstider")
+    utredningstider = _provider("app.services.utredning", "utredningstider")
     if utredningstider is None:
         return Figures(missing=_missing("Barnavårdsutredning"))
     data = utredningstider(ctx.user, ctx.year)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-AREAS = ["auth", "inbox", "cases", "admin", "reports", "ej_verkstallt", "improvement", "reports_utredning"]
+AREAS = ["auth", "inbox", "cases", "admin", "reports", "ej_verkstallt", "pdca", "klagomal", "utredning"]
 
 
 def _any_role(*roles):
@@ -24,12 +24,12 @@ NAV: list[tuple[str, str, object]] = [
     ("Rapportera", "cases.report", _everyone),
     ("Mina rapporter", "cases.my_reports", _everyone),
     ("Ärenden", "cases.index", _everyone),
-    ("Synpunkt/klagomål", "improvement.register_complaint", _everyone),
-    ("Förbättringsarbete", "improvement.board", _everyone),
+    ("Synpunkt/klagomål", "klagomal.register", _everyone),
+    ("Förbättringsarbete", "pdca.board", _everyone),
     ("Statistik", "reports.index",
      _any_role("enhetschef", "verksamhetschef", "sas", "socialchef", "namndsekreterare", "admin")),
     ("Ej verkställda beslut", "ej_verkstallt.index", lambda user: _ej_verkstallt_menu(user)),
-    ("Utredningstider", "reports_utredning.index",
+    ("Utredningstider", "utredning.index",
      _any_role("enhetschef", "verksamhetschef", "sas", "socialchef", "namndsekreterare", "admin")),
     ("Utskick", "admin.outbox", _any_role("admin")),
     ("Organisation", "admin.organisation", _any_role("admin")),

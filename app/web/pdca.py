@@ -1,5 +1,5 @@
 """Förbättringsarbete: the PDCA board per unit and verksamhetsområde, starting a cycle or a risk analysis
-(also from a case page), registering a synpunkt/klagomål, and the links shown on a case page."""
+(also from a case page), and the links shown on a case page."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -8,12 +8,12 @@ from flask_login import current_user, login_required
 from app.extensions import db
 from app.models import CASE_TYPE_LABELS, Case
 from app.services import cases as case_service
-from app.services import improvement
+from app.services import links, pdca
 from app.services.access import can_view
 from app.services.errors import NotFound
 from app.web.cases import submit_start_form
 
-bp = Blueprint("improvement", __name__)
+bp = Blueprint("pdca", __name__)
 
 START_TYPES = ("pdca", "riskanalys")
 START_TITLES = {"pdca": "Starta förbättringsarbete", "riskanalys": "Starta risk- och konsekvensanalys"}
@@ -30,14 +30,14 @@ def _login():
 @bp.get("/forbattring")
 def board():
     unit_code = request.args.get("enhet") or None
-    units = improvement.board_units(current_user)
+    units = pdca.board_units(current_user)
     note = None
     try:
-        result = improvement.board(current_user, unit_code)
+        result = pdca.board(current_user, unit_code)
     except NotFound:
         note = "Okänd enhet; hela ditt område visas."
-        result = improvement.board(current_user)
-    return render_template("improvement/board.html", result=result, phases=improvement.PHASES, units=units,
+        result = pdca.board(current_user)
+    return render_template("pdca/board.html", result=result, phases=pdca.PHASES, units=units,
                            unit_code=result["unit"].code if result["unit"] else None, note=note)
 
 
@@ -67,23 +67,13 @@ def start(case_type: str):
         form.title.data = sources[0].title
         if sources[0].unit.code in [code for code, _ in form.unit.choices if code]:
             form.unit.data = sources[0].unit.code
-    return render_template("improvement/start.html", form=form, case_type=case_type, sources=sources,
+    return render_template("pdca/start.html", form=form, case_type=case_type, sources=sources,
                            title=START_TITLES[case_type], has_units=len(form.unit.choices) > 1), status
 
 
-@bp.route("/synpunkter/ny", methods=["GET", "POST"])
-def register_complaint():
-    """Registrera synpunkt/klagomål: staff register what a user, a relative or a citizen told them."""
-    form, case, status = submit_start_form("klagomal")
-    if case is not None:
-        flash(f"Synpunkten är registrerad som {case.number}. Enhetschefen får en uppgift att hantera den.", "success")
-        return redirect(url_for("cases.show", case_id=case.id))
-    return render_template("improvement/klagomal.html", form=form, has_units=len(form.unit.choices) > 1), status
-
-
-@bp.app_template_global("improvement_links")
+@bp.app_template_global("case_links")
 def case_links(case) -> dict:
     """For the case page: the cases behind this one, the improvement work it led to, PDCA turns."""
-    links = improvement.links_of(current_user, case)
-    return {**links, "turns": improvement.turns(case) if case.type == "pdca" else [],
+    found = links.links_of(current_user, case)
+    return {**found, "turns": pdca.turns(case) if case.type == "pdca" else [],
             "may_start": case.type in STARTS_FROM and bool(case_service.reporter_units(current_user))}

@@ -7,27 +7,28 @@ from flask import Blueprint, g, jsonify, request
 
 from app.extensions import csrf
 from app.services import cases as case_service
-from app.services import improvement
+from app.services import links as case_links
+from app.services import pdca
 
-bp = Blueprint("improvement", __name__)
+bp = Blueprint("pdca", __name__)
 csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessions
 
 
 @bp.get("/forbattring")
 def board():
     """PDCA cycles by phase: `?unit=CODE` narrows to a unit or verksamhetsområde (and the units below)."""
-    result = improvement.board(g.api_user, request.args.get("unit") or None)
-    return jsonify(improvement.board_dict(result))
+    result = pdca.board(g.api_user, request.args.get("unit") or None)
+    return jsonify(pdca.board_dict(result))
 
 
 @bp.get("/cases/<int(min=1, max=2147483647):case_id>/links")
 def links(case_id: int):
     """The cases behind a case (`sources`) and the improvement work it led to (`derived`); PDCA turns."""
     case = case_service.get_case(g.api_user, case_id, via="api")
-    found = improvement.links_of(g.api_user, case)
+    found = case_links.links_of(g.api_user, case)
     turns = [{"number": t.number, "owner": t.owner.username if t.owner else None, "plan": t.plan,
               "measure": t.measure, "check_on": t.check_on.isoformat() if t.check_on else None,
               "result": t.result, "goal_met": t.goal_met, "decision": t.decision, "routine": t.routine,
-              "overdue": t.overdue} for t in improvement.turns(case)]
-    return jsonify({"case_id": case.id, "sources": [improvement.link_dict(c) for c in found["sources"]],
-                    "derived": [improvement.link_dict(c) for c in found["derived"]], "turns": turns})
+              "overdue": t.overdue} for t in pdca.turns(case)]
+    return jsonify({"case_id": case.id, "sources": [case_links.link_dict(c) for c in found["sources"]],
+                    "derived": [case_links.link_dict(c) for c in found["derived"]], "turns": turns})

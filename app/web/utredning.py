@@ -7,11 +7,11 @@ from flask_login import current_user, login_required
 
 from app import clock
 from app.forms.utredning import OUTCOME_LABELS
-from app.services import investigations
+from app.services import utredning
 from app.services.reports import parse_year
 from app.services.errors import Forbidden
 
-bp = Blueprint("reports_utredning", __name__, url_prefix="/utredningstider")
+bp = Blueprint("utredning", __name__, url_prefix="/utredningstider")
 
 ROLES = ("enhetschef", "verksamhetschef", "sas", "socialchef", "namndsekreterare", "admin")
 
@@ -31,9 +31,9 @@ def _login():
 @bp.get("/")
 def index():
     year = parse_year(request.args.get("ar"))
-    report = investigations.utredningstider(current_user, year)
+    report = utredning.utredningstider(current_user, year)
     current = clock.today().year
-    return render_template("reports_utredning/index.html", title=f"Utredningstider {year}", year=year,
+    return render_template("utredning/index.html", title=f"Utredningstider {year}", year=year,
                            years=list(range(current, current - 6, -1)), report=report, outcomes=OUTCOME_LABELS,
                            lagrum=current_app.config["UTREDNING_LAGRUM_TIDSGRANS"],
                            months=current_app.config["UTREDNING_LIMIT_MONTHS"])

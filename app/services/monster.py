@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.extensions import db
 from app.models import Case, PatternSignal
-from app.services.improvement import link, open_case
+from app.services.links import link, open_case
 
 COUNTED_TYPES = ("avvikelse", "klagomal")
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from app.services import ej_verkstallt as ejv
 from app.services.errors import Invalid
 from app.services.kvartalsrapport import due_quarter, open_task, row_for_quarter
 
-bp = Blueprint("reports_ivo", __name__)
+bp = Blueprint("ej_verkstallt", __name__)
 csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessions
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

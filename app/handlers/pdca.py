@@ -1,21 +1,16 @@
-"""Service tasks of pdca.bpmn, klagomal.bpmn, riskanalys.bpmn and monster.bpmn."""
+"""Service tasks of pdca.bpmn and of the flows that start a linked PDCA cycle or risk analysis."""
 from __future__ import annotations
 
 from app.handlers import handler
-from app.services import improvement, pattern
+from app.services import links, pdca
 
 DECISION_LABELS = {"standardisera": "standardiseras", "ny_cykel": "får en ny omgång", "avsluta": "avslutas"}
-SIGNAL_DECISION_LABELS = {
-    "starta_pdca": "förbättringsarbete startas",
-    "starta_riskanalys": "risk- och konsekvensanalys startas",
-    "ingen_atgard": "ingen systematisk brist",
-}
 
 
 @handler("pdca_record")
 def pdca_record(ctx, data, **params):
     """Keep the PDCA turn's record (plan, owner, follow-up, goal met, decision) in step with the process."""
-    turn = improvement.record_turn(ctx.case, ctx.instance, data)
+    turn = pdca.record_turn(ctx.case, ctx.instance, data)
     if turn.decided_at is not None and data.get("decision"):
         ctx.audit.append({"action": "pdca_decision", "summary": f"Omgång {turn.number}: förbättringsarbetet "
                           f"{DECISION_LABELS.get(turn.decision, turn.decision)}", "details": {"turn": turn.number}})
@@ -25,7 +20,7 @@ def pdca_record(ctx, data, **params):
 @handler("pdca_overdue")
 def pdca_overdue(ctx, data, **params):
     """The follow-up date passed: the cycle is marked overdue; the owner gets the overdue-task mail."""
-    turn = improvement.mark_overdue(ctx.instance)
+    turn = pdca.mark_overdue(ctx.instance)
     if turn is not None:
         ctx.audit.append({"action": "pdca_overdue", "summary": f"Omgång {turn.number}: uppföljningsdatumet "
                           f"{turn.check_on.isoformat() if turn.check_on else ''} har passerat".rstrip(),
@@ -36,7 +31,7 @@ def pdca_overdue(ctx, data, **params):
 @handler("pdca_next_turn")
 def pdca_next_turn(ctx, data, **params):
     """ny_cykel: this turn's instance ends here and the next turn starts as a new instance of the case."""
-    turn = improvement.start_next_turn(ctx.case, ctx.instance, data, ctx.actor)
+    turn = pdca.start_next_turn(ctx.case, ctx.instance, data, ctx.actor)
     ctx.audit.append({"action": "pdca_new_turn", "summary": f"Omgång {turn.number} startade",
                       "details": {"turn": turn.number}})
     return {"turn": turn.number}
@@ -45,25 +40,7 @@ def pdca_next_turn(ctx, data, **params):
 @handler("start_linked_case")
 def start_linked_case(ctx, data, case_type: str, **params):
     """A PDCA cycle or a risk analysis linked to this case and the cases behind it."""
-    new = improvement.start_linked_case(ctx.actor, ctx.case, case_type, data)
+    new = links.start_linked_case(ctx.actor, ctx.case, case_type, data)
     ctx.audit.append({"action": "improvement_started", "summary": f"{new.number} startades: {new.title}",
                       "details": {"case_id": new.id, "number": new.number, "type": new.type}})
     return {"case_id": new.id, "number": new.number}
-
-
-@handler("pattern_check")
-def pattern_check(ctx, data, **params):
-    """A complaint got its category: record it on the case and look for a pattern."""
-    ctx.case.category = data.get("category") or None
-    signal = pattern.check(ctx.case)
-    return {"signal": signal.id if signal is not None else None}
-
-
-@handler("pattern_assessed")
-def pattern_assessed(ctx, data, **params):
-    signal = pattern.assessed(ctx.case, data)
-    decision = data.get("decision")
-    ctx.audit.append({"action": "pattern_assessed",
-                      "summary": f"Mönstersignalen bedömd: {SIGNAL_DECISION_LABELS.get(decision, decision)}",
-                      "details": {"decision": decision}})
-    return {"signal": signal.id if signal is not None else None}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from avvikelse_steps import complete, open_task, report, task_ids
 from sqlalchemy import select
 
 from app import clock as app_clock
@@ -12,10 +13,9 @@ from app.extensions import db
 from app.forms import json_to_formdata
 from app.models import Case, CaseLink, PatternSignal, Task
 from app.services import cases as case_service
-from app.services import improvement
+from app.services import links as case_links
 from app.services import tasks as task_service
 from app.services.errors import Invalid
-from avvikelse_steps import complete, open_task, report, task_ids
 
 
 def signal_tasks() -> list[Task]:
@@ -47,7 +47,7 @@ def test_a_burst_fires_exactly_once(user, clock):
     assert "3 ärenden på 30 dagar" in signal_case.title
     assert linked(signal_case) == [c.id for c in burst]
     assert signal_case.fields["cases"] == [c.number for c in burst]
-    assert [c.number for c in improvement.links_of(ec, burst[0])["derived"]] == [signal_case.number]
+    assert [c.number for c in case_links.links_of(ec, burst[0])["derived"]] == [signal_case.number]
 
     # More of the same while the signal is open join it; no second task.
     clock.advance(days=1)
@@ -126,7 +126,7 @@ def test_the_signal_starts_a_pdca_cycle_linked_to_the_cases(user):
     assert linked(pdca) == [signal_case.id] + [c.id for c in burst]
     assert task_ids(pdca) == ["planera"]
     for case in burst:
-        assert pdca.number in [c.number for c in improvement.links_of(ec, case)["derived"]]
+        assert pdca.number in [c.number for c in case_links.links_of(ec, case)["derived"]]
 
 
 def test_the_signal_can_start_a_risk_analysis_that_feeds_a_pdca_cycle(user):
