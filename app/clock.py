@@ -6,7 +6,7 @@ run the whole system at a controlled instant through create_app's `CLOCK` settin
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -16,7 +16,7 @@ LOCAL_TZ = ZoneInfo("Europe/Stockholm")
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def now() -> datetime:
@@ -25,7 +25,7 @@ def now() -> datetime:
     value = (clock or utc_now)()
     if value.tzinfo is None:
         raise ValueError("CLOCK must return an aware datetime")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def today() -> date:
@@ -35,19 +35,19 @@ def today() -> date:
 
 def local_midnight(day: date) -> datetime:
     """The start of a Swedish calendar day, as an aware UTC datetime."""
-    return datetime.combine(day, time(0, 0), LOCAL_TZ).astimezone(timezone.utc)
+    return datetime.combine(day, time(0, 0), LOCAL_TZ).astimezone(UTC)
 
 
 def end_of_local_day(day: date) -> datetime:
     """23:59:59 local time on `day`, as an aware UTC datetime (a deadline 'on' a date)."""
-    return datetime.combine(day, time(23, 59, 59), LOCAL_TZ).astimezone(timezone.utc)
+    return datetime.combine(day, time(23, 59, 59), LOCAL_TZ).astimezone(UTC)
 
 
 def to_local(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:  # SQLite hands back naive UTC
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(LOCAL_TZ)
 
 
@@ -55,8 +55,8 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def add_months(day: date, months: int) -> date:

@@ -1,7 +1,7 @@
 """Demo organisation, people and a few cases (`flask --app app demo load`)."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -105,7 +105,7 @@ class _Story:
 
         hour, minute = (int(part) for part in hhmm.split(":"))
         moment = datetime.combine(self.today - timedelta(days=days), time(hour, minute), clock.LOCAL_TZ)
-        moment = min(moment.astimezone(timezone.utc), self.real_now - timedelta(minutes=1))  # never ahead of now
+        moment = min(moment.astimezone(UTC), self.real_now - timedelta(minutes=1))  # never ahead of now
         self.config["CLOCK"] = lambda: moment
 
     def end(self) -> None:

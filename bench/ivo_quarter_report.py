@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import create_engine, insert, select, text
 
@@ -26,11 +26,11 @@ from app.demo import organisation_with_passwords
 from app.extensions import db
 
 PG_ADMIN_URL = os.environ.get("KF_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-NOW = datetime(2026, 5, 15, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 15, 8, 0, tzinfo=UTC)
 
 
 def populate(n: int) -> None:
-    from app.forms.ej_verkstallt import INSATSER
+    from app.vocabulary import INSATSER
     from app.models import Case, EjVerkstalltBeslut, Unit
     from app.services.ej_verkstallt import limits
 

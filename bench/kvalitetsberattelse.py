@@ -19,7 +19,8 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -28,7 +29,7 @@ from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 
 PG_ADMIN = os.environ.get("KF_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 YEAR = 2026
-NOW = datetime(YEAR + 1, 2, 15, 9, 0, tzinfo=timezone.utc)  # spring: the kvalitetsberättelse is written
+NOW = datetime(YEAR + 1, 2, 15, 9, 0, tzinfo=UTC)  # spring: the kvalitetsberättelse is written
 CATEGORIES = ["utebliven_insats", "brister_i_omsorg", "otrygghet", "information", "dokumentation", "bemotande",
               "handlaggning", "sekretess", "larm_telefoni", "vardesaker", "lakemedel", "fall"]
 SEVERITIES = ["låg", "medel", "hög", "mycket hög", None]
@@ -44,7 +45,7 @@ def rows(n_cases: int, units: list[int], reporter: int, instance_id: int, seed: 
         in_year = rnd.random() < 0.8
         occurred = date(YEAR if in_year else YEAR - 1, 1, 1) + timedelta(days=rnd.randrange(365))
         created = datetime.combine(occurred + timedelta(days=rnd.randrange(3)), dtime(8, rnd.randrange(60)),
-                                   tzinfo=timezone.utc)
+                                   tzinfo=UTC)
         kind = "avvikelse" if rnd.random() < 0.85 else "klagomal"
         closed = created + timedelta(days=rnd.randrange(1, 90), hours=rnd.randrange(24))
         closed = closed if closed < NOW and rnd.random() < 0.85 else None

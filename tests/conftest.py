@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -79,7 +79,7 @@ def database_url(backend, request, tmp_path):
 
 @pytest.fixture
 def clock():
-    return Clock(datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc))
+    return Clock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ reporter, redaction of lex Sarah investigations, and the read log."""
 from __future__ import annotations
 
 import pytest
+from avvikelse_steps import chef_data, complete, open_task, report, sas_data
 from sqlalchemy import select
 
 from app.extensions import db
@@ -11,7 +12,6 @@ from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.errors import NotFound
 from app.services.users import create_token, import_organisation
-from avvikelse_steps import chef_data, complete, open_task, report, sas_data
 
 INVESTIGATION = "Utredningen visar att boende lämnades ensam i duschen."
 

@@ -5,12 +5,12 @@ import hashlib
 import os
 from datetime import date, timedelta
 
+from avvikelse_steps import ATGARD, chef_data
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Task
-from avvikelse_steps import ATGARD, chef_data
 
 
 def report_body(**overrides):

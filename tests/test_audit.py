@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from avvikelse_steps import ATGARD, chef_data, complete, open_task, report
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -14,7 +15,6 @@ from app.extensions import db
 from app.models import AuditEvent, OutboxMessage, ProcessInstance, Task
 from app.services import tasks as task_service
 from app.services.errors import Conflict, Invalid
-from avvikelse_steps import ATGARD, chef_data, complete, open_task, report
 
 APP_DIR = Path(__file__).resolve().parent.parent / "app"
 
@@ -100,9 +100,8 @@ def test_the_database_refuses_to_change_audit_rows(user):
     assert count >= 2
     for statement in ("UPDATE audit_events SET summary = 'ändrad'", "DELETE FROM audit_events",
                       "DELETE FROM audit_events WHERE id = (SELECT max(id) FROM audit_events)"):
-        with pytest.raises(DBAPIError, match="append-only"):
-            with db.engine.begin() as connection:
-                connection.execute(text(statement))
+        with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as connection:
+            connection.execute(text(statement))
     assert _count(AuditEvent) == count
     assert db.session.scalar(select(func.count()).where(AuditEvent.summary == "ändrad")) == 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from avvikelse_steps import chef_data, open_task, report
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -13,7 +14,6 @@ from app.models import AuditEvent, ProcessInstance, Task, User
 from app.services import tasks as task_service
 from app.services.errors import Conflict
 from app.services.users import create_token, import_organisation
-from avvikelse_steps import chef_data, open_task, report
 
 
 @pytest.fixture

@@ -2,18 +2,17 @@
 through the real process and SQL), registration rules, the CSV import, the API's shape and scope."""
 from __future__ import annotations
 
-from timer_steps import sweep
-
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
+from timer_steps import sweep
 
+from app.clock import add_months
 from app.extensions import db
 from app.forms import json_to_formdata
 from app.models import Case, EjVerkstalltBeslut, OutboxMessage, Task, Timer
 from app.services import tasks as task_service
-from app.clock import add_months
 from app.services.ej_verkstallt import Quarter, is_reportable, limits
 
 Q = Quarter.parse
@@ -107,9 +106,9 @@ def test_registration_starts_the_process_with_the_three_month_deadline(app, api,
 def test_the_timer_makes_it_reportable_and_tells_the_enhetschef_once(app, api, user, clock):
     app.config["IVO_QUARTERLY_REPORT_ENABLED"] = False  # only this decision's timer (the quarters: test_ej_verkstallt_kvartal)
     case = register(api, decided_on="2026-01-31")
-    clock.set(datetime(2026, 4, 30, 21, 59, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 4, 30, 21, 59, tzinfo=UTC))
     assert sweep(app) == 0
-    clock.set(datetime(2026, 5, 1, 6, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 5, 1, 6, 0, tzinfo=UTC))
     assert sweep(app) == 1
     assert sweep(app) == 0
     ec = user("ec_myn")
@@ -145,7 +144,7 @@ def test_quarter_report_through_the_process(app, api, user, clock):
     assert by_id[declined["id"]]["first_report"] is True and by_id[later["id"]]["first_report"] is False
     assert by_id[later["id"]]["outcome"] is None
 
-    clock.set(datetime(2026, 4, 21, 8, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 4, 21, 8, 0, tzinfo=UTC))
     record_outcome(ec, later["id"], "verkstallt", "2026-04-20")
     q2 = report(api, "2026Q2")
     assert {i["case_id"] for i in q2["items"]} == {later["id"], interrupted["id"]}
@@ -156,7 +155,7 @@ def test_quarter_report_through_the_process(app, api, user, clock):
     shown = next(i for i in q2["items"] if i["case_id"] == interrupted["id"])
     assert (shown["interrupted_on"], shown["outcome"]) == ("2026-01-20", None)
 
-    clock.set(datetime(2026, 7, 2, 8, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 7, 2, 8, 0, tzinfo=UTC))
     assert [i["case_id"] for i in report(api, "2026Q3")["items"]] == [interrupted["id"]]
 
 
@@ -258,7 +257,7 @@ def test_csv_import_with_a_bad_row_imports_nothing_and_names_the_row(app, api):
         ("SoL", "sarskilt_boende", "kvinna"), ("LSS", "daglig_verksamhet", "man"), ("SoL", "hemtjanst", "kvinna")]
     # Decisions already late when registered are reportable at once; the third waits for its timer.
     assert [r.reportable_noticed_at is not None for r in rows] == [True, True, False]
-    assert db.session.scalar(select(Timer.due_at)) == datetime(2026, 4, 5, 22, 0, tzinfo=timezone.utc)
+    assert db.session.scalar(select(Timer.due_at)) == datetime(2026, 4, 5, 22, 0, tzinfo=UTC)
 
 
 def test_csv_import_from_the_command_line(app, org, tmp_path):

@@ -2,14 +2,13 @@
 one reminder per quarter (also after downtime), marked submitted from the report page; and the pages."""
 from __future__ import annotations
 
-from timer_steps import sweep
-
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import BytesIO
 
 from openpyxl import load_workbook
 from sqlalchemy import func, select
+from timer_steps import sweep
 
 from app.extensions import db
 from app.forms import json_to_formdata
@@ -20,7 +19,7 @@ TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def at(clock, *args):
-    clock.set(datetime(*args, tzinfo=timezone.utc))
+    clock.set(datetime(*args, tzinfo=UTC))
 
 
 def subjects(user, start: str) -> list[str]:
@@ -47,7 +46,7 @@ def test_one_report_and_one_reminder_per_quarter_through_the_sweep(app, org, use
     assert quarters() == ["2026Q1"]
     task = report_task("2026Q1")
     assert (task.role, task.unit.code, task.state) == ("namndsekreterare", "SOC", "open")
-    assert task.due_at == datetime(2026, 4, 30, 21, 59, 59, tzinfo=timezone.utc)  # end of 30 April, Swedish time
+    assert task.due_at == datetime(2026, 4, 30, 21, 59, 59, tzinfo=UTC)  # end of 30 April, Swedish time
     assert subjects(namnd, "Ny uppgift: Rapportera ej verkställda beslut till IVO") != []
 
     at(clock, 2026, 4, 30, 21, 0)
@@ -64,7 +63,7 @@ def test_one_report_and_one_reminder_per_quarter_through_the_sweep(app, org, use
     at(clock, 2026, 7, 1, 7, 0)
     sweep(app)
     q2 = report_task("2026Q2")
-    assert q2.due_at == datetime(2026, 8, 31, 21, 59, 59, tzinfo=timezone.utc)
+    assert q2.due_at == datetime(2026, 8, 31, 21, 59, 59, tzinfo=UTC)
     from app.services import tasks as task_service
 
     task_service.complete(namnd, q2.id, json_to_formdata({"submitted_on": "2026-07-01"}), csrf=False)

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from avvikelse_steps import chef_data, complete, open_task, report
 from sqlalchemy import select, update
 
 from app import engine
@@ -17,7 +18,6 @@ from app.models import ProcessInstance, Task, Timer, Unit
 from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.access import resolve_unit
-from avvikelse_steps import chef_data, complete, open_task, report
 
 BPMN = Path(__file__).resolve().parent.parent / "bpmn"
 

@@ -3,9 +3,22 @@ domain services. Runs on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from avvikelse_steps import (
+    ATGARD,
+    IVO_BESLUT,
+    chef_data,
+    complete,
+    ever_created,
+    ivo_anmalan_data,
+    lex_sarah_to_verification,
+    open_task,
+    report,
+    sas_data,
+    task_ids,
+)
 from sqlalchemy import select
 
 from app import engine
@@ -13,10 +26,6 @@ from app.extensions import db
 from app.models import AuditEvent, OutboxMessage, ProcessInstance
 from app.services import tasks as task_service
 from app.services.errors import Invalid
-from avvikelse_steps import (
-    ATGARD, IVO_BESLUT, chef_data, complete, ever_created, ivo_anmalan_data, lex_sarah_to_verification,
-    open_task, report, sas_data, task_ids,
-)
 
 
 def outbox(user):
@@ -135,18 +144,18 @@ def test_severity_comes_from_the_dmn_table(user):
 def test_chef_deadline_is_the_end_of_the_swedish_day_14_days_after_the_report(user, clock):
     # Reported 2026-03-02 09:00 Swedish time: due 2026-03-16 23:59:59 CET.
     case = report(user("anna"))
-    assert open_task(case, "chef_uppfoljning").due_at == datetime(2026, 3, 16, 22, 59, 59, tzinfo=timezone.utc)
+    assert open_task(case, "chef_uppfoljning").due_at == datetime(2026, 3, 16, 22, 59, 59, tzinfo=UTC)
     # Reported 2026-03-20 23:30 Swedish time (22:30 UTC): the Swedish date counts, and the deadline
     # 2026-04-03 falls in summer time (CEST, UTC+2).
-    clock.set(datetime(2026, 3, 20, 22, 30, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 3, 20, 22, 30, tzinfo=UTC))
     case = report(user("anna"))
-    assert open_task(case, "chef_uppfoljning").due_at == datetime(2026, 4, 3, 21, 59, 59, tzinfo=timezone.utc)
+    assert open_task(case, "chef_uppfoljning").due_at == datetime(2026, 4, 3, 21, 59, 59, tzinfo=UTC)
 
 
 def test_chef_deadline_follows_the_configuration(app, user):
     app.config["DEADLINE_CHEF_UPPFOLJNING_DAYS"] = 7
     case = report(user("anna"))
-    assert open_task(case, "chef_uppfoljning").due_at == datetime(2026, 3, 9, 22, 59, 59, tzinfo=timezone.utc)
+    assert open_task(case, "chef_uppfoljning").due_at == datetime(2026, 3, 9, 22, 59, 59, tzinfo=UTC)
 
 
 def test_each_instance_stays_on_the_diagram_version_it_started_on(app, user, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from avvikelse_steps import complete, ever_created, open_task, task_ids
 from sqlalchemy import select
 
 from app import clock as app_clock
@@ -15,7 +16,6 @@ from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services import timers
 from app.services.errors import Invalid
-from avvikelse_steps import complete, ever_created, open_task, task_ids
 
 HANTERING = {"category": "bemotande", "response": "Vi har pratat med personalen och bett om ursäkt.",
              "actions": "Bemötande tas upp på nästa APT."}

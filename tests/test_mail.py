@@ -9,12 +9,12 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from avvikelse_steps import report
 from sqlalchemy import select
+from timer_steps import sweep
 
 from app.extensions import db
 from app.models import OutboxMessage
-from avvikelse_steps import report
-from timer_steps import sweep
 
 
 class Mailbox:

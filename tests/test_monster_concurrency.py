@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from avvikelse_steps import open_task, report
 from sqlalchemy import select
 
 from app import clock as app_clock
@@ -12,7 +13,6 @@ from app.extensions import db
 from app.forms import json_to_formdata
 from app.models import PatternSignal, Task, User
 from app.services import cases as case_service
-from avvikelse_steps import open_task, report
 
 
 @pytest.fixture

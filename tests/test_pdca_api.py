@@ -5,10 +5,10 @@ import re
 from datetime import timedelta
 
 import pytest
+from avvikelse_steps import report
 
 from app import clock as app_clock
 from app.services.users import create_token
-from avvikelse_steps import report
 
 
 @pytest.fixture

@@ -6,18 +6,18 @@ from __future__ import annotations
 import csv
 import io
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from avvikelse_steps import ATGARD, IVO_BESLUT, chef_data, complete, ivo_anmalan_data, report, sas_data
 from openpyxl import load_workbook
 
 from app.forms import json_to_formdata
 from app.services import cases as case_service
 from app.services.users import create_token
-from avvikelse_steps import ATGARD, IVO_BESLUT, chef_data, complete, ivo_anmalan_data, report, sas_data
 
-DAY0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+DAY0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 PASSWORD = "kvalitet2026"
 
 
@@ -53,12 +53,12 @@ def scenario(user, clock) -> dict:
     """
     anna, bertil = user("anna"), user("bertil")
     ec_hg, ec_sr, ec_htj, ec_bou, sas, chef = (user(n) for n in ("ec_hg", "ec_sr", "ec_htj", "ec_bou", "sas", "chef"))
-    clock.set(datetime(2025, 11, 10, 9, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2025, 11, 10, 9, 0, tzinfo=UTC))
     old = [report(anna, category="fall", occurred_on="2025-11-05"),
            report(bertil, unit="SR", category="bemotande", occurred_on="2025-11-01", suspected_lex_sarah=True)]
     klagomal(anna, received_on="2025-11-10")
     u0 = utredning(ec_bou, person_ref="BOU-2025-3", received_on="2025-11-10", started_on="2025-11-10")
-    clock.set(datetime(2026, 1, 2, 9, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 1, 2, 9, 0, tzinfo=UTC))
     old.append(report(anna, category="sekretess", occurred_on="2025-12-31"))
 
     at(clock, 0)

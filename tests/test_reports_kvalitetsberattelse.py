@@ -10,11 +10,11 @@ import subprocess
 
 import pytest
 from sqlalchemy import select
+from test_reports import PASSWORD, world  # noqa: F401  (the module's data, built once per backend)
 
 from app.extensions import db
 from app.models import AuditEvent
 from app.services.users import create_token
-from test_reports import PASSWORD, world  # noqa: F401  (the module's data, built once per backend)
 
 SECTIONS = ["sammanfattning", "avvikelser", "lex_sarah", "klagomal", "ej_verkstallda", "utredningar", "pdca", "plan"]
 

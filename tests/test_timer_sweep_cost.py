@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from avvikelse_steps import open_task, report
 from sqlalchemy import event, select
+from timer_steps import sweep
 
 from app.extensions import db
 from app.models import OutboxMessage, RoleAssignment
-from avvikelse_steps import open_task, report
-from timer_steps import sweep
 
 
 def new_task_mails(user, case) -> list[OutboxMessage]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import shutil
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from avvikelse_steps import chef_data, complete, open_task, report, sas_data
 from sqlalchemy import func, select, update
+from timer_steps import sweep
 
 from app import engine
 from app.extensions import db
@@ -16,8 +18,6 @@ from app.forms import json_to_formdata
 from app.models import AuditEvent, OutboxMessage, ProcessInstance, Task, Timer
 from app.services import cases as case_service
 from app.services import tasks as task_service
-from avvikelse_steps import chef_data, complete, open_task, report, sas_data
-from timer_steps import sweep
 
 HERE = Path(__file__).parent
 
@@ -41,7 +41,7 @@ def test_overdue_follow_up_escalates_to_the_verksamhetschef_once(app, user, cloc
     anna, ec, vc = user("anna"), user("ec_hg"), user("vc_ao")
     case = report(anna)  # 2026-03-02 09:00 Swedish time
     due = open_task(case, "chef_uppfoljning").due_at
-    assert due == datetime(2026, 3, 16, 22, 59, 59, tzinfo=timezone.utc)  # end of 16 March, Swedish time
+    assert due == datetime(2026, 3, 16, 22, 59, 59, tzinfo=UTC)  # end of 16 March, Swedish time
 
     clock.set(due - timedelta(minutes=1))
     assert sweep(app) == 0
@@ -97,7 +97,7 @@ def test_ivo_decision_deadline_escalates_to_sas_and_socialchef(app, user, clock)
     complete(sas, case, "sas_utredning", sas_data())
     decision = open_task(case, "ivo_beslut")
     # 14 days from the report, not from when the task was created.
-    assert decision.due_at == datetime(2026, 3, 16, 22, 59, 59, tzinfo=timezone.utc)
+    assert decision.due_at == datetime(2026, 3, 16, 22, 59, 59, tzinfo=UTC)
     assert sweep(app) == 0
 
     clock.set(decision.due_at + timedelta(hours=1))
@@ -289,9 +289,9 @@ def test_every_kind_of_timer_event_reads_the_application_clock(app, user, clock,
     assert sweep(app) == 1
     assert len(tasks_of(case, "uppgift")) == 1
     # The naive literal "2026-03-10T12:00:00" is Swedish time: 11:00 UTC in March.
-    assert ("Stoppdatum", datetime(2026, 3, 10, 11, 0, tzinfo=timezone.utc), "waiting") in timers()
+    assert ("Stoppdatum", datetime(2026, 3, 10, 11, 0, tzinfo=UTC), "waiting") in timers()
     assert ("Daglig påminnelse", clock.current + timedelta(days=1), "waiting") in timers()
-    assert open_task(case, "uppgift").due_at == datetime(2026, 3, 10, 11, 0, tzinfo=timezone.utc)
+    assert open_task(case, "uppgift").due_at == datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
 
     clock.advance(days=1)
     assert sweep(app) == 1
@@ -301,7 +301,7 @@ def test_every_kind_of_timer_event_reads_the_application_clock(app, user, clock,
     assert len(tasks_of(case, "paminnelse")) == 3
     assert not any(state == "waiting" and name == "Daglig påminnelse" for name, _, state in timers())
 
-    clock.set(datetime(2026, 3, 10, 11, 0, 1, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 3, 10, 11, 0, 1, tzinfo=UTC))
     assert sweep(app) == 1
     assert tasks_of(case, "uppgift")[0].state == "withdrawn"
     assert len(tasks_of(case, "avbruten")) == 1

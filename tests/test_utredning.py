@@ -5,10 +5,11 @@ with its figures. Real BPMN, real engine, the real scheduler job, on SQLite and 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from timer_steps import sweep
 
 from app import clock as app_clock
 from app.extensions import db
@@ -18,9 +19,8 @@ from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.errors import Invalid
 from app.services.users import create_token
-from timer_steps import sweep
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def register(user, **overrides):

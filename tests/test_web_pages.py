@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, Task
+
 PASSWORD = "kvalitet2026"  # the demo password (tests/conftest.py)
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

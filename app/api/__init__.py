@@ -8,12 +8,12 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from app.extensions import csrf
-from app.web.common import ID
 from app.forms import json_to_formdata
 from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.errors import BadRequest, DomainError, Invalid
 from app.services.users import user_for_token
+from app.web.common import ID
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

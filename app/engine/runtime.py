@@ -12,8 +12,6 @@ from pathlib import Path
 from uuid import UUID
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import lazyload
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
@@ -22,6 +20,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from app import clock
 from app.engine.script_engine import CaseScriptEngine, HandlerContext
@@ -29,7 +29,7 @@ from app.engine.spec_cache import CachedProcessSpecConverter
 from app.engine.specs import library
 from app.engine.timers import CLOCK_TIMER_CLASSES, due_of
 from app.extensions import db
-from app.models import ProcessInstance, Task, Timer, ROLES
+from app.models import ROLES, ProcessInstance, Task, Timer
 from app.services.access import resolve_unit
 
 _config = dict(SPIFF_CONFIG)

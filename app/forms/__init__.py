@@ -7,8 +7,14 @@ from datetime import date
 from werkzeug.datastructures import MultiDict
 
 from app.forms.avvikelse import (
-    AtgardsuppfoljningForm, AvvikelseReportForm, ChefUppfoljningForm, EskaleringUppfoljningForm, IvoAnmalanForm,
-    IvoBeslutForm, SasUtredningForm, SasVerifieringForm,
+    AtgardsuppfoljningForm,
+    AvvikelseReportForm,
+    ChefUppfoljningForm,
+    EskaleringUppfoljningForm,
+    IvoAnmalanForm,
+    IvoBeslutForm,
+    SasUtredningForm,
+    SasVerifieringForm,
 )
 
 TASK_FORMS = {
@@ -28,7 +34,12 @@ START_FORMS = {
 # Quality development: PDCA cycles, synpunkter/klagomål, risk analysis and the pattern signal.
 from app.forms.klagomal import KlagomalForm, KlagomalHanteringForm, KlagomalSvarForm  # noqa: E402
 from app.forms.pdca import (  # noqa: E402
-    FoljaUppForm, ForbattraForm, GenomforaForm, MonsterBedomningForm, PdcaStartForm, PlaneraForm,
+    FoljaUppForm,
+    ForbattraForm,
+    GenomforaForm,
+    MonsterBedomningForm,
+    PdcaStartForm,
+    PlaneraForm,
 )
 from app.forms.riskanalys import RiskanalysForm, RiskanalysStartForm, RiskanalysUppfoljningForm  # noqa: E402
 
@@ -49,7 +60,10 @@ START_FORMS.update({"ej_verkstallt": EjVerkstalltForm})
 
 # Barnavårdsutredning (SoL 11 kap. 1 a § and 2 §).
 from app.forms.utredning import (  # noqa: E402
-    ForhandsbedomningForm, ForlangningForm, UtredningAvslutForm, UtredningStartForm,
+    ForhandsbedomningForm,
+    ForlangningForm,
+    UtredningAvslutForm,
+    UtredningStartForm,
 )
 
 TASK_FORMS.update({"forhandsbedomning": ForhandsbedomningForm, "utredning_avslut": UtredningAvslutForm,

@@ -5,60 +5,16 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.forms.fields import REQUIRED, BaseForm, MultiCheckboxField, YesNoField, not_in_future, not_in_past
-
-# DOMAIN: the categories used in practice; no "annat", which hides the category from statistics.
-CATEGORIES = [
-    ("utebliven_insats", "Utebliven insats"),
-    ("brister_i_omsorg", "Brister i omsorg"),
-    ("otrygghet", "Otrygghet"),
-    ("information", "Information"),
-    ("dokumentation", "Dokumentation"),
-    ("bemotande", "Bemötande"),
-    ("handlaggning", "Handläggning"),
-    ("sekretess", "Sekretess"),
-    ("larm_telefoni", "Larm/telefoni"),
-    ("vardesaker", "Värdesaker"),
-    ("lakemedel", "Läkemedel"),
-    ("fall", "Fall"),
-]
-CAUSE_AREAS = [
-    ("kommunikation", "Kommunikation/information"),
-    ("rutiner", "Rutiner/riktlinjer"),
-    ("organisation", "Organisation"),
-    ("teknik", "Teknik/utrustning"),
-    ("manniska", "Människa/kunskap/kompetens"),
-]
-LEGAL_BASES = [("SoL", "SoL"), ("LSS", "LSS"), ("HSL", "HSL")]
-CLASSIFICATIONS = [
-    ("avvikelse", "Avvikelse"),
-    ("risk_missforhallande", "Påtaglig risk för missförhållande"),
-    ("missforhallande", "Missförhållande"),
-]
-ASSESSMENTS = [
-    ("ej_missforhallande", "Inget missförhållande"),
-    ("risk_missforhallande", "Påtaglig risk för missförhållande"),
-    ("missforhallande", "Missförhållande"),
-    ("risk_allvarligt_missforhallande", "Påtaglig risk för allvarligt missförhållande"),
-    ("allvarligt_missforhallande", "Allvarligt missförhållande"),
-]
-EVENT_TYPES = [
-    ("krankning", "Fysisk eller psykisk kränkning"),
-    ("bemotande_integritet", "Brister i bemötande eller integritet"),
-    ("omsorg", "Brister i omsorg, vård eller behandling"),
-    ("handlaggning", "Brister i handläggning eller dokumentation"),
-    ("ovrigt_missforhallande", "Allvarlig brist i verksamheten"),
-]
-PRIMARY_CAUSES = [
-    ("kommunikationsbrist", "Kommunikationsbrist"),
-    ("tidspress", "Tidspress/arbetsbelastning"),
-    ("bristande_rutiner", "Bristande rutiner"),
-    ("bristande_kompetens", "Bristande kompetens"),
-    ("teknik", "Teknik eller utrustning"),
-    ("organisation", "Organisation eller bemanning"),
-]
-SCALE = [("1", "1"), ("2", "2"), ("3", "3"), ("4", "4")]
-CONSEQUENCE_LABELS = {1: "Mindre", 2: "Måttlig", 3: "Betydande", 4: "Katastrofal"}
-LIKELIHOOD_LABELS = {1: "Mycket liten", 2: "Liten", 3: "Möjlig", 4: "Sannolik"}
+from app.vocabulary import (
+    ASSESSMENTS,
+    CATEGORIES,
+    CAUSE_AREAS,
+    CLASSIFICATIONS,
+    EVENT_TYPES,
+    LEGAL_BASES,
+    PRIMARY_CAUSES,
+    SCALE,
+)
 
 
 def _required(message=REQUIRED):

@@ -10,46 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from app import clock
 from app.forms.fields import BaseForm, not_in_future
-
-GENDERS = [("kvinna", "Kvinna"), ("man", "Man")]
-LAWS = [("SoL", "SoL"), ("LSS", "LSS")]
-# The kinds of insats IVO's individual report asks for, per law (LSS: the insatser of 9 §).
-INSATSER = {
-    "SoL": [
-        ("sarskilt_boende", "Särskilt boende för äldre"),
-        ("bostad_sarskild_service_sol", "Bostad med särskild service (SoL)"),
-        ("hemtjanst", "Hemtjänst"),
-        ("dagverksamhet", "Dagverksamhet"),
-        ("korttidsvistelse_sol", "Korttidsvistelse"),
-        ("kontaktperson_sol", "Kontaktperson"),
-        ("kontaktfamilj", "Kontaktfamilj"),
-        ("boendestod", "Boendestöd"),
-        ("sysselsattning", "Sysselsättning"),
-        ("familjehem_hvb", "Familjehem eller HVB"),
-        ("oppenvard", "Öppenvårdsinsats"),
-        ("ovrigt_bistand", "Övrigt bistånd"),
-    ],
-    "LSS": [
-        ("personlig_assistans", "Personlig assistans (9 § 2)"),
-        ("ledsagarservice", "Ledsagarservice (9 § 3)"),
-        ("kontaktperson_lss", "Biträde av kontaktperson (9 § 4)"),
-        ("avlosarservice", "Avlösarservice i hemmet (9 § 5)"),
-        ("korttidsvistelse_lss", "Korttidsvistelse utanför hemmet (9 § 6)"),
-        ("korttidstillsyn", "Korttidstillsyn för skolungdom (9 § 7)"),
-        ("boende_barn", "Boende för barn och ungdomar (9 § 8)"),
-        ("bostad_sarskild_service_vuxna", "Bostad med särskild service för vuxna (9 § 9)"),
-        ("daglig_verksamhet", "Daglig verksamhet (9 § 10)"),
-    ],
-}
-INSATS_LABELS = {code: label for items in INSATSER.values() for code, label in items}
-INSATS_LAW = {code: law for law, items in INSATSER.items() for code, _ in items}
-OUTCOMES = [
-    ("verkstallt", "Verkställt"),
-    ("avstatt", "Avslutat – den enskilde har avstått (återtagit ansökan)"),
-    ("avslutat", "Avslutat av annan anledning (t.ex. flyttat, avliden)"),
-]
-OUTCOME_LABELS = dict(OUTCOMES)
-GENDER_LABELS = dict(GENDERS)
+from app.vocabulary import EJ_VERKSTALLT_OUTCOMES, GENDER_LABELS, GENDERS, INSATS_LAW, INSATSER, LAWS
 
 # IVO's code for the person: the birth date and four characters, ÅÅÅÅMMDD-T123 or ÅÅÅÅMMDD-TF10.
 # The third of the four characters is even for a woman, odd for a man (IVO's instructions).
@@ -131,7 +92,7 @@ class EjVerkstalltForm(BaseForm):
 class VerkstallighetForm(BaseForm):
     """verkstallighet — the decision was executed, or it ended (the person declined, or otherwise)."""
 
-    outcome = SelectField("Utfall", choices=[("", "Välj")] + OUTCOMES, validators=[DataRequired(message="Välj utfall.")])
+    outcome = SelectField("Utfall", choices=[("", "Välj")] + EJ_VERKSTALLT_OUTCOMES, validators=[DataRequired(message="Välj utfall.")])
     outcome_on = DateField("Datum för verkställighet eller avslut",
                            validators=[InputRequired(message="Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."), not_in_future])
     reason = TextAreaField("Skäl till dröjsmålet (om beslutet blev försenat)", validators=[Optional(), Length(max=2000)])

@@ -4,28 +4,11 @@ from __future__ import annotations
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.forms.avvikelse import CATEGORIES
 from app.forms.fields import BaseForm, not_in_future
+from app.vocabulary import CHANNELS, COMPLAINANTS, COMPLAINT_CATEGORIES, KINDS
 
 DATE_REQUIRED = "Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."
-KINDS = [("klagomal", "Klagomål"), ("synpunkt", "Synpunkt")]
-CHANNELS = [
-    ("telefon", "Telefon"),
-    ("e_post", "E-post"),
-    ("brev", "Brev"),
-    ("webb", "Webbformulär"),
-    ("besok", "Besök"),
-    ("mote", "Möte"),
-]
-COMPLAINANTS = [
-    ("brukare", "Brukare"),
-    ("narstaende", "Närstående"),
-    ("foretradare", "God man, förvaltare eller ombud"),
-    ("medborgare", "Medborgare"),
-]
-# The deviation categories (so a pattern counts deviations and complaints of one kind together),
-# plus what complaints often concern besides them.
-COMPLAINT_CATEGORIES = CATEGORIES + [("tillganglighet", "Tillgänglighet"), ("kontinuitet", "Kontinuitet")]
+
 
 
 class KlagomalForm(BaseForm):

@@ -9,18 +9,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from app.extensions import db
 from app.forms.fields import BaseForm, YesNoField, not_in_past
+from app.vocabulary import PDCA_DECISIONS, SIGNAL_DECISIONS
 
 DATE_REQUIRED = "Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."
-DECISIONS = [
-    ("standardisera", "Standardisera – arbetssättet blir rutin"),
-    ("ny_cykel", "Ny omgång – planera om och pröva igen"),
-    ("avsluta", "Avsluta förbättringsarbetet"),
-]
-SIGNAL_DECISIONS = [
-    ("starta_pdca", "Starta ett förbättringsarbete (PDCA)"),
-    ("starta_riskanalys", "Starta en risk- och konsekvensanalys"),
-    ("ingen_atgard", "Ingen systematisk brist – ingen åtgärd"),
-]
 _CASE_NUMBER = re.compile(r"[A-ZÅÄÖ]{2,8}-\d{4}-\d{1,6}")
 
 
@@ -103,7 +94,7 @@ class FoljaUppForm(BaseForm):
 class ForbattraForm(BaseForm):
     """forbattra — standardise, take a new turn, or close."""
 
-    decision = SelectField("Beslut", choices=[("", "Välj")] + DECISIONS, validators=[DataRequired(message="Välj ett beslut.")])
+    decision = SelectField("Beslut", choices=[("", "Välj")] + PDCA_DECISIONS, validators=[DataRequired(message="Välj ett beslut.")])
     routine = TextAreaField("Reviderad rutin", validators=[
         Length(max=20000), required_when("decision", "standardisera", "Beskriv den reviderade rutinen.")],
         description="Fylls i vid Standardisera: rutinen som gäller från och med nu.")

@@ -4,9 +4,9 @@ from __future__ import annotations
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from app.forms.avvikelse import SCALE
 from app.forms.fields import BaseForm, YesNoField, not_in_past
 from app.forms.pdca import DATE_REQUIRED, CaseRefsField, existing_user, required_when
+from app.vocabulary import SCALE
 
 
 class RiskanalysStartForm(BaseForm):

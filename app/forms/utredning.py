@@ -9,14 +9,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from app import clock
 from app.forms.fields import BaseForm, YesNoField, not_in_future
+from app.vocabulary import UTREDNING_OUTCOMES
 
 DATE_MESSAGE = "Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."
-OUTCOMES = [
-    ("insats", "Beslut om insats"),
-    ("ingen_insats", "Avslutad utan insats"),
-    ("overflyttad", "Överflyttad till annan kommun"),
-]
-OUTCOME_LABELS = dict(OUTCOMES)
 # A reference, never a personnummer (10 or 12 digits, with or without the dash).
 PERSONNUMMER = re.compile(r"^(\d{2})?\d{6}[-+]?\d{4}$")
 
@@ -53,7 +48,7 @@ class UtredningAvslutForm(BaseForm):
     """utredning_avslut — the investigation is finished."""
 
     completed_on = DateField("Utredningen avslutad", validators=[InputRequired(message=DATE_MESSAGE), not_in_future])
-    outcome = SelectField("Utfall", choices=[("", "Välj")] + OUTCOMES, validators=[DataRequired(message="Välj utfall.")])
+    outcome = SelectField("Utfall", choices=[("", "Välj")] + UTREDNING_OUTCOMES, validators=[DataRequired(message="Välj utfall.")])
     summary = TextAreaField("Sammanfattning", validators=[Optional(), Length(max=10000)])
 
 

@@ -4,7 +4,7 @@ JSON-friendly value that lands in the task's result variable."""
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from collections.abc import Callable
 
 _HANDLERS: dict[str, Callable] = {}
 _MODULES = ("notify", "ej_verkstallt", "pdca", "monster", "utredning")

@@ -1,7 +1,7 @@
 """Service tasks of bpmn/ej_verkstallt.bpmn and bpmn/kvartalsrapport.bpmn."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -13,6 +13,7 @@ from app.services import notifications
 from app.services.access import resolve_unit, role_holders
 from app.services.ej_verkstallt import Quarter, record_for, register_decision
 from app.services.kvartalsrapport import record_submission, row_for_case
+from app.vocabulary import EJ_VERKSTALLT_OUTCOME_LABELS
 
 
 def _open_task(case, task_id: str) -> Task | None:
@@ -27,17 +28,17 @@ def _recipients(task: Task | None, role: str, case) -> list:
 
 
 @handler("ejv_register")
-def ejv_register(ctx, data, **params):
-    """Keep the decision's typed facts and compute when it becomes late (three calendar months)."""
-    record = register_decision(ctx.case, data)
-    reportable_at = clock.local_midnight(record.reportable_from)
+def ejv_register(ctx, data, reportable_at: str, **params):
+    """Keep the decision's typed facts and when it becomes late: `reportable_at`, the diagram's deadline
+    (the start of the day after three calendar months), which the diagram's timer then waits for."""
+    record = register_decision(ctx.case, data, clock.to_local(datetime.fromisoformat(reportable_at)).date())
     ctx.audit.append({
         "action": "ej_verkstallt_registered",
         "summary": f"Rapporteras till IVO om det inte har verkställts senast "
                    f"{(record.reportable_from - timedelta(days=1)).isoformat()}",
         "details": {"reportable_from": record.reportable_from.isoformat()},
     })
-    return {"reportable_from": record.reportable_from.isoformat(), "reportable_at": reportable_at.isoformat()}
+    return {"reportable_from": record.reportable_from.isoformat(), "reportable_at": reportable_at}
 
 
 @handler("ejv_reportable")
@@ -69,7 +70,6 @@ def ejv_reportable(ctx, data, **params):
 
 @handler("ejv_outcome")
 def ejv_outcome(ctx, data, **params):
-    from app.forms.ej_verkstallt import OUTCOME_LABELS
 
     record = record_for(ctx.case)
     if record is None:
@@ -80,7 +80,7 @@ def ejv_outcome(ctx, data, **params):
         record.reason = data["reason"].strip()
     record.updated_at = clock.now()
     ctx.audit.append({"action": "ej_verkstallt_outcome",
-                      "summary": f"{OUTCOME_LABELS.get(record.outcome, record.outcome)} {record.outcome_on.isoformat()}"})
+                      "summary": f"{EJ_VERKSTALLT_OUTCOME_LABELS.get(record.outcome, record.outcome)} {record.outcome_on.isoformat()}"})
     return {"recorded": True}
 
 

@@ -1,12 +1,19 @@
-from app.models.organisation import ApiToken, RoleAssignment, Unit, User, ROLES, ROLE_LABELS  # noqa: F401
-from app.models.cases import (  # noqa: F401
-    Case, CaseAccessLog, CaseLink, CaseNumberSequence, OutboxMessage, CASE_TYPES, CASE_TYPE_LABELS, STATUS_LABELS,
-)
-from app.models.process import ProcessInstance, Task, Timer  # noqa: F401
 from app.models.audit import AuditEvent  # noqa: F401
-from app.models.reports import ReportText  # noqa: F401
+from app.models.cases import (  # noqa: F401
+    CASE_TYPE_LABELS,
+    CASE_TYPES,
+    STATUS_LABELS,
+    Case,
+    CaseAccessLog,
+    CaseLink,
+    CaseNumberSequence,
+    OutboxMessage,
+)
 from app.models.ej_verkstallt import EjVerkstalltBeslut, IvoKvartalsrapport  # noqa: F401
-from app.models.pdca import PdcaTurn  # noqa: F401
 from app.models.monster import PatternSignal  # noqa: F401
-from app.models.utredning import Investigation  # noqa: F401
+from app.models.organisation import ROLE_LABELS, ROLES, ApiToken, RoleAssignment, Unit, User  # noqa: F401
+from app.models.pdca import PdcaTurn  # noqa: F401
+from app.models.process import ProcessInstance, Task, Timer  # noqa: F401
+from app.models.reports import ReportText  # noqa: F401
 from app.models.security import LoginThrottle  # noqa: F401
+from app.models.utredning import Investigation  # noqa: F401

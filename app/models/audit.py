@@ -10,7 +10,6 @@ from app.models.organisation import User
 from app.models.types import JSONType, UTCDateTime
 
 
-
 class AuditEvent(db.Model):
     """Append-only: written in the transaction of the change it describes. The database refuses
     UPDATE and DELETE on this table (triggers in the migration); the mapper refuses them too."""

@@ -8,20 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.organisation import Unit, User
 from app.models.types import JSONType, UTCDateTime
-
-
-CASE_TYPES = ("avvikelse", "klagomal", "pdca", "ej_verkstallt", "utredning", "riskanalys", "monster", "kvartalsrapport")
-CASE_TYPE_LABELS = {
-    "avvikelse": "Avvikelse",
-    "klagomal": "Synpunkt/klagomål",
-    "pdca": "Förbättringsarbete (PDCA)",
-    "ej_verkstallt": "Ej verkställt beslut",
-    "utredning": "Barnavårdsutredning",
-    "riskanalys": "Risk- och konsekvensanalys",
-    "monster": "Mönstersignal",
-    "kvartalsrapport": "IVO-kvartalsrapport",
-}
-STATUS_LABELS = {"pagaende": "Pågående", "avslutad": "Avslutad", "fel": "Fel i flödet"}
+from app.vocabulary import CASE_TYPE_LABELS, CASE_TYPES, STATUS_LABELS  # noqa: F401
 
 
 class Case(db.Model):

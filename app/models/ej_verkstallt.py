@@ -16,7 +16,6 @@ from app.models.organisation import Unit, User
 from app.models.types import JSONType, UTCDateTime
 
 
-
 class EjVerkstalltBeslut(db.Model):
     """One granted decision (or interrupted insats) followed until it is executed or ends.
 

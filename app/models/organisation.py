@@ -3,34 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, Boolean
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.types import UTCDateTime
-
-ROLES = (
-    "medarbetare",
-    "enhetschef",
-    "verksamhetschef",
-    "sas",
-    "socialchef",
-    "namndsekreterare",
-    "admin",
-)
-
-ROLE_LABELS = {
-    "medarbetare": "Medarbetare",
-    "enhetschef": "Enhetschef",
-    "verksamhetschef": "Verksamhetschef",
-    "sas": "Socialt ansvarig samordnare",
-    "socialchef": "Socialchef",
-    "namndsekreterare": "Nämndsekreterare",
-    "admin": "Administratör",
-}
-
-# Roles that see every case of the förvaltning.
-ORGANISATION_WIDE_ROLES = ("sas", "socialchef", "admin")
+from app.vocabulary import ORGANISATION_WIDE_ROLES, ROLE_LABELS, ROLES  # noqa: F401
 
 
 class Unit(db.Model):

@@ -11,7 +11,6 @@ from app.models.organisation import Unit, User
 from app.models.types import JSONType, UTCDateTime
 
 
-
 class ProcessInstance(db.Model):
     """A running BPMN process: the serialized SpiffWorkflow state, pinned to the spec version
     (content hash) it started on. `version` is checked on every save (optimistic locking)."""

@@ -2,8 +2,10 @@
 a diagram in bpmn/."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+
+from app.vocabulary import INSATS_LABELS
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,6 @@ CASE_TYPES: dict[str, CaseType] = {
 
 
 def _ej_verkstallt_title(data: dict) -> str:
-    from app.forms.ej_verkstallt import INSATS_LABELS
-
     what = "avbrott" if data.get("interrupted_on") else "beslut"
     day = data.get("interrupted_on") or data.get("decided_on")
     return f"{data.get('law')}: {INSATS_LABELS.get(data.get('insats'), data.get('insats'))}, {what} {day}"[:120]

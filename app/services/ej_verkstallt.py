@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import Date, and_, case as sql_case, false, func, literal, or_, select
+from sqlalchemy import Date, and_, false, func, literal, or_, select
+from sqlalchemy import case as sql_case
 from werkzeug.datastructures import MultiDict
 
 from app import clock
@@ -30,6 +31,7 @@ from app.extensions import db
 from app.models import Case, EjVerkstalltBeslut, Unit
 from app.services import access
 from app.services.errors import Forbidden, Invalid
+from app.vocabulary import EJ_VERKSTALLT_OUTCOME_LABELS, GENDER_LABELS, INSATS_LABELS, INSATSER
 
 E = EjVerkstalltBeslut
 
@@ -172,9 +174,10 @@ def _day(value) -> date | None:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def register_decision(case, data: dict) -> EjVerkstalltBeslut:
+def register_decision(case, data: dict, reportable_from: date) -> EjVerkstalltBeslut:
+    """`reportable_from`: the diagram's deadline (deadline_months("EJ_VERKSTALLT_LIMIT_MONTHS", ...))."""
     decided_on, interrupted_on = _day(data["decided_on"]), _day(data.get("interrupted_on"))
-    dates = limits(decided_on, interrupted_on, int(current_app.config.get("EJ_VERKSTALLT_LIMIT_MONTHS", 3)))
+    dates = limits(decided_on, interrupted_on)  # the six-month and one-year marks are fixed by law
     now = clock.now()
     record = db.session.scalar(select(E).where(E.case_id == case.id))
     if record is None:
@@ -184,7 +187,7 @@ def register_decision(case, data: dict) -> EjVerkstalltBeslut:
     record.person_code = data["person_ref"]
     record.gender, record.law, record.insats = data["gender"], data["law"], data["insats"]
     record.decided_on, record.interrupted_on = decided_on, interrupted_on
-    record.reportable_from = dates["reportable_from"]
+    record.reportable_from = reportable_from
     record.six_months_on, record.one_year_on = dates["six_months_on"], dates["one_year_on"]
     record.reason = (data.get("reason") or "").strip() or None
     record.updated_at = now
@@ -253,7 +256,6 @@ def quarter_report(user, quarter: Quarter) -> dict:
 # --- exports (IVO's individual report columns) -----------------------------------------------
 
 def export_columns() -> list[tuple[str, object]]:
-    from app.forms.ej_verkstallt import GENDER_LABELS, INSATS_LABELS, OUTCOME_LABELS
 
     return [
         ("Ärendenummer", lambda i: i["case_number"]),
@@ -267,7 +269,7 @@ def export_columns() -> list[tuple[str, object]]:
         ("Rapporteringspliktigt från", lambda i: _day(i["reportable_from"])),
         ("Rapport", lambda i: "Ny" if i["first_report"] else "Återrapportering"),
         ("Skäl till dröjsmål", lambda i: i["reason"] or ""),
-        ("Utfall", lambda i: OUTCOME_LABELS.get(i["outcome"], "") if i["outcome"] else "Ej verkställt"),
+        ("Utfall", lambda i: EJ_VERKSTALLT_OUTCOME_LABELS.get(i["outcome"], "") if i["outcome"] else "Ej verkställt"),
         ("Datum för verkställighet eller avslut", lambda i: _day(i["outcome_on"])),
         ("Väntetid (dagar)", lambda i: i["days_waited"]),
     ]
@@ -423,7 +425,6 @@ def _decode(content: bytes | str) -> str:
 
 
 def _value_maps():
-    from app.forms.ej_verkstallt import INSATSER
 
     insatser: dict[str, dict[str, str]] = {}  # per law: the code, the label or the label's start → code
     for law, items in INSATSER.items():

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import importlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from sqlalchemy import select
 
@@ -22,6 +22,7 @@ from app.models import ReportText
 from app.services import audit
 from app.services import reports as r
 from app.services.errors import Forbidden, Invalid
+
 
 @dataclass
 class Context:

@@ -19,14 +19,13 @@ from app import clock
 from app.extensions import db
 from app.models import Case, PatternSignal
 from app.services.links import link, open_case
+from app.vocabulary import COMPLAINT_CATEGORIES
 
 COUNTED_TYPES = ("avvikelse", "klagomal")
 log = logging.getLogger(__name__)
 
 
 def _category_label(category: str) -> str:
-    from app.forms.klagomal import COMPLAINT_CATEGORIES
-
     return dict(COMPLAINT_CATEGORIES).get(category, category)
 
 

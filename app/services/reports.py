@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import Case, Task, Unit
 from app.services.access import cases_with_part, descendants_and_self
 from app.services.errors import Forbidden, Invalid
+from app.vocabulary import ASSESSMENTS, CATEGORIES
 
 MANAGER_ROLES = ("enhetschef", "verksamhetschef")
 WIDE_ROLES = ("sas", "socialchef", "namndsekreterare", "admin")
@@ -36,7 +37,6 @@ NOT_ASSESSED = "Ej bedömd"
 
 
 def categories() -> list[tuple[str, str]]:
-    from app.forms.avvikelse import CATEGORIES
 
     return list(CATEGORIES)
 
@@ -138,7 +138,7 @@ class OrgTree:
     children: dict[int | None, list[int]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls) -> "OrgTree":
+    def load(cls) -> OrgTree:
         units = {uid: (code, name, parent) for uid, code, name, parent in
                  db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.parent_id))}
         children: dict[int | None, list[int]] = {}
@@ -496,7 +496,6 @@ def lex_sarah_cases(user, scope: Scope, year: int, tree: OrgTree) -> Table:
     """The year's lex Sarah cases with verksamhet, händelse, bedömning and anmälan. Only the short
     title and the decisive fields are read (JSON extraction in SQL), never the investigation text.
     The bedömning is shown to those with a part in the case (access.SENSITIVE_FIELDS)."""
-    from app.forms.avvikelse import ASSESSMENTS, CATEGORIES
 
     f = Case.fields
     query = (select(Case.id, Case.number, Case.unit_id, Case.occurred_on, Case.title, Case.category, Case.status,

@@ -7,10 +7,10 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app import clock
+from app.extensions import db
 from app.forms.fields import BaseForm
 from app.services import audit, login_throttle
 from app.services.users import authenticate
-from app.extensions import db
 from app.web.common import safe_next
 
 bp = Blueprint("auth", __name__)

@@ -3,7 +3,7 @@ and describing form data with the forms' own Swedish labels."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
@@ -163,7 +163,7 @@ def _label(mapping: dict):
 
 # --- describing data with the forms' labels ---------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def form_fields(form_cls) -> tuple:
     """(name, label, choices) of a form class's fields, in the form's order, without
     building the form (that needs a request)."""

@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.forms.ej_verkstallt import GENDER_LABELS, INSATS_LABELS, OUTCOME_LABELS
 from app.models import Unit
 from app.services import ej_verkstallt as ejv
 from app.services import tasks as task_service
 from app.services.access import visible_unit_ids
 from app.services.errors import Conflict, Forbidden, Invalid
 from app.services.kvartalsrapport import due_quarter, open_task, row_for_quarter, window
+from app.vocabulary import EJ_VERKSTALLT_OUTCOME_LABELS, GENDER_LABELS, INSATS_LABELS
 
 bp = Blueprint("ej_verkstallt", __name__, cli_group="ej-verkstallda")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,7 +34,7 @@ def insats_label(value):
 
 @bp.app_template_filter("outcome_label")
 def outcome_label(value):
-    return OUTCOME_LABELS.get(value, value or "")
+    return EJ_VERKSTALLT_OUTCOME_LABELS.get(value, value or "")
 
 
 @bp.app_template_filter("gender_label")

@@ -6,10 +6,11 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user, login_required
 
 from app import clock
-from app.forms.utredning import OUTCOME_LABELS
+from app.config import deadline_length
 from app.services import utredning
-from app.services.reports import parse_year
 from app.services.errors import Forbidden
+from app.services.reports import parse_year
+from app.vocabulary import UTREDNING_OUTCOME_LABELS
 
 bp = Blueprint("utredning", __name__, url_prefix="/utredningstider")
 
@@ -34,6 +35,6 @@ def index():
     report = utredning.utredningstider(current_user, year)
     current = clock.today().year
     return render_template("utredning/index.html", title=f"Utredningstider {year}", year=year,
-                           years=list(range(current, current - 6, -1)), report=report, outcomes=OUTCOME_LABELS,
+                           years=list(range(current, current - 6, -1)), report=report, outcomes=UTREDNING_OUTCOME_LABELS,
                            lagrum=current_app.config["UTREDNING_LAGRUM_TIDSGRANS"],
-                           months=current_app.config["UTREDNING_LIMIT_MONTHS"])
+                           months=deadline_length(current_app.config, "UTREDNING_LIMIT_MONTHS"))

@@ -8,13 +8,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from avvikelse_steps import complete, report
 
 from app import clock as app_clock
 from app.extensions import db
 from app.forms import json_to_formdata
 from app.services import cases as case_service
 from app.services import timers
-from avvikelse_steps import complete, report
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed")
 expect = sync_api.expect

@@ -8,7 +8,6 @@ import io
 import os
 
 import pytest
-
 from test_reports import scenario
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed")
