@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app app
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench install system-deps clean
+.PHONY: run test bench lint install system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,18 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Node tooling for `make lint` (bpmnlint), pinned in package.json and package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch node_modules/.installed
+
+# ruff, import-linter (the layer contract) and mypy on the code; bpmnlint on the diagrams (.bpmnlintrc).
+lint: $(STAMP) node_modules/.installed
+	$(VENV)/bin/ruff check app tests bench migrations
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy app
+	npx bpmnlint bpmn/*.bpmn
 
 # Debian packages the tests need: chromium for Playwright, and the libraries WeasyPrint renders PDF with.
 system-deps:

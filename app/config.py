@@ -43,18 +43,8 @@ DEFAULTS: dict = {
     "MAIL_PASSWORD": None,
     "MAIL_DEFAULT_SENDER": "kvalitetsflode@kommun.example",
     "BASE_URL": "http://127.0.0.1:5000",
-    # Deadlines. The law sets no national target time for the deviation and lex Sarah steps
-    # (SOSFS 2011:5 says "utan dröjsmål" / "snarast"); these are the local routine's target times.
-    "DEADLINE_CHEF_UPPFOLJNING_DAYS": 14,
-    "DEADLINE_SAS_UTREDNING_DAYS": 28,
-    "DEADLINE_IVO_BESLUT_DAYS": 14,  # counted from the report (issue: lex Sarah IVO decision)
-    # Barnavårdsutredning. Förhandsbedömning within 14 days of the report of concern: SoL (2001:453)
-    # 11 kap. 1 a §; the investigation finished within four calendar months of its start unless the
-    # nämnd extends it for special reasons: SoL (2001:453) 11 kap. 2 §. The paragraphs are shown as text
+    # Barnavårdsutredning: the paragraphs behind its time limits ("# Deadlines" below) are shown as text
     # (UTREDNING_LAGRUM_*) so they can follow the new SoL (2025:400) numbering.
-    "DEADLINE_FORHANDSBEDOMNING_DAYS": 14,
-    "UTREDNING_LIMIT_MONTHS": 4,
-    "UTREDNING_REMINDER_DAYS": 14,  # local routine: the enhetschef is reminded this long before the limit
     "UTREDNING_LAGRUM_FORHANDSBEDOMNING": "11 kap. 1 a § SoL (2001:453); 20 kap. 2 § SoL (2025:400)",
     "UTREDNING_LAGRUM_TIDSGRANS": "11 kap. 2 § SoL (2001:453)",
     # Timer sweep: a timer whose step fails is retried after BASE, 2×BASE, 4×BASE ... seconds and
@@ -64,20 +54,12 @@ DEFAULTS: dict = {
     # Mail: a recipient with more than this many unsent messages in one delivery run gets them as one
     # summary mail instead (a backlog of timers after downtime must not flood anyone's inbox).
     "MAIL_DIGEST_THRESHOLD": 3,
-    # Synpunkter och klagomål (SOSFS 2011:9 5 kap. 3-6 §§): no national time limit; the local routine's
-    # target for handling and answering, counted from the day the complaint was received.
-    "DEADLINE_KLAGOMAL_DAYS": 14,
     # Pattern signal (SOSFS 2011:9 5 kap. 6 §: analyse reports to find patterns and trends): N deviations or
     # complaints of one category in one unit within D days ask the enhetschef to assess a systematic failure.
     "PATTERN_SIGNAL_COUNT": 3,
     "PATTERN_SIGNAL_DAYS": 30,
-    "DEADLINE_MONSTER_BEDOMNING_DAYS": 14,
-    # Ej verkställda beslut: a granted decision not executed within three months of the decision, or an
-    # interrupted insats not resumed within three months, is reported to IVO every quarter until it is
-    # executed or ends (SoL 16 kap. 6 f–6 h §§, LSS 28 f–28 h §§). Months are calendar months (lagen
-    # (1930:173) om beräkning av lagstadgad tid). Units listed here, and the units below them, register
-    # decisions (a comma-separated list in KF_EJ_VERKSTALLT_UNITS).
-    "EJ_VERKSTALLT_LIMIT_MONTHS": 3,
+    # Ej verkställda beslut (the three-month limit: "# Deadlines" below). Units listed here, and the units
+    # below them, register decisions (a comma-separated list in KF_EJ_VERKSTALLT_UNITS).
     "EJ_VERKSTALLT_UNITS": ["MYN"],
     "EJ_VERKSTALLT_IMPORT_MAX_ROWS": 1000,  # per web/API upload (each row starts a process); the CLI has no cap
     # The quarterly report to IVO: one kvartalsrapport task per quarter for the nämnd secretary, open
@@ -99,12 +81,44 @@ DEFAULTS: dict = {
         "kvartalsrapport": "IVOR",
         "monster": "MON",
     },
+    # Deadlines. Each is named by its key in the diagram that waits for it (bpmn/*.bpmn), through
+    # deadline("KEY", start) for days and deadline_months("KEY", start) for calendar months (app.engine);
+    # code that needs a length reads it with deadline_length() below. Months are calendar months (lagen
+    # (1930:173) om beräkning av lagstadgad tid). The IVO quarterly reporting periods are dates set by
+    # IVO: IVO_REPORT_WINDOW_* above.
+    # Avvikelse and lex Sarah (bpmn/avvikelse.bpmn): the law sets no national target time (SOSFS 2011:5
+    # says "utan dröjsmål" / "snarast"); these are the local routine's target times.
+    "DEADLINE_CHEF_UPPFOLJNING_DAYS": 14,
+    "DEADLINE_SAS_UTREDNING_DAYS": 28,
+    "DEADLINE_IVO_BESLUT_DAYS": 14,  # counted from the report (issue: lex Sarah IVO decision)
+    # Synpunkter och klagomål (bpmn/klagomal.bpmn; SOSFS 2011:9 5 kap. 3-6 §§): no national time limit;
+    # the local routine's target for handling and answering, counted from the day the complaint came in.
+    "DEADLINE_KLAGOMAL_DAYS": 14,
+    # Pattern signal (bpmn/monster.bpmn): the enhetschef's assessment of a signalled pattern.
+    "DEADLINE_MONSTER_BEDOMNING_DAYS": 14,
+    # Barnavårdsutredning (bpmn/utredning.bpmn). Förhandsbedömning within 14 days of the report of
+    # concern: SoL (2001:453) 11 kap. 1 a §; the investigation finished within four calendar months of its
+    # start unless the nämnd extends it for special reasons: SoL (2001:453) 11 kap. 2 §.
+    "DEADLINE_FORHANDSBEDOMNING_DAYS": 14,
+    "UTREDNING_LIMIT_MONTHS": 4,
+    "UTREDNING_REMINDER_DAYS": 14,  # local routine: the enhetschef is reminded this long before the limit
+    # Ej verkställda beslut (bpmn/ej_verkstallt.bpmn): a granted decision not executed within three months
+    # of the decision, or an interrupted insats not resumed within three months, is reported to IVO every
+    # quarter until it is executed or ends (SoL 16 kap. 6 f–6 h §§, LSS 28 f–28 h §§).
+    "EJ_VERKSTALLT_LIMIT_MONTHS": 3,
 }
 
 # Types that are read from the environment as something other than a string.
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
 _BOOL_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)} | {"SCHEDULER_ENABLED"}
 _ENV_ALIASES = {"KF_DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
+
+
+def deadline_length(config, key: str) -> int:
+    """The length (days or months, as the key says) of the deadline `key` in `config` (the app's config).
+    The one reader of the deadline keys: the diagrams' deadline()/deadline_months() read them here, and so
+    does a page or handler that states or derives from a limit."""
+    return int(config[key])
 
 
 def from_environment(environ: dict | None = None) -> dict:

@@ -1,5 +1,5 @@
 """The script engine given to every workflow: expressions see task data plus a few helpers, and
-service tasks call the handlers registered in app.handlers by name."""
+service tasks call the handlers registered by name (app.engine.registry)."""
 from __future__ import annotations
 
 import json
@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from app import clock
-from app.handlers import get_handler
+from app.config import deadline_length
+from app.engine.registry import get_handler
 
 
 @dataclass
@@ -27,8 +28,19 @@ class HandlerContext:
 def deadline(setting: str, start: str | None = None) -> str:
     """The end of the Swedish calendar day `N` days after `start` (default: now), where N is the
     configuration value `setting`. Returned as an aware ISO timestamp for a timeDate timer."""
-    days = int(current_app.config[setting])
-    return deadline_on((_as_local_date(start) if start else clock.today()) + timedelta(days=days))
+    days = deadline_length(current_app.config, setting)
+    return deadline_on(_start_day(start) + timedelta(days=days))
+
+
+def deadline_months(setting: str, start: str | None = None, *, next_day: bool = False) -> str:
+    """The end of the Swedish calendar day `N` calendar months after `start` (default: now), where N is
+    the configuration value `setting`; a day the month lacks becomes its last day (app.clock.add_months).
+    With next_day, the first moment of the day after instead: when something not done by the deadline
+    becomes late (an ej verkställt beslut is reportable from then). An aware ISO timestamp."""
+    last_day = clock.add_months(_start_day(start), deadline_length(current_app.config, setting))
+    if next_day:
+        return clock.local_midnight(last_day + timedelta(days=1)).isoformat()
+    return deadline_on(last_day)
 
 
 def deadline_on(day: str | date) -> str:
@@ -38,6 +50,10 @@ def deadline_on(day: str | date) -> str:
     return clock.end_of_local_day(day).isoformat()
 
 
+def _start_day(start: str | None) -> date:
+    return _as_local_date(start) if start else clock.today()
+
+
 def _as_local_date(value: str) -> date:
     if len(value) == 10:
         return date.fromisoformat(value)
@@ -45,7 +61,7 @@ def _as_local_date(value: str) -> date:
     return clock.to_local(moment).date()
 
 
-EXPRESSION_GLOBALS = {"deadline": deadline, "deadline_on": deadline_on}
+EXPRESSION_GLOBALS = {"deadline": deadline, "deadline_months": deadline_months, "deadline_on": deadline_on}
 
 
 class CaseScriptEngine(PythonScriptEngine):

@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from app import clock
+from app.engine.registry import handler
 from app.extensions import db
-from app.handlers import handler
 from app.models import Task
 from app.services import notifications
 from app.services.access import resolve_unit, role_holders

@@ -1,8 +1,10 @@
 """Service tasks of bpmn/utredning.bpmn (barnavårdsutredning, SoL 11 kap. 1 a § and 2 §).
 
-They keep the investigation's dates in the `investigations` table and compute the limits the timers
-wait for: the four-month limit in calendar months on the Swedish calendar (not 120 days), the
-reminder a configurable number of days before it, and a moved limit after an extension."""
+They keep the investigation's dates in the `investigations` table. The diagram names the deadlines
+(deadline("DEADLINE_FORHANDSBEDOMNING_DAYS", ...), deadline_months("UTREDNING_LIMIT_MONTHS", ...): four
+calendar months on the Swedish calendar, not 120 days) and hands them to these tasks as parameters; they
+record them, add the reminder a configurable number of days before the limit and a moved limit after an
+extension, and return what the timers wait for."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -11,12 +13,12 @@ from flask import current_app
 from sqlalchemy import select
 
 from app import clock
+from app.config import deadline_length
+from app.engine.registry import handler
 from app.extensions import db
-from app.handlers import handler
 from app.models import Investigation, Task
 from app.services import notifications
 from app.services.access import resolve_unit, role_holders
-from app.clock import add_months
 
 
 def _record(case) -> Investigation:
@@ -27,30 +29,37 @@ def _day(value) -> date | None:
     return date.fromisoformat(value[:10]) if value else None
 
 
+def _local_day(moment: str) -> date:
+    """The Swedish calendar day of an ISO timestamp (a deadline computed in the diagram)."""
+    return clock.to_local(datetime.fromisoformat(moment)).date()
+
+
 _REMIND_HOUR = 7  # the reminder arrives in the morning, Swedish time
 
 
-def limits(started_on: date) -> dict:
-    """The limit (last day of the four calendar months) and the day of the reminder before it."""
-    limit_on = add_months(started_on, int(current_app.config["UTREDNING_LIMIT_MONTHS"]))
-    remind_on = max(limit_on - timedelta(days=int(current_app.config["UTREDNING_REMINDER_DAYS"])), started_on)
+def limits(started_on: date, limit_at: str) -> dict:
+    """The limit (the end of its last day, from the diagram) and the day of the reminder before it."""
+    limit_on = _local_day(limit_at)
+    remind_on = max(limit_on - timedelta(days=deadline_length(current_app.config, "UTREDNING_REMINDER_DAYS")),
+                    started_on)
     return {
         "started_on": started_on.isoformat(),
         "limit_on": limit_on.isoformat(),
-        "limit_at": clock.end_of_local_day(limit_on).isoformat(),
+        "limit_at": limit_at,
         "remind_on": remind_on.isoformat(),
         "remind_at": datetime.combine(remind_on, time(_REMIND_HOUR), clock.LOCAL_TZ).astimezone(timezone.utc).isoformat(),
     }
 
 
 @handler("investigation_register")
-def investigation_register(ctx, data, **params):
-    """The report of concern is registered; the förhandsbedömning is due 14 days after it came in."""
+def investigation_register(ctx, data, assessment_due_at: str, **params):
+    """The report of concern is registered; the förhandsbedömning is due by `assessment_due_at` (the
+    diagram's deadline, 14 days after it came in), which the diagram's timer then waits for."""
     received_on = _day(data["received_on"])
-    due = received_on + timedelta(days=int(current_app.config["DEADLINE_FORHANDSBEDOMNING_DAYS"]))
+    due = _local_day(assessment_due_at)
     db.session.add(Investigation(case_id=ctx.case.id, unit_id=ctx.case.unit_id, received_on=received_on,
                                  assessment_due_on=due, updated_at=clock.now()))
-    return {"assessment_due_on": due.isoformat()}
+    return {"assessment_due_on": due.isoformat(), "assessment_due_at": assessment_due_at}
 
 
 @handler("investigation_assessment")
@@ -70,11 +79,12 @@ def investigation_assessment(ctx, data, **params):
 
 
 @handler("investigation_start")
-def investigation_start(ctx, data, **params):
-    """The investigation starts on the day it was decided (or the start date given at registration)."""
+def investigation_start(ctx, data, limit_at: str, **params):
+    """The investigation starts on the day it was decided (or the start date given at registration);
+    `limit_at` is the diagram's deadline counted from that day."""
     record = _record(ctx.case)
     started_on = _day(data.get("started_on")) or _day(data.get("decided_on")) or clock.today()
-    result = limits(started_on)
+    result = limits(started_on, limit_at)
     record.opened = True
     record.started_on = started_on
     record.limit_on = _day(result["limit_on"])

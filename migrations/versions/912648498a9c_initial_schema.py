@@ -4,12 +4,13 @@ Revision ID: 912648498a9c
 Revises: 
 Create Date: 2026-11-23 01:20:40.645204
 
+Frozen: this revision is the schema of the first release. Do not edit it; a later schema change is a
+new revision (`flask --app app db migrate -m "..."`) with this one as its down_revision. It imports no
+application code, so it keeps building the same schema whatever the models become.
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-
-from app.models.audit import create_append_only_guard
 
 # revision identifiers, used by Alembic.
 revision = '912648498a9c'
@@ -390,8 +391,27 @@ def upgrade():
         batch_op.create_index('ix_timers_state_due', ['state', 'due_at'], unique=False)
 
     # ### end Alembic commands ###
-    # The audit log is append-only: the database refuses UPDATE and DELETE on it.
-    create_append_only_guard(op.get_bind())
+    # The audit log is append-only: the database refuses UPDATE and DELETE on it. A copy of
+    # app.models.audit.APPEND_ONLY_DDL as it was at this revision (create_all uses that one).
+    for statement in _APPEND_ONLY_DDL.get(op.get_bind().dialect.name, []):
+        op.get_bind().exec_driver_sql(statement)
+
+
+_APPEND_ONLY_DDL = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS audit_events_no_update BEFORE UPDATE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_events_no_delete BEFORE DELETE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'audit events are append-only'; END $$",
+        "DROP TRIGGER IF EXISTS audit_events_no_change ON audit_events",
+        "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
+        "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
+    ],
+}
 
 
 def downgrade():
