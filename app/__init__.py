@@ -38,17 +38,23 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from app import models  # noqa: F401  (register the tables)
+    # Imported here, not at the top: this package is the root of every module, and `import app.clock`
+    # (the migrations, a unit test) should not load the whole application with it. The factory is
+    # where the layers come together: blueprints, commands, and the service-task handlers, which
+    # register themselves in the engine's registry when imported.
+    from app import handlers, models  # noqa: F401  (register the handlers and the tables)
     from app.api import bp as api_bp
     from app.cli import register_commands
+    from app.demo import demo_cli
+    from app.scheduler import scheduler_cli, serving_web, start_background
     from app.web import register_web
 
     register_web(app)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (bearer tokens need none)
     register_commands(app)
-
-    from app.scheduler import serving_web, start_background
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(scheduler_cli)
 
     if app.config["SCHEDULER_ENABLED"] and serving_web():
         app.extensions["kf_scheduler"] = start_background(app)

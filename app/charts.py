@@ -81,7 +81,7 @@ def stacked_columns(title: str, desc: str, labels: list[str], series: list[tuple
                     f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{_fmt(tick)}</text>')
     slot = plot_w / max(len(labels), 1)
     bar = slot * 0.7
-    for i, (label, value) in enumerate(zip(labels, values)):
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         x = left + i * slot + (slot - bar) / 2
         y = top + plot_h
         for index, (key, name) in enumerate(series):
@@ -120,7 +120,7 @@ def horizontal_bars(title: str, desc: str, labels: list[str], series: list[tuple
         x = left + plot_w * tick / maximum
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 4}" y2="{height - 22}" stroke="#ddd"/>'
                     f'<text x="{x:.1f}" y="{height - 8}" font-size="11" text-anchor="middle">{_fmt(tick)}{unit}</text>')
-    for i, (label, value) in enumerate(zip(labels, values)):
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y0 = top + i * group_h
         body.append(f'<text x="{left - 6}" y="{y0 + group_h / 2 + 1:.1f}" font-size="11" text-anchor="end">'
                     f'{escape(label)}</text>')

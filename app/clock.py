@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import UTC, date, datetime, time
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -43,6 +44,10 @@ def end_of_local_day(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59), LOCAL_TZ).astimezone(UTC)
 
 
+@overload
+def to_local(value: datetime) -> datetime: ...
+@overload
+def to_local(value: None) -> None: ...
 def to_local(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -51,6 +56,10 @@ def to_local(value: datetime | None) -> datetime | None:
     return value.astimezone(LOCAL_TZ)
 
 
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
 def as_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None

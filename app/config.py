@@ -70,17 +70,9 @@ DEFAULTS: dict = {
     "IVO_REPORT_UNIT": None,  # the unit whose nämnd secretary files it; None: the top of the organisation
     "IVO_REPORT_WINDOW_START_DAY": 1,
     "IVO_REPORT_WINDOW_END": {"1": "04-30", "2": "08-31", "3": "10-31", "4": "01-31"},
-    # Case numbers: prefix per case type.
-    "CASE_NUMBER_PREFIXES": {
-        "avvikelse": "AVV",
-        "klagomal": "KLA",
-        "pdca": "PDCA",
-        "ej_verkstallt": "EJV",
-        "utredning": "UTR",
-        "riskanalys": "RISK",
-        "kvartalsrapport": "IVOR",
-        "monster": "MON",
-    },
+    # Case numbers: each case type's prefix is in its registry entry (app.vocabulary.CASE_TYPES); a
+    # deployment may override some here, e.g. KF_CASE_NUMBER_PREFIXES='{"klagomal": "SYN"}'.
+    "CASE_NUMBER_PREFIXES": {},
     # Deadlines. Each is named by its key in the diagram that waits for it (bpmn/*.bpmn), through
     # deadline("KEY", start) for days and deadline_months("KEY", start) for calendar months (app.engine);
     # code that needs a length reads it with deadline_length() below. Months are calendar months (lagen

@@ -3,14 +3,34 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+import click
+from flask import current_app
+from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
-from app.models import Case, User
+from app.forms import json_to_formdata
+from app.models import Case, Task, User
+from app.services import cases as case_service
+from app.services import tasks as task_service
+from app.services.errors import DomainError
+from app.services.timers import run_due
+from app.services.users import import_organisation
 
 DEMO_PASSWORD = "kvalitet2026"
 
-ORGANISATION = {
+demo_cli = AppGroup("demo", help="Demodata.")
+
+
+@demo_cli.command("load")
+def demo_load():
+    """Ladda demoorganisation, demoanvändare och några ärenden."""
+    counts = load_demo()
+    click.echo(", ".join(f"{k}={v}" for k, v in counts.items()))
+    click.echo(f"Demoanvändarnas lösenord: {DEMO_PASSWORD}")
+
+ORGANISATION: dict[str, list[dict]] = {
     "units": [
         {"code": "SOC", "name": "Socialförvaltningen"},
         {"code": "IFO", "name": "Individ- och familjeomsorg", "parent": "SOC"},
@@ -41,11 +61,13 @@ ORGANISATION = {
          "roles": [{"role": "enhetschef", "unit": "BOU"}]},
         {"username": "ec_myn", "name": "Maria Nyström", "email": "maria.nystrom@kommun.example", "title": "Enhetschef",
          "roles": [{"role": "enhetschef", "unit": "MYN-AO"}, {"role": "enhetschef", "unit": "MYN-LSS"}]},
-        {"username": "vc_ao", "name": "Victor Åberg", "email": "victor.aberg@kommun.example", "title": "Verksamhetschef",
+        {"username": "vc_ao", "name": "Victor Åberg", "email": "victor.aberg@kommun.example",
+         "title": "Verksamhetschef",
          "roles": [{"role": "verksamhetschef", "unit": "AOSB"}, {"role": "verksamhetschef", "unit": "AOOB"}]},
         {"username": "vc_ifo", "name": "Ida Falk", "email": "ida.falk@kommun.example", "title": "Verksamhetschef",
          "roles": [{"role": "verksamhetschef", "unit": "IFO"}, {"role": "verksamhetschef", "unit": "MYN"}]},
-        {"username": "sas", "name": "Sara Sjöberg", "email": "sara.sjoberg@kommun.example", "title": "Socialt ansvarig samordnare",
+        {"username": "sas", "name": "Sara Sjöberg", "email": "sara.sjoberg@kommun.example",
+         "title": "Socialt ansvarig samordnare",
          "roles": [{"role": "sas", "unit": "SOC"}]},
         {"username": "chef", "name": "Carl Holm", "email": "carl.holm@kommun.example", "title": "Socialchef",
          "roles": [{"role": "socialchef", "unit": "SOC"}]},
@@ -66,9 +88,6 @@ def load_demo() -> dict:
     """The demo organisation and users (a re-import updates them) and, on an empty database, a few
     months of history: every case is created and every step taken through the domain services, each
     at its own moment in the past (see `_Story`). Loading again adds nothing."""
-    from app.services.timers import run_due
-    from app.services.users import import_organisation
-
     counts = import_organisation(organisation_with_passwords())
     if db.session.scalar(select(Case.id).limit(1)) is not None:
         return counts  # cases already there: loading twice does not duplicate them
@@ -90,10 +109,6 @@ class _Story:
     date checks all see that moment, so the data is what the system would have recorded."""
 
     def __init__(self):
-        from flask import current_app
-
-        from app import clock
-
         self.config = current_app.config
         self.saved = self.config.get("CLOCK")
         self.real_now = clock.now()
@@ -101,8 +116,6 @@ class _Story:
         self.created = 0
 
     def at(self, days: int, hhmm: str = "09:00") -> None:
-        from app import clock
-
         hour, minute = (int(part) for part in hhmm.split(":"))
         moment = datetime.combine(self.today - timedelta(days=days), time(hour, minute), clock.LOCAL_TZ)
         moment = min(moment.astimezone(UTC), self.real_now - timedelta(minutes=1))  # never ahead of now
@@ -117,49 +130,36 @@ class _Story:
 
     def months_ago(self, months: int, extra_days: int = 0) -> int:
         """How many days ago the same day `months` calendar months back was, plus `extra_days`."""
-        from app.clock import add_months
-
-        return (self.today - add_months(self.today, -months)).days + extra_days
+        return (self.today - clock.add_months(self.today, -months)).days + extra_days
 
     # Each step goes through the same services as the web pages and the API.
 
     def report(self, username: str, case_type: str, data: dict) -> Case:
-        from app.forms import json_to_formdata
-        from app.services.cases import create_case
-
-        case = self._checked(lambda: create_case(_user(username), case_type, json_to_formdata(data), csrf=False))
+        case = self._checked(lambda: case_service.create_case(_user(username), case_type, json_to_formdata(data),
+                                                              csrf=False))
         self.created += 1
         return case
 
     def claim(self, username: str, case: Case, task_id: str) -> None:
-        from app.services.tasks import claim
-
-        self._checked(lambda: claim(_user(username), _open_task(case, task_id).id))
+        self._checked(lambda: task_service.claim(_user(username), _open_task(case, task_id).id))
 
     def complete(self, username: str, case: Case, task_id: str, data: dict) -> None:
-        from app.forms import json_to_formdata
-        from app.services.tasks import complete
-
-        self._checked(lambda: complete(_user(username), _open_task(case, task_id).id, json_to_formdata(data),
-                                       csrf=False))
+        self._checked(lambda: task_service.complete(_user(username), _open_task(case, task_id).id,
+                                                    json_to_formdata(data), csrf=False))
 
     @staticmethod
     def _checked(step):
-        from app.services.errors import DomainError
-
         try:
             return step()
         except DomainError as err:  # the demo no longer matches a form: say which field
             raise RuntimeError(f"Demodata: {err.message} {err.fields}") from err
 
 
-def _user(username: str) -> User:
+def _user(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == username))
 
 
-def _open_task(case: Case, task_id: str):
-    from app.models import Task
-
+def _open_task(case: Case, task_id: str) -> Task:
     task = db.session.scalar(select(Task).where(Task.case_id == case.id, Task.task_id == task_id,
                                                 Task.state == "open").order_by(Task.id).limit(1))
     if task is None:
@@ -178,6 +178,20 @@ def _tell(s: _Story) -> None:
       (from the anonymous complaint), and one standardised; a risk analysis waiting for its follow-up;
     - ej verkställda beslut: one reportable (seven months), one executed late, one within the limit;
     - a barnavårdsutredning under way."""
+    contact_person = _ej_verkstallt_decisions(s)
+    continuity = _pdca_last_quarter(s)
+    photo = _lex_sarah_notified_to_ivo(s)
+    _three_weeks_ago(s, photo)
+    food, locked = _two_weeks_ago(s)
+    child, warm_food, planning = _last_ten_days(s, photo=photo, food=food, contact_person=contact_person)
+    _last_week(s, photo=photo, locked=locked, child=child, planning=planning)
+    _last_days(s, continuity=continuity, warm_food=warm_food)
+
+
+# The chapters of the story, in the order told. Each returns the cases a later chapter goes on with.
+
+def _ej_verkstallt_decisions(s: _Story) -> Case:
+    """Half a year ago and more: two decisions not executed. Returns the one executed late."""
     # Ej verkställt beslut still waiting after seven months: reported to IVO every quarter.
     s.at(s.months_ago(7), "10:15")
     s.report("ec_myn", "ej_verkstallt", {
@@ -190,7 +204,11 @@ def _tell(s: _Story) -> None:
     contact_person = s.report("ec_myn", "ej_verkstallt", {
         "unit": "MYN-LSS", "person_ref": "19950918-T131", "gender": "man", "law": "LSS",
         "insats": "kontaktperson_lss", "decided_on": s.day(late)})
+    return contact_person
 
+
+def _pdca_last_quarter(s: _Story) -> Case:
+    """Returns the continuity cycle, left in Planera (it goes on in `_last_days`)."""
     # A PDCA cycle from last quarter: the new way of working became the routine.
     s.at(95, "08:30")
     falls = s.report("ec_sr", "pdca", {
@@ -198,11 +216,13 @@ def _tell(s: _Story) -> None:
         "goal": "Alla nyinflyttade har en fallriskbedömning och en åtgärdsplan inom en vecka."})
     s.at(94, "14:00")
     s.complete("ec_sr", falls, "planera", {
-        "plan": "Sjuksköterska och kontaktman gör fallriskbedömning första veckan; arbetsterapeut ser över hjälpmedlen.",
+        "plan": "Sjuksköterska och kontaktman gör fallriskbedömning första veckan; arbetsterapeut ser över "
+                "hjälpmedlen.",
         "measure": "Andel nyinflyttade med bedömning inom sju dagar (mål 100 %).", "owner": "ec_sr",
         "check_on": s.day(58)})
     s.at(62, "10:00")
-    s.complete("ec_sr", falls, "genomfora", {"notes": "Bedömningen finns i checklistan för inflyttning; sex nyinflyttade bedömda."})
+    s.complete("ec_sr", falls, "genomfora", {
+        "notes": "Bedömningen finns i checklistan för inflyttning; sex nyinflyttade bedömda."})
     s.at(60, "11:00")
     continuity = s.report("ec_htj", "pdca", {
         "unit": "HTJ", "title": "Färre olika personal hos varje brukare",
@@ -218,19 +238,27 @@ def _tell(s: _Story) -> None:
     s.at(57, "09:10")
     s.complete("ec_sr", falls, "forbattra", {
         "decision": "standardisera",
-        "routine": "Fallriskbedömning och hjälpmedelsbedömning inom en vecka efter inflyttning, dokumenterad i genomförandeplanen."})
+        "routine": "Fallriskbedömning och hjälpmedelsbedömning inom en vecka efter inflyttning, dokumenterad i "
+                   "genomförandeplanen."})
+    return continuity
 
+
+def _lex_sarah_notified_to_ivo(s: _Story) -> Case:
+    """Six weeks ago: the lex Sarah case that goes the whole way (its follow-up comes later)."""
     # Lex Sarah the whole way: investigated, notified to IVO, actions verified, closed with feedback.
     s.at(45, "21:40")
     photo = s.report("anna", "avvikelse", {
         "unit": "HG", "occurred_on": s.day(45), "category": "sekretess",
-        "description": "En kollega fotograferade en boende i en utsatt situation och delade bilden i personalens chattgrupp.",
-        "immediate_actions": "Bilden raderades ur chattgruppen, kollegan gick hem och enhetschefen fick veta det samma kväll.",
+        "description": "En kollega fotograferade en boende i en utsatt situation och delade bilden i personalens "
+                       "chattgrupp.",
+        "immediate_actions": "Bilden raderades ur chattgruppen, kollegan gick hem och enhetschefen fick veta det samma "
+                             "kväll.",
         "person_ref": "Rum 7", "suspected_lex_sarah": True})
     s.at(44, "08:20")
     s.complete("ec_hg", photo, "chef_uppfoljning", {
         "legal_bases": ["SoL"], "analysis": "Kränkning av den boendes integritet och brott mot tystnadsplikten.",
-        "cause_areas": ["rutiner", "manniska"], "actions": "Samtal med medarbetaren; tystnadsplikten gås igenom på nästa APT.",
+        "cause_areas": ["rutiner", "manniska"],
+        "actions": "Samtal med medarbetaren; tystnadsplikten gås igenom på nästa APT.",
         "classification": "missforhallande", "consequence": 3, "likelihood": 2, "follow_up_on": s.day(7)})
     s.at(43, "09:05")
     s.claim("sas", photo, "sas_utredning")
@@ -241,19 +269,25 @@ def _tell(s: _Story) -> None:
     s.at(37, "16:00")
     s.complete("sas", photo, "sas_utredning", {
         "legal_bases": ["SoL"], "event_types": ["krankning", "bemotande_integritet"],
-        "investigation": "Bilden togs under morgonhygienen och delades med sex kollegor. Den boende och hennes son är informerade.",
+        "investigation": "Bilden togs under morgonhygienen och delades med sex kollegor. Den boende och hennes son är "
+                         "informerade.",
         "causes": "Privata mobiltelefoner används i arbetet och det saknas en rutin för foto och sociala medier.",
         "primary_causes": ["bristande_rutiner"],
         "actions": "Rutin för mobiltelefoner i arbetet; utbildning i tystnadsplikt för all personal.",
         "person_informed": True, "documented_in_personakt": True, "police_report": False,
         "assessment": "allvarligt_missforhallande",
-        "assessment_motivation": "Allvarlig kränkning av en person i särskilt utsatt läge.", "diarienummer": f"SN {s.today.year}/118"})
+        "assessment_motivation": "Allvarlig kränkning av en person i särskilt utsatt läge.",
+        "diarienummer": f"SN {s.today.year}/118"})
     s.at(36, "11:30")
     s.complete("chef", photo, "ivo_beslut", {"notify_ivo": True,
-                                             "motivation": "Allvarligt missförhållande enligt SAS utredning; anmäls snarast."})
+                                             "motivation": "Allvarligt missförhållande enligt SAS utredning; anmäls "
+                                                           "snarast."})
     s.at(35, "10:00")
     s.complete("sas", photo, "ivo_anmalan", {"sent_on": s.day(35), "ivo_reference": f"3.5.1-08812/{s.today.year}"})
+    return photo
 
+
+def _three_weeks_ago(s: _Story, photo: Case) -> None:
     # Improvement work that came from the lex Sarah case: in Genomföra.
     s.at(25, "13:00")
     phones = s.report("ec_hg", "pdca", {
@@ -287,6 +321,9 @@ def _tell(s: _Story) -> None:
     s.at(15, "08:15")
     s.claim("ec_hg", medicine, "chef_uppfoljning")
 
+
+def _two_weeks_ago(s: _Story) -> tuple[Case, Case]:
+    """Returns the complaint about the food and the lex Sarah case of the locked door."""
     s.at(14, "14:10")
     food = s.report("bertil", "klagomal", {
         "unit": "SR", "received_on": s.day(14), "kind": "synpunkt", "channel": "webb",
@@ -297,15 +334,21 @@ def _tell(s: _Story) -> None:
     locked = s.report("bertil", "avvikelse", {
         "unit": "SR", "occurred_on": s.day(13), "category": "brister_i_omsorg",
         "description": "Boende med demenssjukdom var inlåst på sitt rum under natten; dörren var låst från utsidan.",
-        "immediate_actions": "Dörren låstes upp vid morgonpasset; boende var orolig men oskadd. Nattpersonalen tillfrågad.",
+        "immediate_actions": "Dörren låstes upp vid morgonpasset; boende var orolig men oskadd. Nattpersonalen "
+                             "tillfrågad.",
         "person_ref": "Rum 3", "suspected_lex_sarah": True})
     s.at(11, "09:00")
     s.complete("ec_sr", locked, "chef_uppfoljning", {
-        "legal_bases": ["SoL"], "analysis": "Frihetsbegränsning utan lagstöd; nattpersonalen ville hindra att boende gick ut.",
+        "legal_bases": ["SoL"],
+        "analysis": "Frihetsbegränsning utan lagstöd; nattpersonalen ville hindra att boende gick ut.",
         "cause_areas": ["manniska", "organisation"],
         "actions": "Genomgång med nattpersonalen om tvångsåtgärder; bemanningen nattetid ses över.",
         "classification": "missforhallande", "consequence": 3, "likelihood": 3, "follow_up_on": s.day(-30)})
+    return food, locked
 
+
+def _last_ten_days(s: _Story, *, photo: Case, food: Case, contact_person: Case) -> tuple[Case, Case, Case]:
+    """Returns the barnavårdsutredning, the PDCA cycle on warm food and the risk analysis."""
     # A barnavårdsutredning: förhandsbedömning made, the four months run.
     s.at(10, "10:00")
     child = s.report("ec_bou", "utredning", {"unit": "BOU", "person_ref": "BOU-J-0417", "received_on": s.day(10)})
@@ -321,7 +364,8 @@ def _tell(s: _Story) -> None:
         "immediate_actions": "Sjuksköterska bedömde; blåmärke på höften, ingen fraktur misstänks."})
     s.at(9, "15:00")
     s.complete("ec_sr", food, "klagomal_hantering", {
-        "category": "brister_i_omsorg", "response": "Maten värms i avdelningsköket och serveras direkt från och med nu.",
+        "category": "brister_i_omsorg",
+        "response": "Maten värms i avdelningsköket och serveras direkt från och med nu.",
         "actions": "Värmeskåp i matsalen; rutinen för kvällsmaten är uppdaterad."})
 
     # The complaint about the food became improvement work, now at Förbättra: the goal was not met.
@@ -336,15 +380,21 @@ def _tell(s: _Story) -> None:
     s.at(8, "11:00")
     s.complete("ec_hg", photo, "atgardsuppfoljning", {
         "actions_done": True,
-        "notes": "Rutinen för mobiltelefoner gäller sedan två veckor; 28 av 30 har gått utbildningen, resten i nästa vecka."})
+        "notes": "Rutinen för mobiltelefoner gäller sedan två veckor; 28 av 30 har gått utbildningen, resten i nästa "
+                 "vecka."})
     s.at(8, "13:00")
     planning = s.report("ec_htj", "riskanalys", {
         "unit": "HTJ", "title": "Nytt planeringssystem i hemtjänsten",
         "change": "Det digitala planeringssystemet byts ut den 1:a nästa månad; besöken planeras om för alla brukare."})
+    return child, warm_food, planning
+
+
+def _last_week(s: _Story, *, photo: Case, locked: Case, child: Case, planning: Case) -> None:
     s.at(7, "09:30")
     s.claim("sas", locked, "sas_utredning")
     s.at(6, "10:15")
-    s.complete("sas", photo, "sas_verifiering", {"approved": True, "comment": "Åtgärderna är genomförda och följs upp i PDCA."})
+    s.complete("sas", photo, "sas_verifiering", {
+        "approved": True, "comment": "Åtgärderna är genomförda och följs upp i PDCA."})
     s.at(6, "13:00")
     s.complete("ec_bou", child, "forhandsbedomning", {
         "open_investigation": True, "decided_on": s.day(6),
@@ -357,13 +407,16 @@ def _tell(s: _Story) -> None:
     s.at(5, "08:40")
     s.complete("ec_hg", shower, "chef_uppfoljning", {
         "legal_bases": ["SoL"], "analysis": "Medarbetaren kallades till ett larm och ingen tog över duschen.",
-        "cause_areas": ["kommunikation", "organisation"], "actions": "Ingen lämnar en boende i duschen; överlämning via larmtelefonen.",
+        "cause_areas": ["kommunikation", "organisation"],
+        "actions": "Ingen lämnar en boende i duschen; överlämning via larmtelefonen.",
         "classification": "risk_missforhallande", "consequence": 3, "likelihood": 2, "follow_up_on": s.day(-25)})
     s.at(5, "15:30")
     s.complete("sas", locked, "sas_utredning", {
         "legal_bases": ["SoL"], "event_types": ["omsorg"],
-        "investigation": "Dörren låstes från utsidan kl. 02 för att boende inte skulle gå ut; det finns inget beslut om skyddsåtgärd.",
-        "causes": "Två personal på natten för tre avdelningar; ingen kunskap om vad som får göras när en boende vill gå ut.",
+        "investigation": "Dörren låstes från utsidan kl. 02 för att boende inte skulle gå ut; det finns inget beslut "
+                         "om skyddsåtgärd.",
+        "causes": "Två personal på natten för tre avdelningar; ingen kunskap om vad som får göras när en boende vill "
+                  "gå ut.",
         "primary_causes": ["tidspress", "bristande_kompetens"],
         "actions": "Utbildning om tvångsåtgärder för nattpersonalen; bemanningen nattetid utreds.",
         "person_informed": True, "documented_in_personakt": True, "police_report": False,
@@ -373,8 +426,12 @@ def _tell(s: _Story) -> None:
     s.complete("ec_htj", planning, "riskanalys", {
         "risks": "Besök kan falla bort under övergången; nyckelhanteringen ändras; personalen är ovan vid systemet.",
         "consequence": 3, "likelihood": 2,
-        "actions": "Dubbel planering första veckan, superanvändare i varje arbetslag, kontroll av missade besök varje dag.",
+        "actions": "Dubbel planering första veckan, superanvändare i varje arbetslag, kontroll av missade besök varje "
+                   "dag.",
         "responsible": "ec_htj", "follow_up_on": s.day(-25)})
+
+
+def _last_days(s: _Story, *, continuity: Case, warm_food: Case) -> None:
     s.at(4, "10:00")
     s.report("ec_bou", "pdca", {
         "unit": "BOU", "title": "Förhandsbedömning inom 14 dagar",

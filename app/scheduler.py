@@ -6,16 +6,29 @@ import logging
 import os
 import sys
 
+import click
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from flask.cli import AppGroup, ScriptInfo, pass_script_info
+
+from app import clock
+from app.services.timers import run_due
 
 log = logging.getLogger(__name__)
+
+scheduler_cli = AppGroup("scheduler", help="Tidsstyrning.")
+
+
+@scheduler_cli.command("run")
+@pass_script_info
+def scheduler_run(info: ScriptInfo):
+    """Kör tidsstyrningen som en egen process (produktion)."""
+    click.echo("Tidsstyrningen körs; avsluta med Ctrl+C.")
+    run_blocking(info.load_app())  # the application itself (loaded once): each sweep pushes its own context
 
 
 def _sweep(app) -> int:
     """The job: one sweep of due timers (and the mail they queued). Returns how many fired."""
-    from app.services.timers import run_due
-
     with app.app_context():
         try:
             fired = run_due()
@@ -28,8 +41,6 @@ def _sweep(app) -> int:
 
 
 def _add_job(scheduler, app):
-    from app import clock
-
     # First run at once: timers that came due while nothing ran fire at start-up. One sweep at a time
     # per process (max_instances); missed runs collapse into one (coalesce).
     return scheduler.add_job(_sweep, "interval", args=[app], seconds=int(app.config["SCHEDULER_INTERVAL_SECONDS"]),

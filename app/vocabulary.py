@@ -2,6 +2,9 @@
 services, reports and handlers that use them (nothing here imports the application)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 # --- roles -------------------------------------------------------------------------------------------
 ROLES = (
     "medarbetare",
@@ -25,23 +28,15 @@ ROLE_LABELS = {
 
 # Roles that see every case of the förvaltning.
 ORGANISATION_WIDE_ROLES = ("sas", "socialchef", "admin")
+# Roles that see every unit below theirs: a verksamhetschef answers for the units below; the nämnd
+# secretary prepares the nämnd's reports (ej verkställda beslut, kvalitetsberättelse) for them.
+AREA_ROLES = ("verksamhetschef", "namndsekreterare")
 # Who sees the statistics and reports: managers for their units, the wide roles for the förvaltning.
 MANAGER_ROLES = ("enhetschef", "verksamhetschef")
 REPORT_WIDE_ROLES = ("sas", "socialchef", "namndsekreterare", "admin")
 REPORT_ROLES = MANAGER_ROLES + REPORT_WIDE_ROLES
 
-# --- cases ---------------------------------------------------------------------------------------------
-CASE_TYPES = ("avvikelse", "klagomal", "pdca", "ej_verkstallt", "utredning", "riskanalys", "monster", "kvartalsrapport")
-CASE_TYPE_LABELS = {
-    "avvikelse": "Avvikelse",
-    "klagomal": "Synpunkt/klagomål",
-    "pdca": "Förbättringsarbete (PDCA)",
-    "ej_verkstallt": "Ej verkställt beslut",
-    "utredning": "Barnavårdsutredning",
-    "riskanalys": "Risk- och konsekvensanalys",
-    "monster": "Mönstersignal",
-    "kvartalsrapport": "IVO-kvartalsrapport",
-}
+# --- cases (the case types themselves: CASE_TYPES, the registry at the end of this module) -----------------
 STATUS_LABELS = {"pagaende": "Pågående", "avslutad": "Avslutad", "fel": "Fel i flödet"}
 
 # Severity from the risk matrix (bpmn/allvarlighet.dmn's outputs), in rising order.
@@ -126,6 +121,7 @@ COMPLAINANTS = [
 # The deviation categories (so a pattern counts deviations and complaints of one kind together),
 # plus what complaints often concern besides them.
 COMPLAINT_CATEGORIES = CATEGORIES + [("tillganglighet", "Tillgänglighet"), ("kontinuitet", "Kontinuitet")]
+COMPLAINT_CATEGORY_LABELS = dict(COMPLAINT_CATEGORIES)
 
 # --- pdca and the pattern signal (monster) ----------------------------------------------------------------
 PDCA_DECISIONS = [
@@ -133,11 +129,26 @@ PDCA_DECISIONS = [
     ("ny_cykel", "Ny omgång – planera om och pröva igen"),
     ("avsluta", "Avsluta förbättringsarbetet"),
 ]
+# The phases of a PDCA turn: the user task ids of bpmn/pdca.bpmn, in order.
+PDCA_PHASES = [
+    ("planera", "Planera"),
+    ("genomfora", "Genomföra"),
+    ("folja_upp", "Följa upp"),
+    ("forbattra", "Förbättra"),
+]
+# A decision as the timeline tells it: "förbättringsarbetet standardiseras".
+PDCA_DECISION_PHRASES = {"standardisera": "standardiseras", "ny_cykel": "får en ny omgång", "avsluta": "avslutas"}
 SIGNAL_DECISIONS = [
     ("starta_pdca", "Starta ett förbättringsarbete (PDCA)"),
     ("starta_riskanalys", "Starta en risk- och konsekvensanalys"),
     ("ingen_atgard", "Ingen systematisk brist – ingen åtgärd"),
 ]
+# The assessment as the timeline tells it: "Mönstersignalen bedömd: ingen systematisk brist".
+SIGNAL_DECISION_PHRASES = {
+    "starta_pdca": "förbättringsarbete startas",
+    "starta_riskanalys": "risk- och konsekvensanalys startas",
+    "ingen_atgard": "ingen systematisk brist",
+}
 
 # --- ej verkställda beslut --------------------------------------------------------------------------------
 GENDERS = [("kvinna", "Kvinna"), ("man", "Man")]
@@ -187,3 +198,68 @@ UTREDNING_OUTCOMES = [
     ("overflyttad", "Överflyttad till annan kommun"),
 ]
 UTREDNING_OUTCOME_LABELS = dict(UTREDNING_OUTCOMES)
+
+
+# --- case types: one registry -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CaseType:
+    """Everything the application knows about one kind of case. A new flow adds an entry here and a
+    diagram in bpmn/ (tests/test_contract.py checks that they agree)."""
+
+    process_id: str  # the process in bpmn/ that a new case starts
+    label: str
+    number_prefix: str  # AVV in AVV-2026-0001 (a deployment may override it: CASE_NUMBER_PREFIXES)
+    start_form: str | None = None  # key in app.forms.START_FORMS; None: the system opens such cases
+    title: Callable[[dict], str] | None = None  # the case's title from its start data (with start_form)
+    occurred_on_field: str | None = None  # start field copied to Case.occurred_on (statistics, patterns)
+    category_field: str | None = None  # start field copied to Case.category
+    link_name: str = "ärendet"  # how the case is named on the timeline of a case behind it
+
+
+def _first_line(key: str) -> Callable[[dict], str]:
+    def title(data: dict) -> str:
+        text = (data.get(key) or "").strip().splitlines()
+        return (text[0] if text else "")[:120]
+
+    return title
+
+
+def _ej_verkstallt_title(data: dict) -> str:
+    what = "avbrott" if data.get("interrupted_on") else "beslut"
+    day = data.get("interrupted_on") or data.get("decided_on")
+    insats = data.get("insats")
+    return f"{data.get('law')}: {INSATS_LABELS.get(insats or '', insats)}, {what} {day}"[:120]
+
+
+def _utredning_title(data: dict) -> str:
+    return f"Orosanmälan {data.get('person_ref') or ''}"[:120]
+
+
+CASE_TYPES: dict[str, CaseType] = {
+    "avvikelse": CaseType(
+        process_id="avvikelse", label="Avvikelse", number_prefix="AVV", start_form="avvikelse",
+        title=_first_line("description"), occurred_on_field="occurred_on", category_field="category"),
+    # The klagomål's category is set when the unit handles it (klagomal_hantering), not at registration.
+    "klagomal": CaseType(
+        process_id="klagomal", label="Synpunkt/klagomål", number_prefix="KLA", start_form="klagomal",
+        title=_first_line("description"), occurred_on_field="received_on"),
+    "pdca": CaseType(
+        process_id="pdca", label="Förbättringsarbete (PDCA)", number_prefix="PDCA", start_form="pdca",
+        title=_first_line("title"), link_name="förbättringsarbetet"),
+    "riskanalys": CaseType(
+        process_id="Process_riskanalys", label="Risk- och konsekvensanalys", number_prefix="RISK",
+        start_form="riskanalys", title=_first_line("title"), link_name="risk- och konsekvensanalysen"),
+    "ej_verkstallt": CaseType(
+        process_id="ej_verkstallt", label="Ej verkställt beslut", number_prefix="EJV", start_form="ej_verkstallt",
+        title=_ej_verkstallt_title, occurred_on_field="decided_on", category_field="insats"),
+    "utredning": CaseType(
+        process_id="utredning", label="Barnavårdsutredning", number_prefix="UTR", start_form="utredning",
+        title=_utredning_title, occurred_on_field="received_on"),
+    # Opened by the system: the pattern signal (app.services.monster) and the quarter's IVO report.
+    "monster": CaseType(process_id="monster", label="Mönstersignal", number_prefix="MON", link_name="mönstersignalen"),
+    "kvartalsrapport": CaseType(process_id="Process_kvartalsrapport", label="IVO-kvartalsrapport",
+                                number_prefix="IVOR"),
+}
+# The case types a user starts with a form (the report page, the API's POST /cases), in menu order.
+STARTABLE_CASE_TYPES = {key: spec for key, spec in CASE_TYPES.items() if spec.start_form}
+CASE_TYPE_LABELS = {key: spec.label for key, spec in CASE_TYPES.items()}

@@ -122,8 +122,9 @@ def measure(url: str, n_cases: int, label: str) -> None:
     from app import create_app
     from app.extensions import db
     from app.models import User
-    from app.services import kvalitetsberattelse as kb
     from app.services import reports
+    from app.services.reports import documents
+    from app.services.reports import kvalitetsberattelse as kb
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SCHEDULER_ENABLED": False,
                       "CLOCK": lambda: NOW, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench"})
@@ -133,9 +134,9 @@ def measure(url: str, n_cases: int, label: str) -> None:
         deviations = reports.totals(reports.report_scope(sas), YEAR)["avvikelser"]
         with app.test_request_context():
             build_s, report = timed(lambda: kb.build(sas, YEAR))
-            html_s, html = timed(lambda: kb.render_html(report))
-            docx_s, _ = timed(lambda: kb.render_docx(report))
-            pdf_s, pdf = timed(lambda: kb.render_pdf(report), repeat=1)
+            html_s, html = timed(lambda: documents.render_html(report))
+            docx_s, _ = timed(lambda: documents.render_docx(report))
+            pdf_s, pdf = timed(lambda: documents.render_pdf(report), repeat=1)
         client = app.test_client()
         client.post("/login", data={"username": "sas", "password": "bench"})
         page_s, response = timed(lambda: client.get(f"/statistik/?ar={YEAR}"))

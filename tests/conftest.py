@@ -4,39 +4,26 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import UTC, datetime, timedelta
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import create_engine, text
+from helpers import PASSWORD, REPORTS_DAY0, Api, Clock, scenario
+from sqlalchemy import create_engine, select, text
 
 from app import create_app
-from app.demo import organisation_with_passwords
+from app.demo import ORGANISATION, organisation_with_passwords
 from app.extensions import db
+from app.models import User
+from app.services.users import import_organisation
 
 PG_ADMIN_URL = os.environ.get("KF_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-PASSWORD = "kvalitet2026"
-
-
-class Clock:
-    """A clock the tests move by hand; the app reads it through create_app's CLOCK."""
-
-    def __init__(self, start: datetime):
-        self.current = start
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, **kwargs) -> datetime:
-        self.current += timedelta(**kwargs)
-        return self.current
-
-    def set(self, value: datetime) -> None:
-        self.current = value
 
 
 def _postgres_reason() -> str | None:
     try:
-        import psycopg  # noqa: F401
+        import psycopg  # noqa: F401  (only to know whether PostgreSQL can be tested at all)
     except ImportError:
         return "psycopg is not installed"
     try:
@@ -71,6 +58,13 @@ def backend(request):
 
 
 @pytest.fixture
+def pg_only(backend):
+    """For tests of simultaneous transactions: skipped on SQLite."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has a single writer: simultaneous transactions cannot race there (PostgreSQL only)")
+
+
+@pytest.fixture
 def database_url(backend, request, tmp_path):
     if backend == "postgresql":
         return request.getfixturevalue("postgres_url")
@@ -97,17 +91,24 @@ def app_config(database_url, clock):
     }
 
 
+def _fresh_schema() -> None:
+    """Create the tables; on PostgreSQL (one database per session) empty them too."""
+    db.create_all()
+    if db.engine.dialect.name == "postgresql":
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+def _find_user(username: str):
+    return db.session.scalar(select(User).where(User.username == username))
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            db.create_all()
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        else:
-            db.create_all()
+        _fresh_schema()
         yield app
         db.session.remove()
         db.engine.dispose()
@@ -115,42 +116,56 @@ def app(app_config):
 
 @pytest.fixture
 def org(app):
-    from app.services.users import import_organisation
-
     import_organisation(organisation_with_passwords(PASSWORD))
     return app
 
 
 @pytest.fixture
 def user(org):
-    from sqlalchemy import select
-
-    from app.models import User
-
-    def get(username: str):
-        return db.session.scalar(select(User).where(User.username == username))
-
-    return get
+    return _find_user
 
 
 @pytest.fixture
 def api(org, user):
-    """api("ec_hg").post(path, json=...) → response, as that user with a bearer token."""
-    from app.services.users import create_token
+    """api("ec_hg").post(path, json=...), api.get(username, path), api.call(username, method, path, body):
+    the JSON API as that user with a bearer token (tests/helpers.py's Api)."""
+    return Api(org, user)
 
-    client = org.test_client()
-    tokens: dict[str, str] = {}
 
-    class As:
-        def __init__(self, username):
-            if username not in tokens:
-                tokens[username] = create_token(user(username))
-            self.headers = {"Authorization": f"Bearer {tokens[username]}"}
+# --- the reports' year of cases, built once per module and backend ------------------------------
 
-        def get(self, path, **kw):
-            return client.get(path, headers=self.headers, **kw)
+REPORT_LOGIN_USERS = ("sas", "vc_ao", "anna", "ec_hg")
 
-        def post(self, path, **kw):
-            return client.post(path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
-    return As
+@contextmanager
+def _built_world(url: str):
+    """The demo organisation and the scenario of tests/helpers.py. Only the users the tests log in as
+    get a password (hashing is deliberately slow)."""
+    test_clock = Clock(REPORTS_DAY0)
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret", "CLOCK": test_clock,
+                      "SCHEDULER_ENABLED": False, "WTF_CSRF_ENABLED": True})
+    with app.app_context():
+        _fresh_schema()
+        import_organisation({"units": ORGANISATION["units"], "users": [
+            {**u, "password": PASSWORD} if u["username"] in REPORT_LOGIN_USERS else u for u in ORGANISATION["users"]]})
+        cases = scenario(_find_user, test_clock)
+        yield SimpleNamespace(app=app, clock=test_clock, user=_find_user, cases=cases)
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request, tmp_path_factory):
+    """A förvaltning's year of cases (helpers.scenario) that the report tests only read."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('reports') / 'kf.db'}"
+    with _built_world(url) as built:
+        yield built
+
+
+@pytest.fixture
+def world_api(world):
+    """The JSON API on the reports' world (see `api`)."""
+    return Api(world.app, world.user)

@@ -3,7 +3,7 @@ reporter, redaction of lex Sarah investigations, and the read log."""
 from __future__ import annotations
 
 import pytest
-from avvikelse_steps import chef_data, complete, open_task, report, sas_data
+from helpers import chef_data, complete, open_task, report, sas_data
 from sqlalchemy import select
 
 from app.extensions import db

@@ -5,7 +5,8 @@ import hashlib
 import os
 from datetime import date, timedelta
 
-from avvikelse_steps import ATGARD, chef_data
+import pytest
+from helpers import ATGARD, chef_data
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -37,12 +38,28 @@ def test_create_case_returns_the_case_shape_of_the_design(api):
     case = response.get_json()
     for key in ("id", "number", "type", "status", "unit", "fields", "tasks", "history"):
         assert key in case
-    assert (case["number"], case["type"], case["status"], case["unit"]) == ("AVV-2026-0001", "avvikelse", "pagaende", "HG")
+    assert (case["number"], case["type"], case["status"], case["unit"]) == (
+        "AVV-2026-0001",
+        "avvikelse",
+        "pagaende",
+        "HG",
+    )
     assert case["fields"]["description"].startswith("Boende föll") and case["fields"]["person_ref"] == "Rum 12"
     assert case["fields"]["suspected_lex_sarah"] is False and case["lex_sarah"] is False
     assert case["title"] == "Boende föll vid förflyttning."
     (task,) = case["tasks"]
-    assert set(task) >= {"id", "task_id", "name", "case_id", "case_number", "lane", "unit", "assignee", "due_at", "overdue"}
+    assert set(task) >= {
+        "id",
+        "task_id",
+        "name",
+        "case_id",
+        "case_number",
+        "lane",
+        "unit",
+        "assignee",
+        "due_at",
+        "overdue",
+    }
     assert (task["task_id"], task["case_id"], task["case_number"], task["lane"], task["unit"]) == (
         "chef_uppfoljning", case["id"], "AVV-2026-0001", "Enhetschef", "HG")
     assert task["due_at"] == "2026-03-16T22:59:59+00:00" and task["overdue"] is False and task["assignee"] is None
@@ -67,25 +84,25 @@ BAD_REPORTS = [
 ]
 
 
-def test_create_case_rejects_bad_fields_with_swedish_messages(api):
-    for body, field, message in BAD_REPORTS:
-        response = api("anna").post("/api/v1/cases", json=report_body(**body))
-        assert response.status_code == 422, body
-        payload = response.get_json()
-        assert payload["error"] == "invalid" and payload["message"], body
-        assert field in payload["fields"], (body, payload)
-        if message:
-            assert message in payload["fields"][field], (body, payload)
+@pytest.mark.parametrize(("body", "field", "message"), BAD_REPORTS, ids=[str(b) for b, _, _ in BAD_REPORTS])
+def test_create_case_rejects_bad_fields_with_swedish_messages(api, body, field, message):
+    response = api("anna").post("/api/v1/cases", json=report_body(**body))
+    assert response.status_code == 422, body
+    payload = response.get_json()
+    assert payload["error"] == "invalid" and payload["message"], body
+    assert field in payload["fields"], (body, payload)
+    if message:
+        assert message in payload["fields"][field], (body, payload)
     assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "case_created")) is None
 
 
-def test_create_case_with_a_body_that_is_not_a_json_object_is_400(api):
-    for data, content_type in [("inte json", "application/json"), ("[1, 2]", "application/json"),
-                               ("type=avvikelse&unit=HG", "application/x-www-form-urlencoded")]:
-        response = api("anna").post("/api/v1/cases", data=data, headers={"Content-Type": content_type})
-        assert response.status_code == 400, data
-        assert response.get_json()["error"] == "bad_request"
-        assert "JSON" in response.get_json()["message"]
+@pytest.mark.parametrize(("data", "content_type"), [("inte json", "application/json"), ("[1, 2]", "application/json"),
+                                                  ("type=avvikelse&unit=HG", "application/x-www-form-urlencoded")])
+def test_create_case_with_a_body_that_is_not_a_json_object_is_400(api, data, content_type):
+    response = api("anna").post("/api/v1/cases", data=data, headers={"Content-Type": content_type})
+    assert response.status_code == 400, data
+    assert response.get_json()["error"] == "bad_request"
+    assert "JSON" in response.get_json()["message"]
 
 
 def test_empty_body_asks_for_the_case_type(api):
@@ -248,13 +265,13 @@ def test_the_whole_plain_flow_through_the_api(api):
 
 # --- authentication ------------------------------------------------------------------------
 
-def test_without_or_with_a_bad_token_is_401(org, api):
+@pytest.mark.parametrize("path", ["/api/v1/cases", "/api/v1/tasks"])
+def test_without_or_with_a_bad_token_is_401(org, api, path):
     client = org.test_client()
-    for path in ("/api/v1/cases", "/api/v1/tasks"):
-        response = client.get(path)
-        assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
-        response = client.get(path, headers={"Authorization": "Bearer fel-nyckel"})
-        assert response.status_code == 401 and "API-nyckel" in response.get_json()["message"]
+    response = client.get(path)
+    assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
+    response = client.get(path, headers={"Authorization": "Bearer fel-nyckel"})
+    assert response.status_code == 401 and "API-nyckel" in response.get_json()["message"]
     assert client.post("/api/v1/cases", json=report_body()).status_code == 401
 
 

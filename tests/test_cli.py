@@ -19,7 +19,9 @@ def runner(app):
 
 def write(tmp_path, document, name="org.json") -> str:
     path = tmp_path / name
-    path.write_text(document if isinstance(document, str) else json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    path.write_text(
+        document if isinstance(document, str) else json.dumps(document, ensure_ascii=False), encoding="utf-8"
+    )
     return str(path)
 
 
@@ -36,8 +38,10 @@ def roles_of(username):
 
 
 def test_org_import_creates_then_updates_idempotently(runner, tmp_path):
-    document = {"units": ORGANISATION["units"],
-                "users": [{**u, "password": "hemligt-123"} if u["username"] == "anna" else u for u in ORGANISATION["users"]]}
+    document = {
+        "units": ORGANISATION["units"],
+        "users": [{**u, "password": "hemligt-123"} if u["username"] == "anna" else u for u in ORGANISATION["users"]],
+    }
     path = write(tmp_path, document)
     result = runner.invoke(args=["org", "import", path])
     assert result.exit_code == 0, result.output
@@ -49,7 +53,11 @@ def test_org_import_creates_then_updates_idempotently(runner, tmp_path):
 
     result = runner.invoke(args=["org", "import", path])
     assert result.exit_code == 0, result.output
-    assert "units_created=0" in result.output and "users_created=0" in result.output and "users_updated=13" in result.output
+    assert (
+        "units_created=0" in result.output
+        and "users_created=0" in result.output
+        and "users_updated=13" in result.output
+    )
     assert counts() == first
 
     # Re-import with changes: anna moves to SR (roles replaced, not added), HG gets a new name.
@@ -72,27 +80,39 @@ BAD_FILES = [
     ("[]", "JSON-objekt"),
     ({"units": [{"code": "X"}], "users": []}, "'code' och 'name'"),
     ({"units": [{"code": "X", "name": "X", "parent": "SAKNAS"}], "users": []}, "Överordnad enhet 'SAKNAS' finns inte"),
-    ({"units": [{"code": "X", "name": "X"}], "users": [{"username": "u", "name": "U", "roles": [{"role": "kung", "unit": "X"}]}]},
-     "Okänd roll 'kung'"),
-    ({"units": [{"code": "X", "name": "X"}], "users": [{"username": "u", "name": "U", "roles": [{"role": "sas", "unit": "Y"}]}]},
-     "Enheten 'Y' finns inte"),
+    (
+        {
+            "units": [{"code": "X", "name": "X"}],
+            "users": [{"username": "u", "name": "U", "roles": [{"role": "kung", "unit": "X"}]}],
+        },
+        "Okänd roll 'kung'",
+    ),
+    (
+        {
+            "units": [{"code": "X", "name": "X"}],
+            "users": [{"username": "u", "name": "U", "roles": [{"role": "sas", "unit": "Y"}]}],
+        },
+        "Enheten 'Y' finns inte",
+    ),
     ({"units": ["HG"], "users": []}, "enhet"),
     ({"units": [], "users": ["anna"]}, "användare"),
     ({"units": {"code": "X"}, "users": []}, "lista"),
     ({"units": [], "users": [{"username": "u", "name": "U", "roles": "sas:SOC"}]}, "roll"),
     ({"units": [{"code": 7, "name": "Sju"}], "users": []}, "'code' ska vara text"),
-    ({"units": [{"code": "A", "name": "A", "parent": "B"}, {"code": "B", "name": "B", "parent": "A"}], "users": []},
-     "cirkel"),
+    (
+        {"units": [{"code": "A", "name": "A", "parent": "B"}, {"code": "B", "name": "B", "parent": "A"}], "users": []},
+        "cirkel",
+    ),
 ]
 
 
-def test_a_bad_file_gives_a_swedish_error_and_imports_nothing(runner, tmp_path):
-    for index, (content, message) in enumerate(BAD_FILES):
-        result = runner.invoke(args=["org", "import", write(tmp_path, content, f"bad{index}.json")])
-        assert result.exit_code != 0, content
-        assert result.exception is None or isinstance(result.exception, SystemExit), (content, result.exception)
-        assert message in result.output, (content, result.output)
-        assert counts() == (0, 0, 0), content
+@pytest.mark.parametrize(("content", "message"), BAD_FILES, ids=[message for _, message in BAD_FILES])
+def test_a_bad_file_gives_a_swedish_error_and_imports_nothing(runner, tmp_path, content, message):
+    result = runner.invoke(args=["org", "import", write(tmp_path, content, "bad.json")])
+    assert result.exit_code != 0, content
+    assert result.exception is None or isinstance(result.exception, SystemExit), (content, result.exception)
+    assert message in result.output, (content, result.output)
+    assert counts() == (0, 0, 0), content
 
 
 def test_org_import_of_a_missing_file(runner, tmp_path):
@@ -110,7 +130,9 @@ def test_users_create(org, runner):
     result = runner.invoke(args=["users", "create", "kalle", "--name", "Kalle Kula", "--password", "x",
                                  "--role", "chef:HG"])
     assert result.exit_code != 0 and "Ogiltig roll" in result.output
-    result = runner.invoke(args=["users", "create", "olle", "--name", "Olle", "--password", "x", "--role", "sas:SAKNAS"])
+    result = runner.invoke(
+        args=["users", "create", "olle", "--name", "Olle", "--password", "x", "--role", "sas:SAKNAS"]
+    )
     assert result.exit_code != 0 and "Enheten 'SAKNAS' finns inte" in result.output
     assert db.session.scalar(select(User).where(User.username == "olle")) is None
 

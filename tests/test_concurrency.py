@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from avvikelse_steps import chef_data, open_task, report
+from helpers import chef_data, open_task, report
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -14,12 +14,6 @@ from app.models import AuditEvent, ProcessInstance, Task, User
 from app.services import tasks as task_service
 from app.services.errors import Conflict
 from app.services.users import create_token, import_organisation
-
-
-@pytest.fixture
-def pg_only(backend):
-    if backend != "postgresql":
-        pytest.skip("SQLite has a single writer: simultaneous transactions cannot race there (PostgreSQL only)")
 
 
 @pytest.fixture
@@ -55,7 +49,9 @@ def _run_together(work, count=2):
 
 def _assert_consistent(case_id, task_id, instance_id, version_before):
     db.session.expire_all()
-    completed = db.session.scalars(select(Task).where(Task.case_id == case_id, Task.task_id == "chef_uppfoljning")).all()
+    completed = db.session.scalars(
+        select(Task).where(Task.case_id == case_id, Task.task_id == "chef_uppfoljning")
+    ).all()
     assert [t.state for t in completed] == ["completed"] and completed[0].id == task_id
     following = db.session.scalars(select(Task).where(Task.case_id == case_id, Task.state == "open")).all()
     assert [t.task_id for t in following] == ["atgardsuppfoljning"]
@@ -63,8 +59,16 @@ def _assert_consistent(case_id, task_id, instance_id, version_before):
     assert instance.version == version_before + 1
     assert db.session.scalar(select(func.count()).where(AuditEvent.case_id == case_id,
                                                         AuditEvent.action == "task_completed")) == 1
-    assert db.session.scalar(select(func.count()).where(AuditEvent.case_id == case_id, AuditEvent.action == "task_created",
-                                                        AuditEvent.task_id == "atgardsuppfoljning")) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).where(
+                AuditEvent.case_id == case_id,
+                AuditEvent.action == "task_created",
+                AuditEvent.task_id == "atgardsuppfoljning",
+            )
+        )
+        == 1
+    )
 
 
 def test_two_threads_complete_the_same_task_through_the_services(app, race):
@@ -115,7 +119,9 @@ def test_simultaneous_reports_get_distinct_case_numbers(app, pg_only, org, user)
             "description": "Fall i korridoren.", "immediate_actions": "Sjuksköterska tillkallad."}
 
     def work(index):
-        response = app.test_client().post("/api/v1/cases", json=body, headers={"Authorization": f"Bearer {tokens[index]}"})
+        response = app.test_client().post(
+            "/api/v1/cases", json=body, headers={"Authorization": f"Bearer {tokens[index]}"}
+        )
         return response.status_code, (response.get_json() or {}).get("number")
 
     results = _run_together(work, count=4)

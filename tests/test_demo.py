@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import PASSWORD, logged_in
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -12,8 +13,6 @@ from app.models import AuditEvent, Case, OutboxMessage, ProcessInstance, RoleAss
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
-PASSWORD = "kvalitet2026"  # the demo password in README.md
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 @pytest.fixture
@@ -27,15 +26,6 @@ def demo(app):
 def counts() -> dict:
     return {model.__name__: db.session.scalar(select(func.count()).select_from(model))
             for model in (Unit, User, RoleAssignment, Case, ProcessInstance, Task, Timer, AuditEvent, OutboxMessage)}
-
-
-def login(app, username: str):
-    client = app.test_client()
-    page = client.get("/login")
-    response = client.post("/login", data={"username": username, "password": PASSWORD,
-                                           "csrf_token": TOKEN.search(page.get_data(as_text=True)).group(1)})
-    assert response.status_code == 302, f"{username} could not log in"
-    return client
 
 
 def page(client, path: str) -> str:
@@ -53,7 +43,9 @@ def test_demo_loads_twice_without_duplicates(demo):
     db.session.expire_all()
     # The same data; the re-import of the organisation is itself recorded in the audit log.
     assert counts() == {**first, "AuditEvent": first["AuditEvent"] + 1}
-    assert db.session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)) == "organisation_imported"
+    assert (
+        db.session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)) == "organisation_imported"
+    )
 
 
 def test_demo_covers_every_stage(demo):
@@ -69,8 +61,11 @@ def test_demo_covers_every_stage(demo):
     assert any(c.type == "klagomal" and c.fields.get("anonymous") for c in closed)
     assert any(c.type == "pdca" for c in closed)
     # The feedback to the reporter of the closed case, and a PDCA linked to that case.
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                             .where(OutboxMessage.case_id == lex_sarah[0].id, OutboxMessage.user_id == lex_sarah[0].reporter_id))
+    assert db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.case_id == lex_sarah[0].id, OutboxMessage.user_id == lex_sarah[0].reporter_id)
+    )
     genomfora = db.session.scalar(select(Case).join(Task, Task.case_id == Case.id)
                                   .where(Task.task_id == "genomfora", Task.state == "open"))
     assert genomfora.fields["source_cases"] == [lex_sarah[0].id]
@@ -78,25 +73,25 @@ def test_demo_covers_every_stage(demo):
 
 def test_each_demo_user_logs_in_and_finds_work(demo):
     for username in [u.username for u in db.session.scalars(select(User))]:
-        client = login(demo, username)
+        client = logged_in(demo, username)
         assert re.search(r'href="/arenden/\d+"', page(client, "/arenden")), f"{username} sees no case"
 
-    ec_hg = login(demo, "ec_hg")
+    ec_hg = logged_in(demo, "ec_hg")
     mine = page(ec_hg, "/")
     for text in ("Följ upp avvikelsen", "Genomföra", "Hantera synpunkten"):
         assert text in mine
     task_link = re.search(r'href="(/uppgifter/\d+)"', mine).group(1)
     assert 'name="csrf_token"' in page(ec_hg, task_link)
 
-    assert "Utred lex Sarah" in page(login(demo, "sas"), "/att-fordela")
-    assert "Beslut om anmälan till IVO" in page(login(demo, "chef"), "/att-fordela")
-    assert "Försenad uppföljning" in page(login(demo, "vc_ao"), "/att-fordela")
-    assert "Bedöm systematisk brist" in page(login(demo, "ec_sr"), "/att-fordela")
-    assert "Slutför utredningen" in page(login(demo, "ec_bou"), "/att-fordela")
-    assert "Registrera verkställighet" in page(login(demo, "ec_myn"), "/att-fordela")
-    assert "Kvällsmedicinen" in page(login(demo, "anna"), "/mina-rapporter")
+    assert "Utred lex Sarah" in page(logged_in(demo, "sas"), "/att-fordela")
+    assert "Beslut om anmälan till IVO" in page(logged_in(demo, "chef"), "/att-fordela")
+    assert "Försenad uppföljning" in page(logged_in(demo, "vc_ao"), "/att-fordela")
+    assert "Bedöm systematisk brist" in page(logged_in(demo, "ec_sr"), "/att-fordela")
+    assert "Slutför utredningen" in page(logged_in(demo, "ec_bou"), "/att-fordela")
+    assert "Registrera verkställighet" in page(logged_in(demo, "ec_myn"), "/att-fordela")
+    assert "Kvällsmedicinen" in page(logged_in(demo, "anna"), "/mina-rapporter")
 
-    namnd = login(demo, "namnd")
+    namnd = logged_in(demo, "namnd")
     report = page(namnd, "/ivo-rapport")
     assert "19380412-T124" in report and "19950918-T131" in report  # waiting, and executed late
     assert "20010305-T148" not in report  # still within three months

@@ -1,70 +1,17 @@
-"""Ej verkställda beslut: the three-month limit and the quarter semantics of the IVO report (pure and
-through the real process and SQL), registration rules, the CSV import, the API's shape and scope."""
+"""Ej verkställda beslut: the three-month limit and the quarter semantics of the IVO report through the
+real process and SQL (the pure date rules: tests/unit/test_quarters.py), registration rules, the CSV
+import, the API's shape and scope."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import pytest
+from helpers import sweep
 from sqlalchemy import func, select
-from timer_steps import sweep
 
-from app.clock import add_months
 from app.extensions import db
 from app.forms import json_to_formdata
 from app.models import Case, EjVerkstalltBeslut, OutboxMessage, Task, Timer
 from app.services import tasks as task_service
-from app.services.ej_verkstallt import Quarter, is_reportable, limits
-
-Q = Quarter.parse
-
-
-# --- pure: dates and quarters -------------------------------------------------------------------
-
-def test_three_calendar_months_and_month_ends():
-    assert add_months(date(2026, 1, 15), 3) == date(2026, 4, 15)
-    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
-    assert add_months(date(2027, 11, 30), 3) == date(2028, 2, 29)
-    assert add_months(date(2025, 10, 31), 3) == date(2026, 1, 31)
-    dates = limits(date(2026, 1, 15))
-    assert dates["limit_on"] == date(2026, 4, 15) and dates["reportable_from"] == date(2026, 4, 16)
-    assert limits(date(2025, 6, 1), date(2026, 1, 20))["reportable_from"] == date(2026, 4, 21)  # the interruption counts
-
-
-def test_quarters():
-    assert (Q("2026Q1").start, Q("2026Q1").end) == (date(2026, 1, 1), date(2026, 3, 31))
-    assert Q("2026q4").end == date(2026, 12, 31) and Q("2026Q4").next() == Q("2027Q1")
-    assert Q("2026Q1").previous() == Q("2025Q4") and Quarter.of(date(2026, 8, 1)) == Q("2026Q3")
-    for bad in ("2026Q5", "2026", "Q1 2026", "", "2026Q1; drop"):
-        with pytest.raises(Exception) as err:
-            Q(bad)
-        assert "ÅÅÅÅQn" in str(err.value.fields)
-
-
-def _quarters_reported(decided_on, outcome_on=None, interrupted_on=None, span=("2025Q3", "2026Q4")):
-    reportable_from = limits(decided_on, interrupted_on)["reportable_from"]
-    quarter, last, found = Q(span[0]), Q(span[1]), []
-    while quarter <= last:
-        if is_reportable(reportable_from, outcome_on, quarter):
-            found.append(quarter.key)
-        quarter = quarter.next()
-    return found
-
-
-def test_quarter_semantics_on_the_issues_examples():
-    # Decided and executed within three months: never reported.
-    assert _quarters_reported(date(2026, 1, 10), date(2026, 3, 1)) == []
-    # Executed on the last day of the three months is in time; the day after is late.
-    assert _quarters_reported(date(2025, 11, 30), date(2026, 2, 28)) == []
-    assert _quarters_reported(date(2025, 11, 30), date(2026, 3, 1)) == ["2026Q1"]
-    # Declined after the limit: reported in the quarter it became late and ended, then no more.
-    assert _quarters_reported(date(2025, 10, 15), date(2026, 2, 20)) == ["2026Q1"]
-    # Executed in a later quarter: every quarter it waited, and the quarter it was executed.
-    assert _quarters_reported(date(2025, 9, 10), date(2026, 4, 20)) == ["2025Q4", "2026Q1", "2026Q2"]
-    # Still waiting: every quarter from the one it became late in.
-    assert _quarters_reported(date(2025, 12, 31)) == ["2026Q2", "2026Q3", "2026Q4"]  # late from 1 April
-    # Interrupted insats: three months from the interruption, not from the decision.
-    assert _quarters_reported(date(2025, 6, 1), None, date(2026, 1, 20)) == ["2026Q2", "2026Q3", "2026Q4"]
-
 
 # --- through the process, the API and SQL ------------------------------------------------------
 
@@ -100,11 +47,18 @@ def test_registration_starts_the_process_with_the_three_month_deadline(app, api,
     # Three calendar months from 31 January end on 30 April; late from 1 May, Swedish midnight.
     assert task["due_at"] == "2026-04-30T22:00:00+00:00"
     record = db.session.scalar(select(EjVerkstalltBeslut).where(EjVerkstalltBeslut.case_id == case["id"]))
-    assert (record.reportable_from, record.gender, record.law, record.person_code) == (date(2026, 5, 1), "kvinna", "SoL", "19400101-T122")
+    assert (record.reportable_from, record.gender, record.law, record.person_code) == (
+        date(2026, 5, 1),
+        "kvinna",
+        "SoL",
+        "19400101-T122",
+    )
 
 
 def test_the_timer_makes_it_reportable_and_tells_the_enhetschef_once(app, api, user, clock):
-    app.config["IVO_QUARTERLY_REPORT_ENABLED"] = False  # only this decision's timer (the quarters: test_ej_verkstallt_kvartal)
+    app.config["IVO_QUARTERLY_REPORT_ENABLED"] = (
+        False  # only this decision's timer (the quarters: test_kvartalsrapport)
+    )
     case = register(api, decided_on="2026-01-31")
     clock.set(datetime(2026, 4, 30, 21, 59, tzinfo=UTC))
     assert sweep(app) == 0
@@ -218,7 +172,9 @@ def test_registration_rules(app, api):
 def test_outcome_cannot_predate_the_decision(app, api, user):
     case = register(api, decided_on="2026-01-10")
     task = db.session.scalar(select(Task).where(Task.case_id == case["id"], Task.task_id == "verkstallighet"))
-    response = api("ec_myn").post(f"/api/v1/tasks/{task.id}/complete", json={"outcome": "verkstallt", "outcome_on": "2026-01-09"})
+    response = api("ec_myn").post(
+        f"/api/v1/tasks/{task.id}/complete", json={"outcome": "verkstallt", "outcome_on": "2026-01-09"}
+    )
     assert response.status_code == 422 and "outcome_on" in response.get_json()["fields"]
 
 

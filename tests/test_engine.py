@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from avvikelse_steps import chef_data, complete, open_task, report
+from helpers import chef_data, complete, open_task, report
 from sqlalchemy import select, update
 
 from app import engine
@@ -82,7 +82,9 @@ def test_completing_saves_json_friendly_data_and_bumps_the_version(user):
     case = report(user("anna"))
     instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
     version = instance.version
-    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(follow_up_on="2026-04-01", cause_areas=["rutiner", "teknik"]))
+    complete(
+        user("ec_hg"), case, "chef_uppfoljning", chef_data(follow_up_on="2026-04-01", cause_areas=["rutiner", "teknik"])
+    )
     assert instance.version == version + 1
     done = db.session.scalar(select(Task).where(Task.case_id == case.id, Task.task_id == "chef_uppfoljning"))
     assert done.state == "completed" and done.completed_by.username == "ec_hg"

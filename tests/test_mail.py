@@ -9,9 +9,8 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from avvikelse_steps import report
+from helpers import report, sweep
 from sqlalchemy import select
-from timer_steps import sweep
 
 from app.extensions import db
 from app.models import OutboxMessage
@@ -76,7 +75,9 @@ def test_an_overdue_task_and_its_escalation_each_send_one_mail(app, user, clock,
     clock.advance(days=15)
     assert sweep(app) == 1
     assert [m["Subject"] for m in mailbox.to(ec.email)] == [f"Försenad uppgift: Följ upp avvikelsen ({case.number})"]
-    assert [m["Subject"] for m in mailbox.to(vc.email)] == [f"Ny uppgift: Försenad uppföljning: åtgärda ({case.number})"]
+    assert [m["Subject"] for m in mailbox.to(vc.email)] == [
+        f"Ny uppgift: Försenad uppföljning: åtgärda ({case.number})"
+    ]
     assert len(mailbox.messages) == 2
     mailbox.take()
     clock.advance(days=3)

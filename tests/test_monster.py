@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from avvikelse_steps import complete, open_task, report, task_ids
+from helpers import complete, open_task, report, task_ids
 from sqlalchemy import select
 
 from app import clock as app_clock
@@ -27,7 +27,9 @@ def signal_cases() -> list[Case]:
 
 
 def linked(case) -> list[int]:
-    return db.session.scalars(select(CaseLink.to_case_id).where(CaseLink.from_case_id == case.id).order_by(CaseLink.id)).all()
+    return db.session.scalars(
+        select(CaseLink.to_case_id).where(CaseLink.from_case_id == case.id).order_by(CaseLink.id)
+    ).all()
 
 
 def test_a_burst_fires_exactly_once(user, clock):

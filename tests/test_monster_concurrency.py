@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-from avvikelse_steps import open_task, report
+from helpers import open_task, report
 from sqlalchemy import select
 
 from app import clock as app_clock
@@ -13,12 +12,6 @@ from app.extensions import db
 from app.forms import json_to_formdata
 from app.models import PatternSignal, Task, User
 from app.services import cases as case_service
-
-
-@pytest.fixture
-def pg_only(backend):
-    if backend != "postgresql":
-        pytest.skip("SQLite has a single writer: two reports cannot race there")
 
 
 def test_a_complaint_and_a_deviation_completing_one_burst_together_raise_one_signal(pg_only, app, user):

@@ -1,16 +1,16 @@
 """PDCA improvement cycles: real BPMN (bpmn/pdca.bpmn), real engine and database, through the domain
-services the web and the API use. One process instance per turn, linked by the case."""
+services the web and the API use, then through the JSON API and the server-rendered pages (the board).
+One process instance per turn, linked by the case."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from avvikelse_steps import complete, open_task, report, task_ids
+from helpers import complete, csrf_token, login, open_task, plan, report, run_due_timers, start_pdca, task_ids
 from sqlalchemy import select
 
 from app import clock as app_clock
 from app.extensions import db
-from app.forms import json_to_formdata
 from app.models import (
     AuditEvent,
     CaseLink,
@@ -21,31 +21,13 @@ from app.models import (
 )
 from app.services import cases as case_service
 from app.services import links as case_links
-from app.services import pdca, timers
+from app.services import pdca
 from app.services import tasks as task_service
 from app.services.errors import Invalid
 
 
-def start_pdca(user, **overrides):
-    data = {"unit": "HG", "title": "Säkrare läkemedelshantering kvällstid",
-            "goal": "Inga missade kvällsdoser under en månad.", **overrides}
-    return case_service.create_case(user, "pdca", json_to_formdata(data), csrf=False)
-
-
-def plan(owner="ec_hg", days=30, **overrides):
-    return {"plan": "Dubbelsignering av kvällsmedicin.", "measure": "Antal missade doser per vecka.",
-            "owner": owner, "check_on": (app_clock.today() + timedelta(days=days)).isoformat(), **overrides}
-
-
 def turns_of(case):
     return db.session.scalars(select(PdcaTurn).where(PdcaTurn.case_id == case.id).order_by(PdcaTurn.number)).all()
-
-
-def sweep():
-    db.session.rollback()
-    fired = timers.run_due()
-    db.session.expire_all()
-    return fired
 
 
 def test_a_cycle_loops_twice_and_closes_with_a_standardised_routine(user):
@@ -110,14 +92,14 @@ def test_the_follow_up_date_reminds_the_owner_and_marks_the_cycle_overdue(app, u
     assert open_task(case, "folja_upp").due_at == due
 
     clock.set(due - timedelta(minutes=5))
-    assert sweep() == 0
+    assert run_due_timers() == 0
     clock.set(due + timedelta(minutes=5))
-    assert sweep() == 1
+    assert run_due_timers() == 1
     assert turns_of(case)[0].overdue is True
     reminders = db.session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == anna.id,
                                                                OutboxMessage.subject.startswith("Försenad"))).all()
     assert len(reminders) == 1 and "Följa upp" in reminders[0].subject
-    assert sweep() == 0  # once
+    assert run_due_timers() == 0  # once
     entry = [e for e in pdca.board(ec)["columns"]["folja_upp"] if e["case"].id == case.id][0]
     assert entry["overdue"] is True
 
@@ -186,3 +168,80 @@ def test_the_board_groups_cycles_by_phase_per_unit_and_area(user):
 
     with pytest.raises(NotFound):
         pdca.board(ec_hg, "SR")
+
+
+# --- through the API and the pages -------------------------------------------------------------
+
+def test_pdca_through_the_api_links_sources_and_loops(api, user):
+    deviation = report(user("anna"))
+    created = api.call("ec_hg", "POST", "/api/v1/cases", {"type": "pdca", "unit": "HG", "title": "Kvällsmedicin",
+                                                     "goal": "Inga missade doser.", "source_cases": [deviation.id]})
+    assert created.status_code == 201, created.json
+    case = created.json
+    assert case["type"] == "pdca" and case["fields"]["source_cases"] == [deviation.id]
+    [planera] = case["tasks"]
+    assert planera["task_id"] == "planera" and planera["assignee"] is None
+
+    links = api.call("ec_hg", "GET", f"/api/v1/cases/{deviation.id}/links").json
+    assert [c["number"] for c in links["derived"]] == [case["number"]]
+
+    check_on = (app_clock.today() + timedelta(days=7)).isoformat()
+    done = api.call("ec_hg", "POST", f"/api/v1/tasks/{planera['id']}/complete",
+               {"plan": "p", "measure": "m", "owner": "anna", "check_on": check_on})
+    assert done.status_code == 200, done.json
+    [genomfora] = done.json["case"]["tasks"]
+    assert (genomfora["task_id"], genomfora["assignee"]) == ("genomfora", "anna")
+    assert genomfora["due_at"].startswith(check_on)
+
+    task_id = genomfora["id"]
+    for _task, body in [("genomfora", {"notes": "n"}), ("folja_upp", {"result": "r", "goal_met": False}),
+                       ("forbattra", {"decision": "ny_cykel"})]:
+        answer = api.call("anna", "POST", f"/api/v1/tasks/{task_id}/complete", body)
+        assert answer.status_code == 200, answer.json
+        tasks = api.call("anna", "GET", "/api/v1/tasks?scope=mine").json["tasks"]
+        task_id = tasks[0]["id"] if tasks else None
+    assert tasks[0]["task_id"] == "planera"  # the second turn, planned by the owner
+
+    board = api.call("vc_ao", "GET", "/api/v1/forbattring?unit=AOSB").json
+    [entry] = board["phases"]["planera"]
+    assert (entry["number"], entry["turn"], entry["owner"]) == (case["number"], 2, "anna")
+    assert [(t["number"], t["goal_met"]) for t in entry["turns"]] == [(1, False), (2, None)]
+    assert api.call("ec_sr", "GET", "/api/v1/forbattring?unit=HG").status_code == 404
+    assert api.call("ec_sr", "GET", f"/api/v1/cases/{case['id']}/links").status_code == 404
+    assert api.call("ec_hg", "GET", "/api/v1/cases/99999999999/links").status_code == 404
+    assert api.call("ec_hg", "GET", "/api/v1/forbattring?unit=FINNS_INTE").json["error"] == "not_found"
+
+
+def test_api_refuses_source_cases_the_caller_cannot_see(api, user):
+    elsewhere = report(user("bertil"), unit="SR")
+    answer = api.call("ec_hg", "POST", "/api/v1/cases", {"type": "pdca", "unit": "HG", "title": "t", "goal": "g",
+                                                    "source_cases": [elsewhere.id]})
+    assert answer.status_code == 422
+    assert "source_cases" in answer.json["fields"] and "behörighet" in answer.json["fields"]["source_cases"][0]
+
+
+def test_pages_start_a_cycle_from_a_case_and_show_the_board(org, user):
+    deviation = report(user("anna"))
+    client = org.test_client()
+    login(client, "ec_hg")
+    page = client.get(f"/arenden/{deviation.id}").get_data(as_text=True)
+    assert "Starta förbättringsarbete" in page and f"/forbattring/ny?kalla={deviation.id}" in page
+
+    form = client.get(f"/forbattring/ny?kalla={deviation.id}").get_data(as_text=True)
+    assert deviation.number in form
+    posted = client.post(f"/forbattring/ny?kalla={deviation.id}", data={
+        "csrf_token": csrf_token(form), "unit": "HG", "title": "Kvällsmedicin", "goal": "Inga missade doser.",
+        "source_cases": deviation.number})
+    assert posted.status_code == 302, posted.get_data(as_text=True)
+    cycle_page = client.get(posted.headers["Location"]).get_data(as_text=True)
+    assert "PDCA-2026-0001" in cycle_page and "Bakgrund" in cycle_page and deviation.number in cycle_page
+    assert "PDCA-2026-0001" in client.get(f"/arenden/{deviation.id}").get_data(as_text=True)
+
+    board = client.get("/forbattring").get_data(as_text=True)
+    assert "PDCA-2026-0001" in board and "Förbättringsarbete" in board
+    assert client.get("/forbattring?enhet=FINNS_INTE").status_code == 200  # a Swedish note, not a 500
+    assert client.get("/forbattring/ny/okand").status_code == 404
+    bad = client.post("/forbattring/ny", data={"csrf_token": csrf_token(form), "unit": "HG", "title": "",
+                                               "goal": "", "source_cases": "AVV-1999-0001"})
+    assert bad.status_code == 422 and "Ge förbättringsarbetet en rubrik." in bad.get_data(as_text=True)
+    assert client.post("/forbattring/ny", data={"title": "x"}).status_code == 400  # no CSRF token

@@ -9,27 +9,13 @@ import shutil
 import subprocess
 
 import pytest
+from helpers import csrf_token, logged_in
 from sqlalchemy import select
-from test_reports import PASSWORD, world  # noqa: F401  (the module's data, built once per backend)
 
 from app.extensions import db
 from app.models import AuditEvent
-from app.services.users import create_token
 
 SECTIONS = ["sammanfattning", "avvikelser", "lex_sarah", "klagomal", "ej_verkstallda", "utredningar", "pdca", "plan"]
-
-
-@pytest.fixture
-def api(world):
-    client = world.app.test_client()
-    tokens: dict[str, str] = {}
-
-    def call(method: str, username: str, path: str, **kw):
-        if username not in tokens:
-            tokens[username] = create_token(world.user(username))
-        return client.open(path, method=method, headers={"Authorization": f"Bearer {tokens[username]}"}, **kw)
-
-    return call
 
 
 def section(body: dict, key: str) -> dict:
@@ -40,8 +26,8 @@ def table(sec: dict, key: str) -> dict:
     return next(t for t in sec["tables"] if t["key"] == key)
 
 
-def test_the_report_has_every_section_with_the_years_figures(world, api):
-    body = api("GET", "sas", "/api/v1/reports/kvalitetsberattelse?year=2026").get_json()
+def test_the_report_has_every_section_with_the_years_figures(world, world_api):
+    body = world_api.get("sas", "/api/v1/reports/kvalitetsberattelse?year=2026").get_json()
     assert body["year"] == 2026 and body["scope"] == "Hela förvaltningen" and body["editable"] is True
     assert [s["key"] for s in body["sections"]] == SECTIONS
     summary = section(body, "sammanfattning")
@@ -53,7 +39,10 @@ def test_the_report_has_every_section_with_the_years_figures(world, api):
 
     deviations = section(body, "avvikelser")
     assert "Vanligaste kategorierna: fall (2)" in deviations["facts"][0]
-    assert "Mediantiden från rapport till avslut var 13,0 dagar; 90 % av avvikelserna var avslutade inom 20,0 dagar." in deviations["facts"]
+    assert (
+        "Mediantiden från rapport till avslut var 13,0 dagar; 90 % av avvikelserna var avslutade inom 20,0 dagar."
+        in deviations["facts"]
+    )
     assert "66,7 % av enhetschefernas uppföljningar gjordes i tid (4 av 6)." in deviations["facts"]
     per_area = {r["name"]: r["avvikelser"] for r in table(deviations, "sammanstallning_verksamhet")["rows"]}
     assert per_area["Äldreomsorg särskilt boende"] == 4 and per_area["Individ- och familjeomsorg"] == 1
@@ -66,7 +55,9 @@ def test_the_report_has_every_section_with_the_years_figures(world, api):
     assert "Boende lämnades ensam i duschen" not in json.dumps(body, ensure_ascii=False)  # no investigation text
 
     complaints = section(body, "klagomal")
-    assert {r["name"]: r["received"] for r in table(complaints, "klagomal_verksamhet")["rows"]}["Äldreomsorg särskilt boende"] == 1
+    assert {r["name"]: r["received"] for r in table(complaints, "klagomal_verksamhet")["rows"]}[
+        "Äldreomsorg särskilt boende"
+    ] == 1
     assert table(complaints, "klagomal_kanal")["rows"] == [{"name": "Telefon", "count": 1}]
 
     not_executed = section(body, "ej_verkstallda")
@@ -77,7 +68,7 @@ def test_the_report_has_every_section_with_the_years_figures(world, api):
     assert investigations["facts"] == ["1 barnavårdsutredning påbörjades 2026; 0 pågick längre än fyra månader, "
                                        "varav 0 utan förlängningsbeslut."]
     assert table(investigations, "utredningar_over_fyra_manader")["rows"] == []
-    last_year = section(api("GET", "sas", "/api/v1/reports/kvalitetsberattelse?year=2025").get_json(), "utredningar")
+    last_year = section(world_api.get("sas", "/api/v1/reports/kvalitetsberattelse?year=2025").get_json(), "utredningar")
     (late,) = table(last_year, "utredningar_over_fyra_manader")["rows"]
     assert (late["number"], late["limit"], late["completed_on"], late["overrun"], late["without_extension"]) == (
         world.cases["u0"].number, "2026-03-10", "pågår", 12, "Ja")
@@ -86,40 +77,34 @@ def test_the_report_has_every_section_with_the_years_figures(world, api):
         assert sec["prompt"] and (sec["tables"] or sec["missing"] or key == "plan"), key
 
 
-def test_the_report_follows_the_callers_scope_and_part_in_lex_sarah_cases(world, api):
-    hg = api("GET", "ec_hg", "/api/v1/reports/kvalitetsberattelse?year=2026").get_json()
+def test_the_report_follows_the_callers_scope_and_part_in_lex_sarah_cases(world, world_api):
+    hg = world_api.get("ec_hg", "/api/v1/reports/kvalitetsberattelse?year=2026").get_json()
     assert hg["scope"] == "Hemgårdens äldreboende" and hg["editable"] is False
     assert section(hg, "sammanfattning")["facts"][0].startswith("Under 2026 rapporterades 3 avvikelser")
     (row,) = table(section(hg, "lex_sarah"), "lex_sarah")["rows"]
     assert row["assessment"] == "Missförhållande"  # the unit's enhetschef has a part in the case
-    area = api("GET", "vc_ao", "/api/v1/reports/kvalitetsberattelse?year=2026").get_json()
+    area = world_api.get("vc_ao", "/api/v1/reports/kvalitetsberattelse?year=2026").get_json()
     (row,) = table(section(area, "lex_sarah"), "lex_sarah")["rows"]
     assert row["assessment"] == "Visas för den som har del i ärendet"
-    ifo = api("GET", "vc_ifo", "/api/v1/reports/kvalitetsberattelse?year=2026").get_json()
+    ifo = world_api.get("vc_ifo", "/api/v1/reports/kvalitetsberattelse?year=2026").get_json()
     assert table(section(ifo, "lex_sarah"), "lex_sarah")["rows"] == []
-    assert api("GET", "anna", "/api/v1/reports/kvalitetsberattelse?year=2026").status_code == 403
-    assert api("GET", "sas", "/api/v1/reports/kvalitetsberattelse?year=x").status_code == 422
+    assert world_api.get("anna", "/api/v1/reports/kvalitetsberattelse?year=2026").status_code == 403
+    assert world_api.get("sas", "/api/v1/reports/kvalitetsberattelse?year=x").status_code == 422
 
 
-def csrf_token(page) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True)).group(1)
-
-
-def login(client, username):
-    token = csrf_token(client.get("/login"))
-    assert client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token}).status_code == 302
-    return client
-
-
-def test_texts_are_edited_saved_per_year_and_audited(world, api):
-    client = login(world.app.test_client(), "sas")
+def test_texts_are_edited_saved_per_year_and_audited(world, world_api):
+    client = logged_in(world.app, "sas")
     form = client.get("/statistik/kvalitetsberattelse/redigera?ar=2025")
     assert form.status_code == 200 and 'name="plan"' in form.get_data(as_text=True)
-    assert client.post("/statistik/kvalitetsberattelse/redigera?ar=2025", data={"plan": "Utan token"}).status_code == 400
+    assert (
+        client.post("/statistik/kvalitetsberattelse/redigera?ar=2025", data={"plan": "Utan token"}).status_code == 400
+    )
     response = client.post("/statistik/kvalitetsberattelse/redigera?ar=2025", data={
         "csrf_token": csrf_token(form), "sammanfattning": "Året 2025 i korthet.\r\n\r\nAndra stycket.",
         "plan": "Minska fallen med 20 procent."})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/statistik/kvalitetsberattelse?ar=2025")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        "/statistik/kvalitetsberattelse?ar=2025"
+    )
     page = client.get("/statistik/kvalitetsberattelse?ar=2025").get_data(as_text=True)
     assert "<p>Året 2025 i korthet.</p>" in page and "<p>Andra stycket.</p>" in page
     assert "Minska fallen med 20 procent." in page
@@ -135,17 +120,31 @@ def test_texts_are_edited_saved_per_year_and_audited(world, api):
     assert events[-1].summary == "Kvalitetsberättelse 2025: avsnittet Plan för nästa år sparades"
 
     # The API: the nämndsekreterare saves one section; an unchanged text is not saved (or audited) again.
-    put = api("PUT", "namnd", "/api/v1/reports/kvalitetsberattelse?year=2025", json={"texts": {"plan": "Ny plan."}})
+    put = world_api.call(
+        "namnd", "PUT", "/api/v1/reports/kvalitetsberattelse?year=2025", json={"texts": {"plan": "Ny plan."}}
+    )
     assert put.status_code == 200 and put.get_json()["changed"] == ["plan"]
     assert section(put.get_json(), "plan")["text"] == "Ny plan."
     assert section(put.get_json(), "sammanfattning")["text"] == "Året 2025 i korthet.\n\nAndra stycket."
-    again = api("PUT", "namnd", "/api/v1/reports/kvalitetsberattelse?year=2025", json={"texts": {"plan": "Ny plan."}})
+    again = world_api.call(
+        "namnd", "PUT", "/api/v1/reports/kvalitetsberattelse?year=2025", json={"texts": {"plan": "Ny plan."}}
+    )
     assert again.get_json()["changed"] == []
-    unknown = api("PUT", "namnd", "/api/v1/reports/kvalitetsberattelse?year=2025", json={"texts": {"forord": "x"}})
+    unknown = world_api.call(
+        "namnd", "PUT", "/api/v1/reports/kvalitetsberattelse?year=2025", json={"texts": {"forord": "x"}}
+    )
     assert unknown.status_code == 422 and "forord" in unknown.get_json()["fields"]
-    assert api("PUT", "namnd", "/api/v1/reports/kvalitetsberattelse?year=2025", json={"texts": "x"}).status_code == 422
-    assert api("PUT", "ec_hg", "/api/v1/reports/kvalitetsberattelse?year=2025", json={"texts": {"plan": "x"}}).status_code == 403
-    assert login(world.app.test_client(), "ec_hg").get("/statistik/kvalitetsberattelse/redigera").status_code == 403
+    assert (
+        world_api.call("namnd", "PUT", "/api/v1/reports/kvalitetsberattelse?year=2025", json={"texts": "x"}).status_code
+        == 422
+    )
+    assert (
+        world_api.call(
+            "ec_hg", "PUT", "/api/v1/reports/kvalitetsberattelse?year=2025", json={"texts": {"plan": "x"}}
+        ).status_code
+        == 403
+    )
+    assert logged_in(world.app, "ec_hg").get("/statistik/kvalitetsberattelse/redigera").status_code == 403
 
 
 def norm(text: str) -> str:
@@ -154,11 +153,16 @@ def norm(text: str) -> str:
     return " ".join(text.replace("-", "").split())
 
 
-def test_pdf_renders_with_the_figures_and_the_texts(world, api, tmp_path):
+def test_pdf_renders_with_the_figures_and_the_texts(world, world_api, tmp_path):
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed: make system-deps")
-    api("PUT", "sas", "/api/v1/reports/kvalitetsberattelse?year=2026", json={"texts": {"plan": "Fallprevention i alla enheter."}})
-    response = api("GET", "sas", "/api/v1/reports/kvalitetsberattelse.pdf?year=2026")
+    world_api.call(
+        "sas",
+        "PUT",
+        "/api/v1/reports/kvalitetsberattelse?year=2026",
+        json={"texts": {"plan": "Fallprevention i alla enheter."}},
+    )
+    response = world_api.get("sas", "/api/v1/reports/kvalitetsberattelse.pdf?year=2026")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.get_data().startswith(b"%PDF")
     path = tmp_path / "kb.pdf"
@@ -167,17 +171,18 @@ def test_pdf_renders_with_the_figures_and_the_texts(world, api, tmp_path):
     text = norm(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout)
     assert norm("Kvalitetsberättelse 2026") in text
     assert norm("Under 2026 rapporterades 6 avvikelser (föregående år: 3, +100 %), varav 1 lex Sarah-rapport.") in text
-    assert re.search(r"Äldreomsorg särskilt boende\s+4\s+1\s+1", layout)  # per verksamhetsområde: avvikelser, lex Sarah, IVO
+    # Per verksamhetsområde: avvikelser, lex Sarah, IVO.
+    assert re.search(r"Äldreomsorg särskilt boende\s+4\s+1\s+1", layout)
     for figure in (world.cases["a3"].number, "Missförhållande", "Anmäld till IVO 2026-03-03 (IVO 3.1.1-12345/2026)",
                    "Fallprevention i alla enheter.", "[Text saknas: Sammanfatta årets kvalitetsarbete"):
         assert norm(figure) in text, figure
     assert "Sida 1 av" in text
 
 
-def test_word_and_html_documents(world, api):
+def test_word_and_html_documents(world, world_api):
     from docx import Document
 
-    response = api("GET", "sas", "/api/v1/reports/kvalitetsberattelse.docx?year=2026")
+    response = world_api.get("sas", "/api/v1/reports/kvalitetsberattelse.docx?year=2026")
     assert response.status_code == 200 and 'kvalitetsberattelse_2026.docx' in response.headers["Content-Disposition"]
     document = Document(io.BytesIO(response.get_data()))
     paragraphs = [p.text for p in document.paragraphs]
@@ -189,7 +194,7 @@ def test_word_and_html_documents(world, api):
     assert ["Äldreomsorg särskilt boende", "4", "1", "1"] in cells
     assert any(world.cases["a3"].number in row and "Missförhållande" in row for row in cells)
 
-    html = api("GET", "sas", "/api/v1/reports/kvalitetsberattelse.html?year=2026")
+    html = world_api.get("sas", "/api/v1/reports/kvalitetsberattelse.html?year=2026")
     assert html.status_code == 200 and html.mimetype == "text/html"
     page = html.get_data(as_text=True)
     assert page.startswith("<!doctype html>") and '<html lang="sv">' in page

@@ -8,7 +8,7 @@ import re
 from urllib.parse import quote, urlencode
 
 import pytest
-from avvikelse_steps import chef_data, complete, report, sas_data
+from helpers import chef_data, complete, csrf_token, logged_in, report, sas_data
 from sqlalchemy import select
 
 from app.extensions import db
@@ -18,8 +18,6 @@ from app.services import cases as case_service
 from app.services.timers import run_due
 from app.web.common import form_fields
 
-PASSWORD = "kvalitet2026"
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 ROLES = (None, "anna", "ec_hg", "vc_ao", "sas", "namnd", "admin")
 
 # Values for <string> path parts (key, fmt, case_type) and for query arguments.
@@ -90,15 +88,10 @@ def world(org, user, clock):
 
 
 def _client(app, username):
-    client = app.test_client()
     if username is None:
-        return client, ""
-    page = client.get("/login")
-    response = client.post("/login", data={"username": username, "password": PASSWORD,
-                                           "csrf_token": TOKEN.search(page.get_data(as_text=True)).group(1)})
-    assert response.status_code == 302
-    token = TOKEN.search(client.get("/rapportera").get_data(as_text=True)).group(1)
-    return client, token
+        return app.test_client(), ""
+    client = logged_in(app, username)
+    return client, csrf_token(client.get("/rapportera"))
 
 
 def _paths(rule, world) -> list[str]:

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import zipfile
 
 import pytest
-from avvikelse_steps import (
+from helpers import (
     ATGARD,
     IVO_BESLUT,
+    PASSWORD,
     chef_data,
     complete,
+    csrf_token,
     ivo_anmalan_data,
+    logged_in,
     open_task,
     report,
     sas_data,
@@ -23,34 +25,14 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Case, EjVerkstalltBeslut, OutboxMessage, Task
-from app.services.users import create_token
 
-PASSWORD = "kvalitet2026"
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 INVESTIGATION = "Nattpersonalen lämnade boende utan tillsyn i fyra timmar."
 MOTIVATION = "Bedömningen grundas på journalgranskning av natten."
 
 
-@pytest.fixture
-def api(org, user):
-    client = org.test_client()
-    tokens: dict[str, str] = {}
-
-    def call(username, method, path, body=None, **kw):
-        if username not in tokens:
-            tokens[username] = create_token(user(username))
-        return client.open(path, method=method, json=body, headers={"Authorization": f"Bearer {tokens[username]}"}, **kw)
-
-    return call
-
-
 def web(org, username):
-    client = org.test_client()
-    page = client.get("/login")
-    response = client.post("/login", data={"username": username, "password": PASSWORD,
-                                           "csrf_token": TOKEN.search(page.get_data(as_text=True)).group(1)})
-    assert response.status_code == 302
-    client.csrf = TOKEN.search(client.get("/rapportera").get_data(as_text=True)).group(1)
+    client = logged_in(org, username)
+    client.csrf = csrf_token(client.get("/rapportera"))
     return client
 
 
@@ -66,7 +48,7 @@ def test_a_task_of_another_unit_cannot_be_claimed_released_or_completed(org, use
     before = audit_count(case)
     for path, body in [(f"/api/v1/tasks/{task.id}/claim", None), (f"/api/v1/tasks/{task.id}/release", None),
                        (f"/api/v1/tasks/{task.id}/complete", chef_data())]:
-        response = api("ec_sr", "POST", path, body)
+        response = api.call("ec_sr", "POST", path, body)
         assert response.status_code == 404 and response.get_json()["error"] == "not_found", path
     sr = web(org, "ec_sr")
     for path in (f"/uppgifter/{task.id}", f"/uppgifter/{task.id}/ta", f"/uppgifter/{task.id}/lamna"):
@@ -82,8 +64,8 @@ def test_a_task_of_another_unit_cannot_be_claimed_released_or_completed(org, use
 def test_a_task_offered_to_another_role_in_the_same_unit_is_refused(org, user, api):
     case = report(user("anna"))
     task = open_task(case, "chef_uppfoljning")
-    assert api("anna", "POST", f"/api/v1/tasks/{task.id}/claim").status_code == 403
-    assert api("anna", "POST", f"/api/v1/tasks/{task.id}/complete", chef_data()).status_code == 403
+    assert api.call("anna", "POST", f"/api/v1/tasks/{task.id}/claim").status_code == 403
+    assert api.call("anna", "POST", f"/api/v1/tasks/{task.id}/complete", chef_data()).status_code == 403
     db.session.expire_all()
     assert db.session.get(Task, task.id).state == "open"
 
@@ -93,7 +75,7 @@ def test_a_task_offered_to_another_role_in_the_same_unit_is_refused(org, user, a
 def test_source_cases_of_another_unit_are_refused_by_id_and_by_number(org, user, api):
     other = report(user("bertil"), unit="SR")
     for ref in (other.id, other.number, str(other.id)):
-        response = api("ec_hg", "POST", "/api/v1/cases", {"type": "pdca", "unit": "HG", "title": "t", "goal": "g",
+        response = api.call("ec_hg", "POST", "/api/v1/cases", {"type": "pdca", "unit": "HG", "title": "t", "goal": "g",
                                                           "source_cases": [ref]})
         assert response.status_code == 422, ref
         assert "saknar du behörighet" in response.get_json()["fields"]["source_cases"][0]
@@ -115,29 +97,33 @@ def test_a_csv_import_cannot_register_decisions_for_a_unit_the_user_has_no_role_
            "MYN-AO;19400101-T122;kvinna;SoL;Särskilt boende för äldre;2025-11-03\n"
            "{unit};19900707-T131;man;LSS;Daglig verksamhet;2025-12-01\n")
     for who, unit in (("hand_ao", "MYN-LSS"), ("hand_ao", "HG"), ("ec_myn", "HG")):
-        response = api(who, "POST", "/api/v1/ej-verkstallda/import", data=csv.format(unit=unit).encode())
+        response = api.call(who, "POST", "/api/v1/ej-verkstallda/import", data=csv.format(unit=unit).encode())
         assert response.status_code == 422, (who, unit)
         assert list(response.get_json()["fields"]) == ["Rad 3"], (who, unit)
     # The unit for rows without one (?unit=) is checked the same way.
     bare = "Kod;Kön;Lag;Insats;Beslutsdatum\n19400101-T122;kvinna;SoL;Särskilt boende för äldre;2025-11-03\n"
-    assert api("hand_ao", "POST", "/api/v1/ej-verkstallda/import?unit=MYN-LSS", data=bare.encode()).status_code == 422
+    assert (
+        api.call("hand_ao", "POST", "/api/v1/ej-verkstallda/import?unit=MYN-LSS", data=bare.encode()).status_code == 422
+    )
     assert db.session.scalar(select(func.count()).select_from(EjVerkstalltBeslut)) == 0
-    assert api("hand_ao", "POST", "/api/v1/ej-verkstallda/import?unit=MYN-AO", data=bare.encode()).status_code == 201
+    assert (
+        api.call("hand_ao", "POST", "/api/v1/ej-verkstallda/import?unit=MYN-AO", data=bare.encode()).status_code == 201
+    )
 
 
 def test_filters_never_widen_what_a_user_sees(org, user, api):
     report(user("anna"))
     report(user("bertil"), unit="SR")
-    assert api("ec_sr", "GET", "/api/v1/cases?unit=HG").get_json() == {"cases": []}
-    assert {c["unit"] for c in api("ec_sr", "GET", "/api/v1/cases?unit=").get_json()["cases"]} == {"SR"}
-    assert api("ec_sr", "GET", "/api/v1/forbattring?unit=HG").status_code == 404
-    summary = api("ec_sr", "GET", "/api/v1/reports/summary?group_by=enhet&year=2026").get_json()
+    assert api.call("ec_sr", "GET", "/api/v1/cases?unit=HG").get_json() == {"cases": []}
+    assert {c["unit"] for c in api.call("ec_sr", "GET", "/api/v1/cases?unit=").get_json()["cases"]} == {"SR"}
+    assert api.call("ec_sr", "GET", "/api/v1/forbattring?unit=HG").status_code == 404
+    summary = api.call("ec_sr", "GET", "/api/v1/reports/summary?group_by=enhet&year=2026").get_json()
     assert [g["key"] for g in summary["groups"]] == ["SR"] and summary["total"]["avvikelser"] == 1
     page = web(org, "ec_sr").get("/arenden?enhet=HG").get_data(as_text=True)
     assert "Okänd enhet; filtret användes inte." in page and "Hemgårdens äldreboende" not in page
-    assert api("anna", "GET", "/api/v1/reports/summary").status_code == 403
-    assert api("anna", "GET", "/api/v1/reports/ivo/ej-verkstallda").status_code == 403
-    assert api("ec_hg", "PUT", "/api/v1/reports/kvalitetsberattelse", {"texts": {"plan": "x"}}).status_code == 403
+    assert api.call("anna", "GET", "/api/v1/reports/summary").status_code == 403
+    assert api.call("anna", "GET", "/api/v1/reports/ivo/ej-verkstallda").status_code == 403
+    assert api.call("ec_hg", "PUT", "/api/v1/reports/kvalitetsberattelse", {"texts": {"plan": "x"}}).status_code == 403
 
 
 # --- lex Sarah content -------------------------------------------------------------------------
@@ -159,7 +145,13 @@ def lex_sarah(user, clock):
     return case
 
 
-SECRETS = (INVESTIGATION, MOTIVATION, IVO_BESLUT["motivation"], "Allvarligt missförhållande", "allvarligt_missforhallande")
+SECRETS = (
+    INVESTIGATION,
+    MOTIVATION,
+    IVO_BESLUT["motivation"],
+    "Allvarligt missförhållande",
+    "allvarligt_missforhallande",
+)
 
 
 def _no_secret(text: str, where: str) -> None:
@@ -186,37 +178,37 @@ def _xlsx_text(data: bytes) -> str:
 
 def test_no_channel_shows_the_investigation_to_those_without_a_part(org, user, api, lex_sarah):
     for who in ("anna", "vc_ao", "namnd"):  # the reporter, the area manager, the nämnd secretary
-        _no_secret(_text(api(who, "GET", f"/api/v1/cases/{lex_sarah.id}")), f"case as {who}")
-        _no_secret(_text(api(who, "GET", "/api/v1/cases")), f"list as {who}")
-        _no_secret(_text(api(who, "GET", f"/api/v1/cases/{lex_sarah.id}/links")), f"links as {who}")
+        _no_secret(_text(api.call(who, "GET", f"/api/v1/cases/{lex_sarah.id}")), f"case as {who}")
+        _no_secret(_text(api.call(who, "GET", "/api/v1/cases")), f"list as {who}")
+        _no_secret(_text(api.call(who, "GET", f"/api/v1/cases/{lex_sarah.id}/links")), f"links as {who}")
         client = web(org, who)
         _no_secret(_text(client.get(f"/arenden/{lex_sarah.id}")), f"case page as {who}")
         _no_secret(_text(client.get("/mina-rapporter")), f"my reports as {who}")
     for who in ("vc_ao", "namnd"):  # the reports: tables, exports, the kvalitetsberättelse in every format
         for path in ("/api/v1/reports/tables/lex_sarah.csv?year=2026", "/api/v1/reports/kvalitetsberattelse?year=2026",
                      "/api/v1/reports/kvalitetsberattelse.html?year=2026", "/api/v1/reports/statistics?year=2026"):
-            _no_secret(_text(api(who, "GET", path)), f"{path} as {who}")
-        _no_secret(_xlsx_text(api(who, "GET", "/api/v1/reports/tables/lex_sarah.xlsx?year=2026").get_data()),
+            _no_secret(_text(api.call(who, "GET", path)), f"{path} as {who}")
+        _no_secret(_xlsx_text(api.call(who, "GET", "/api/v1/reports/tables/lex_sarah.xlsx?year=2026").get_data()),
                    f"xlsx as {who}")
-        _no_secret(_docx_text(api(who, "GET", "/api/v1/reports/kvalitetsberattelse.docx?year=2026").get_data()),
+        _no_secret(_docx_text(api.call(who, "GET", "/api/v1/reports/kvalitetsberattelse.docx?year=2026").get_data()),
                    f"docx as {who}")
-        body = api(who, "GET", "/api/v1/reports/kvalitetsberattelse?year=2026").get_json()
+        body = api.call(who, "GET", "/api/v1/reports/kvalitetsberattelse?year=2026").get_json()
         lex = next(s for s in body["sections"] if s["key"] == "lex_sarah")
         assert [row["assessment"] for row in lex["tables"][0]["rows"]] == ["Visas för den som har del i ärendet"]
     # Mail: the reporter's feedback and every other message carry no investigation content.
     for message in db.session.scalars(select(OutboxMessage)):
         _no_secret(message.subject + message.body, f"mail to {message.recipient}")
     # Those with a part see it all (the same channels are not simply empty).
-    assert INVESTIGATION in _text(api("ec_hg", "GET", f"/api/v1/cases/{lex_sarah.id}"))
-    lex = next(s for s in api("sas", "GET", "/api/v1/reports/kvalitetsberattelse?year=2026").get_json()["sections"]
+    assert INVESTIGATION in _text(api.call("ec_hg", "GET", f"/api/v1/cases/{lex_sarah.id}"))
+    lex = next(s for s in api.call("sas", "GET", "/api/v1/reports/kvalitetsberattelse?year=2026").get_json()["sections"]
                if s["key"] == "lex_sarah")
     assert [row["assessment"] for row in lex["tables"][0]["rows"]] == ["Allvarligt missförhållande"]
-    assert "Allvarligt missförhållande" in api("ec_hg", "GET", "/api/v1/reports/tables/lex_sarah.csv?year=2026") \
+    assert "Allvarligt missförhållande" in api.call("ec_hg", "GET", "/api/v1/reports/tables/lex_sarah.csv?year=2026") \
         .get_data(as_text=True)
 
 
 def test_the_audit_log_keeps_the_investigation_but_shows_it_only_to_a_part(org, user, api, lex_sarah):
-    history = api("vc_ao", "GET", f"/api/v1/cases/{lex_sarah.id}").get_json()["history"]
+    history = api.call("vc_ao", "GET", f"/api/v1/cases/{lex_sarah.id}").get_json()["history"]
     completed = [h for h in history if h["action"] == "task_completed"]
     assert {h["task_id"] for h in completed} >= {"sas_utredning", "ivo_beslut"}
     assert all("investigation" not in (h["details"] or {}) and "motivation" not in (h["details"] or {})

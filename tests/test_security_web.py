@@ -5,29 +5,18 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import PASSWORD, login
+from helpers import csrf_token as token
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Task
 from app.services.users import create_token
 
-PASSWORD = "kvalitet2026"
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
 
 @pytest.fixture
 def app_config(app_config):
     return {**app_config, "LOGIN_MAX_FAILURES": 3, "LOGIN_LOCKOUT_MINUTES": 10}
-
-
-def token(page) -> str:
-    return TOKEN.search(page.get_data(as_text=True)).group(1)
-
-
-def login(client, username: str, password: str = PASSWORD, next_: str | None = None):
-    query = f"?next={next_}" if next_ is not None else ""
-    page = client.get("/login" + query)
-    return client.post("/login" + query, data={"username": username, "password": password, "csrf_token": token(page)})
 
 
 def audit_actions(action: str) -> list[AuditEvent]:
@@ -142,7 +131,7 @@ def _write_rules(app):
 
 
 def test_every_write_route_refuses_a_cookie_session_without_the_csrf_token(org, user):
-    from avvikelse_steps import report
+    from helpers import report
 
     report(user("anna"))  # task 1 and case 1 exist
     client = org.test_client()

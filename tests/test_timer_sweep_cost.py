@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from avvikelse_steps import open_task, report
+from helpers import open_task, report, sweep
 from sqlalchemy import event, select
-from timer_steps import sweep
 
 from app.extensions import db
 from app.models import OutboxMessage, RoleAssignment

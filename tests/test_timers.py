@@ -8,9 +8,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from avvikelse_steps import chef_data, complete, open_task, report, sas_data
+from helpers import chef_data, complete, open_task, report, sas_data, sweep
 from sqlalchemy import func, select, update
-from timer_steps import sweep
 
 from app import engine
 from app.extensions import db
@@ -119,7 +118,12 @@ def test_a_deadline_already_past_when_the_task_opens_escalates_at_once(app, user
     before the task exists. The step that opens the task escalates right away; nothing is left for
     a sweep to lose or repeat."""
     case = report(user("anna"))
-    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(classification="missforhallande", consequence=3, likelihood=3))
+    complete(
+        user("ec_hg"),
+        case,
+        "chef_uppfoljning",
+        chef_data(classification="missforhallande", consequence=3, likelihood=3),
+    )
     clock.advance(days=21)
     complete(user("sas"), case, "sas_utredning", sas_data())
     assert len(audit_actions(case, "escalated")) == 1
@@ -138,7 +142,9 @@ def test_timers_due_during_downtime_fire_at_the_next_sweep_in_due_order(app, use
         cases[offset] = report(anna, description=f"Händelse dag {offset}")
     clock.set(start + timedelta(days=40))  # the system was down for weeks
     assert sweep(app) == 3
-    fired = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "timer_fired").order_by(AuditEvent.id)).all()
+    fired = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "timer_fired").order_by(AuditEvent.id)
+    ).all()
     assert [e.case_id for e in fired] == [cases[0].id, cases[1].id, cases[2].id]
     for case in cases.values():
         assert len(tasks_of(case, "eskalering_uppfoljning")) == 1
@@ -212,9 +218,14 @@ def test_a_timer_that_keeps_failing_is_given_up_after_the_maximum_attempts(app, 
     assert sweep(app) == 1
     assert db.session.get(Timer, timer.id).state == "fired"
     assert len(tasks_of(case, "eskalering_uppfoljning")) == 1
-    assert [e.action for e in db.session.scalars(select(AuditEvent).where(
-        AuditEvent.case_id == case.id, AuditEvent.action.in_(["timer_retry", "timer_fired"])).order_by(AuditEvent.id))] \
-        == ["timer_retry", "timer_fired"]
+    assert [
+        e.action
+        for e in db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.case_id == case.id, AuditEvent.action.in_(["timer_retry", "timer_fired"]))
+            .order_by(AuditEvent.id)
+        )
+    ] == ["timer_retry", "timer_fired"]
 
 
 def test_two_workers_racing_fire_each_timer_exactly_once(app, user, clock, backend):
@@ -249,7 +260,9 @@ def test_two_workers_racing_fire_each_timer_exactly_once(app, user, clock, backe
         assert len(audit_actions(case, "timer_fired")) == 1
     # Every due timer (also those of cases the reports started, such as a pattern signal) fired once.
     fired_rows = db.session.scalar(select(func.count()).select_from(Timer).where(Timer.state == "fired"))
-    fired_audit = db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "timer_fired"))
+    fired_audit = db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "timer_fired")
+    )
     assert sum(results) == fired_rows == fired_audit >= len(cases)
     assert sweep(app) == 0
 

@@ -8,8 +8,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from helpers import logged_in, sweep
 from sqlalchemy import select
-from timer_steps import sweep
 
 from app import clock as app_clock
 from app.extensions import db
@@ -18,7 +18,6 @@ from app.models import AuditEvent, Investigation, OutboxMessage, Task, Timer
 from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.errors import Invalid
-from app.services.users import create_token
 
 UTC = UTC
 
@@ -158,16 +157,6 @@ def test_at_the_new_limit_the_decision_and_the_escalation_come_again(app, user, 
     assert case.status == "avslutad"
 
 
-@pytest.fixture
-def api(org, user):
-    client = org.test_client()
-
-    def get(username: str, path: str):
-        return client.get(path, headers={"Authorization": f"Bearer {create_token(user(username))}"})
-
-    return get
-
-
 def test_utredningstider_report_counts_overruns_with_and_without_extension(app, user, clock, api):
     # A: finished in time. B: over the four months but within an extension. C: over without extension.
     # D: still ongoing and already past its limit. E: no investigation opened (not counted).
@@ -177,7 +166,12 @@ def test_utredningstider_report_counts_overruns_with_and_without_extension(app, 
     clock.set(at_local("2026-03-05"))
     d = register(user, person_ref="D", received_on="2026-03-05", started_on="2026-03-05")
     e = register(user, person_ref="E", received_on="2026-03-05")
-    complete(user, e, "forhandsbedomning", {"open_investigation": False, "decided_on": "2026-03-05", "motivation": "Ej aktuellt."})
+    complete(
+        user,
+        e,
+        "forhandsbedomning",
+        {"open_investigation": False, "decided_on": "2026-03-05", "motivation": "Ej aktuellt."},
+    )
     clock.set(at_local("2026-06-30"))
     complete(user, a, "utredning_avslut", {"completed_on": "2026-06-30", "outcome": "insats"})
     clock.set(at_local("2026-07-03"))
@@ -189,49 +183,51 @@ def test_utredningstider_report_counts_overruns_with_and_without_extension(app, 
     complete(user, c, "utredning_avslut", {"completed_on": "2026-07-20", "outcome": "insats"})
     clock.set(at_local("2026-07-25"))
 
-    response = api("vc_ifo", "/api/v1/reports/utredningstider?year=2026")
+    response = api.get("vc_ifo", "/api/v1/reports/utredningstider?year=2026")
     assert response.status_code == 200, response.get_json()
     report = response.get_json()
     assert (report["total"], report["over_limit"], report["over_limit_without_extension"]) == (4, 3, 2)
     items = {i["number"]: i for i in report["items"]}
     assert e.number not in items
     ia, ib, ic, id_ = items[a.number], items[b.number], items[c.number], items[d.number]
-    assert (ia["days_taken"], ia["limit"], ia["extension"], ia["overrun"], ia["over_limit"]) == (120, "2026-07-02", None, 0, False)
+    assert (ia["days_taken"], ia["limit"], ia["extension"], ia["overrun"], ia["over_limit"]) == (
+        120,
+        "2026-07-02",
+        None,
+        0,
+        False,
+    )
     assert ia["limit_days"] == 122  # four calendar months from 2 March
     assert (ib["days_taken"], ib["extension"], ib["overrun"], ib["over_limit"], ib["over_limit_without_extension"]) == \
         (140, "2026-08-31", 0, True, False)
-    assert (ic["days_taken"], ic["extension"], ic["overrun"], ic["over_limit_without_extension"]) == (140, None, 18, True)
+    assert (ic["days_taken"], ic["extension"], ic["overrun"], ic["over_limit_without_extension"]) == (
+        140,
+        None,
+        18,
+        True,
+    )
     assert (id_["ongoing"], id_["days_taken"], id_["limit"], id_["overrun"], id_["over_limit_without_extension"]) == \
         (True, 142, "2026-07-05", 20, True)
 
     # Scoped by access: another area's chef sees none of them; a bad year is a Swedish 422.
-    assert api("ec_hg", "/api/v1/reports/utredningstider?year=2026").get_json()["total"] == 0
-    assert api("vc_ifo", "/api/v1/reports/utredningstider?year=2025").get_json()["total"] == 0
-    bad = api("vc_ifo", "/api/v1/reports/utredningstider?year=tjugo")
+    assert api.get("ec_hg", "/api/v1/reports/utredningstider?year=2026").get_json()["total"] == 0
+    assert api.get("vc_ifo", "/api/v1/reports/utredningstider?year=2025").get_json()["total"] == 0
+    bad = api.get("vc_ifo", "/api/v1/reports/utredningstider?year=tjugo")
     assert bad.status_code == 422 and bad.get_json()["fields"]["year"]
 
     # The page shows the same figures.
-    page = _login(app, "vc_ifo").get("/utredningstider/?ar=2026")
+    page = logged_in(app, "vc_ifo").get("/utredningstider/?ar=2026")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert re.search(r'id="utredningar-totalt">4<', html) and re.search(r'id="utredningar-over">3<', html)
     assert re.search(r'id="utredningar-utan-forlangning">2<', html)
     assert c.number in html and "Utan förlängningsbeslut" in html and "18 dagar" in html
-    assert _login(app, "anna").get("/utredningstider/").status_code == 403
-    assert _login(app, "vc_ifo").get("/utredningstider/?ar=abc").status_code == 422
-
-
-def _login(app, username):
-    client = app.test_client()
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True)).group(1)
-    response = client.post("/login", data={"username": username, "password": "kvalitet2026", "csrf_token": token})
-    assert response.status_code == 302
-    return client
+    assert logged_in(app, "anna").get("/utredningstider/").status_code == 403
+    assert logged_in(app, "vc_ifo").get("/utredningstider/?ar=abc").status_code == 422
 
 
 def test_the_pages_register_an_orosanmalan_and_complete_the_forhandsbedomning(app, user, clock):
-    web = _login(app, "ec_bou")
+    web = logged_in(app, "ec_bou")
     form = web.get("/rapportera/utredning")
     html = form.get_data(as_text=True)
     assert form.status_code == 200 and "Barnets referens" in html
@@ -257,15 +253,13 @@ def test_the_pages_register_an_orosanmalan_and_complete_the_forhandsbedomning(ap
 
 
 def test_the_api_registers_an_utredning_with_its_deadline(app, api, user):
-    client = app.test_client()
-    headers = {"Authorization": f"Bearer {create_token(user('ec_bou'))}"}
-    response = client.post("/api/v1/cases", headers=headers, json={
+    response = api("ec_bou").post("/api/v1/cases", json={
         "type": "utredning", "unit": "BOU", "person_ref": "BOU-2026-40", "received_on": "2026-03-01"})
     assert response.status_code == 201, response.get_json()
     case = response.get_json()
     assert case["type"] == "utredning" and case["number"].startswith("UTR-2026-")
     assert [(t["task_id"], t["due_at"], t["overdue"]) for t in case["tasks"]] == [
         ("forhandsbedomning", end_of("2026-03-15").isoformat(), False)]
-    bad = client.post("/api/v1/cases", headers=headers, json={
+    bad = api("ec_bou").post("/api/v1/cases", json={
         "type": "utredning", "unit": "BOU", "person_ref": "x", "received_on": "2026-03-05", "started_on": "2026-03-04"})
     assert bad.status_code == 422 and set(bad.get_json()["fields"]) >= {"received_on", "started_on"}

@@ -1,26 +1,13 @@
 """The server-rendered pages through Flask's test client: login, CSRF, access, forms, errors, expiry."""
 from __future__ import annotations
 
-import re
-
 import pytest
+from helpers import PASSWORD, logged_in, login
+from helpers import csrf_token as token
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, Task
-
-PASSWORD = "kvalitet2026"  # the demo password (tests/conftest.py)
-
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def token(page) -> str:
-    return TOKEN.search(page.get_data(as_text=True)).group(1)
-
-
-def login(client, username: str, password: str = PASSWORD):
-    page = client.get("/login")
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token(page)})
 
 
 def text(response) -> str:
@@ -30,12 +17,6 @@ def text(response) -> str:
 @pytest.fixture
 def client(org):
     return org.test_client()
-
-
-def as_user(app, username):
-    c = app.test_client()
-    assert login(c, username).status_code == 302
-    return c
 
 
 REPORT = {"unit": "HG", "occurred_on": "2026-03-01", "category": "bemotande",
@@ -55,12 +36,15 @@ def open_task(case_id: int, task_id: str) -> Task:
     return db.session.scalar(select(Task).where(Task.case_id == case_id, Task.task_id == task_id, Task.state == "open"))
 
 
-def test_pages_require_login(client):
-    for path in ("/", "/att-fordela", "/rapportera", "/mina-rapporter", "/arenden", "/arenden/1", "/uppgifter/1",
-                 "/admin/utskick"):
-        response = client.get(path)
-        assert response.status_code == 302, path
-        assert "/login?next=" in response.headers["Location"]
+@pytest.mark.parametrize("path", ["/", "/att-fordela", "/rapportera", "/mina-rapporter", "/arenden", "/arenden/1",
+                                  "/uppgifter/1", "/admin/utskick"])
+def test_pages_require_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302, path
+    assert "/login?next=" in response.headers["Location"]
+
+
+def test_the_login_page_says_why(client):
     page = client.get("/", follow_redirects=True)
     assert "Logga in för att fortsätta." in text(page)
 
@@ -92,7 +76,7 @@ def test_post_without_csrf_token_gives_a_swedish_400_page(client):
 
 
 def test_report_then_follow_it_under_mina_rapporter(org):
-    anna = as_user(org, "anna")
+    anna = logged_in(org, "anna")
     case_id = report(anna, suspected_lex_sarah="y")
     page = text(anna.get(f"/arenden/{case_id}"))
     assert "Tack! Din rapport är registrerad" in page
@@ -102,7 +86,7 @@ def test_report_then_follow_it_under_mina_rapporter(org):
 
 
 def test_report_form_errors_are_shown_beside_the_fields(org):
-    anna = as_user(org, "anna")
+    anna = logged_in(org, "anna")
     data = {**REPORT, "occurred_on": "2026-03-09", "description": "", "unit": "SR",
             "csrf_token": token(anna.get("/rapportera"))}
     response = anna.post("/rapportera", data=data)
@@ -116,21 +100,21 @@ def test_report_form_errors_are_shown_beside_the_fields(org):
 
 
 def test_another_units_case_is_a_404_page(org):
-    case_id = report(as_user(org, "anna"))
+    case_id = report(logged_in(org, "anna"))
     for outsider in ("bertil", "ec_sr"):
-        response = as_user(org, outsider).get(f"/arenden/{case_id}")
+        response = logged_in(org, outsider).get(f"/arenden/{case_id}")
         assert response.status_code == 404
         assert "finns inte" in text(response)
-    assert as_user(org, "ec_hg").get(f"/arenden/{case_id}").status_code == 200
+    assert logged_in(org, "ec_hg").get(f"/arenden/{case_id}").status_code == 200
     # The read is logged and shown to the SAS (not to the enhetschef).
-    sas_page = text(as_user(org, "sas").get(f"/arenden/{case_id}"))
+    sas_page = text(logged_in(org, "sas").get(f"/arenden/{case_id}"))
     assert "Läst av" in sas_page and "Eva Carlsson" in sas_page
-    assert "Läst av" not in text(as_user(org, "ec_hg").get(f"/arenden/{case_id}"))
+    assert "Läst av" not in text(logged_in(org, "ec_hg").get(f"/arenden/{case_id}"))
 
 
 def test_claim_and_bad_task_input_rerenders_with_swedish_errors(org):
-    case_id = report(as_user(org, "anna"))
-    ec = as_user(org, "ec_hg")
+    case_id = report(logged_in(org, "anna"))
+    ec = logged_in(org, "ec_hg")
     candidates = ec.get("/att-fordela")
     assert "Följ upp avvikelsen" in text(candidates)
     task = open_task(case_id, "chef_uppfoljning")
@@ -160,9 +144,9 @@ def test_claim_and_bad_task_input_rerenders_with_swedish_errors(org):
 
 
 def test_inbox_marks_overdue_tasks_in_text(org, clock):
-    report(as_user(org, "anna"))
+    report(logged_in(org, "anna"))
     clock.advance(days=20)
-    page = text(as_user(org, "ec_hg").get("/att-fordela"))
+    page = text(logged_in(org, "ec_hg").get("/att-fordela"))
     assert "Försenad" in page
 
 
@@ -170,7 +154,7 @@ def test_lex_sarah_investigation_is_hidden_from_people_without_a_part(org, user)
     from app.forms import json_to_formdata
     from app.services import tasks
 
-    anna = as_user(org, "anna")
+    anna = logged_in(org, "anna")
     case_id = report(anna, suspected_lex_sarah="y")
     ec = user("ec_hg")
     tasks.complete(ec, open_task(case_id, "chef_uppfoljning").id, json_to_formdata({
@@ -180,7 +164,7 @@ def test_lex_sarah_investigation_is_hidden_from_people_without_a_part(org, user)
         "investigation": "HEMLIG UTREDNINGSTEXT", "causes": "c", "actions": "a", "person_informed": True,
         "documented_in_personakt": True, "police_report": False, "assessment": "missforhallande",
         "assessment_motivation": "m"}), csrf=False)
-    assert "HEMLIG UTREDNINGSTEXT" in text(as_user(org, "sas").get(f"/arenden/{case_id}"))
+    assert "HEMLIG UTREDNINGSTEXT" in text(logged_in(org, "sas").get(f"/arenden/{case_id}"))
     reporter_page = text(anna.get(f"/arenden/{case_id}"))
     assert "HEMLIG UTREDNINGSTEXT" not in reporter_page
     assert "visas bara för den som har en del i ärendet" in reporter_page
@@ -188,7 +172,7 @@ def test_lex_sarah_investigation_is_hidden_from_people_without_a_part(org, user)
 
 
 def test_junk_ids_and_parameters_never_give_a_500(org):
-    anna = as_user(org, "anna")
+    anna = logged_in(org, "anna")
     case_id = report(anna)
     paths = ["/arenden/0", "/arenden/abc", "/arenden/99999999999999999999", "/uppgifter/99999999999",
              "/uppgifter/-1", "/uppgifter/2147483647", "/arenden?typ=<script>&status=zzz&enhet=%00",
@@ -211,17 +195,17 @@ def test_junk_ids_and_parameters_never_give_a_500(org):
 
 
 def test_admin_sees_outbox_and_organisation(org):
-    report(as_user(org, "anna"))
-    admin = as_user(org, "admin")
+    report(logged_in(org, "anna"))
+    admin = logged_in(org, "admin")
     outbox = text(admin.get("/admin/utskick"))
     assert "Ny uppgift: Följ upp avvikelsen (AVV-2026-0001)" in outbox and "eva.carlsson@kommun.example" in outbox
     organisation = text(admin.get("/admin/organisation"))
     assert "Hemgårdens äldreboende" in organisation and "Socialt ansvarig samordnare (SOC)" in organisation
-    assert "Utskick" in text(admin.get("/")) and "Utskick" not in text(as_user(org, "anna").get("/"))
+    assert "Utskick" in text(admin.get("/")) and "Utskick" not in text(logged_in(org, "anna").get("/"))
 
 
 def test_session_expires_after_inactivity(org, clock):
-    c = as_user(org, "anna")
+    c = logged_in(org, "anna")
     clock.advance(minutes=20)
     assert c.get("/").status_code == 200
     clock.advance(minutes=20)  # 20 minutes since the last request: still fine
@@ -239,7 +223,7 @@ def test_an_unexpected_error_renders_a_swedish_page_not_a_traceback(org):
 
     org.add_url_rule("/trasig", "broken", broken)
     org.config["PROPAGATE_EXCEPTIONS"] = False
-    response = as_user(org, "anna").get("/trasig")
+    response = logged_in(org, "anna").get("/trasig")
     assert response.status_code == 500
     assert "Ett oväntat fel inträffade" in text(response) and "Traceback" not in text(response)
 

@@ -1,25 +1,29 @@
-"""JSON API v1. Shares the domain services with the web pages."""
-from __future__ import annotations
+"""JSON API v1. Shares the domain services with the web pages.
 
-from datetime import date
+The `api` blueprint authenticates every request (bearer token, or session + X-CSRFToken) and answers
+errors as JSON; the cases and tasks routes are its own (endpoints `api.<name>`), the other areas are
+blueprints nested in it (`api.reports.<name>`, ...) and inherit both."""
+from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from app.extensions import csrf
+from app.api.common import date_arg, json_body
+from app.api.ej_verkstallt import bp as ej_verkstallt_bp
+from app.api.pdca import bp as pdca_bp
+from app.api.reports import bp as reports_bp
+from app.api.utredning import bp as utredning_bp
+from app.extensions import csrf, db
 from app.forms import json_to_formdata
+from app.http import ID, SERVER_ERROR_TEXT, json_error
 from app.services import cases as case_service
 from app.services import tasks as task_service
-from app.services.errors import BadRequest, DomainError, Invalid
+from app.services.access import can_view
+from app.services.errors import DomainError, Invalid
 from app.services.users import user_for_token
-from app.web.common import ID
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def error(code: str, message: str, status: int, fields: dict | None = None):
-    return jsonify({"error": code, "message": message, "fields": fields or {}}), status
 
 
 @bp.before_request
@@ -28,7 +32,7 @@ def authenticate():
     if header.lower().startswith("bearer "):
         user = user_for_token(header[7:].strip())
         if user is None:
-            return error("unauthorized", "Ogiltig eller återkallad API-nyckel.", 401)
+            return json_error("unauthorized", "Ogiltig eller återkallad API-nyckel.", 401)
         g.api_user = user
         return None
     if current_user.is_authenticated:
@@ -37,60 +41,33 @@ def authenticate():
             # A cookie session could be ridden by another site: require the CSRF header.
             csrf.protect()
         return None
-    return error("unauthorized", "Logga in eller ange en API-nyckel (Authorization: Bearer ...).", 401)
+    return json_error("unauthorized", "Logga in eller ange en API-nyckel (Authorization: Bearer ...).", 401)
 
 
 @bp.errorhandler(DomainError)
 def domain_error(err: DomainError):
-    return error(err.code, err.message, err.status, err.fields)
+    return json_error(err.code, err.message, err.status, err.fields)
 
 
 @bp.errorhandler(CSRFError)
 def csrf_error(err):
-    return error("csrf", "CSRF-token saknas eller är ogiltig (skicka X-CSRFToken).", 400)
+    return json_error("csrf", "CSRF-token saknas eller är ogiltig (skicka X-CSRFToken).", 400)
 
 
 @bp.errorhandler(404)
 def not_found(err):
-    return error("not_found", "Resursen finns inte.", 404)
+    return json_error("not_found", "Resursen finns inte.", 404)
 
 
 @bp.errorhandler(405)
 def not_allowed(err):
-    return error("method_not_allowed", "Metoden stöds inte här.", 405)
+    return json_error("method_not_allowed", "Metoden stöds inte här.", 405)
 
 
 @bp.errorhandler(500)
 def server_error(err):
-    from app.extensions import db
-
     db.session.rollback()
-    return error("server_error", "Ett oväntat fel inträffade. Försök igen; kvarstår felet, kontakta förvaltningen.", 500)
-
-
-def json_body() -> dict:
-    if not request.content_length and not request.data:
-        return {}
-    try:
-        body = request.get_json(silent=True, force=True)
-    except RecursionError:  # deeply nested JSON: `silent` only covers ValueError
-        body = None
-    if not isinstance(body, dict):
-        raise BadRequest("Förfrågan ska vara ett JSON-objekt.")
-    return body
-
-
-def _date_arg(name: str) -> date | None:
-    value = request.args.get(name)
-    if not value:
-        return None
-    try:
-        parsed = date.fromisoformat(value)
-    except ValueError:
-        raise Invalid("Ogiltigt datum.", {name: ["Ange datum som ÅÅÅÅ-MM-DD."]}) from None
-    if not 1900 <= parsed.year <= 2999:  # year 1 or 9999 cannot become a Swedish midnight in UTC
-        raise Invalid("Ogiltigt datum.", {name: ["Ange ett datum mellan år 1900 och 2999."]})
-    return parsed
+    return json_error("server_error", SERVER_ERROR_TEXT, 500)
 
 
 @bp.post("/cases")
@@ -109,7 +86,7 @@ def create_case():
 def list_cases():
     found = case_service.list_cases(
         g.api_user, case_type=request.args.get("type") or None, unit_code=request.args.get("unit") or None,
-        status=request.args.get("status") or None, from_date=_date_arg("from"), to_date=_date_arg("to"),
+        status=request.args.get("status") or None, from_date=date_arg("from"), to_date=date_arg("to"),
     )
     tasks = case_service.open_tasks_by_case([c.id for c in found])
     return jsonify({"cases": [case_service.case_dict(g.api_user, c, with_history=False, tasks=tasks.get(c.id, []))
@@ -124,7 +101,8 @@ def get_case(case_id: int):
 
 @bp.get("/tasks")
 def list_tasks():
-    rows = task_service.inbox(g.api_user, request.args.get("scope", "all"), request.args.get("overdue") in ("1", "true"))
+    overdue = request.args.get("overdue") in ("1", "true")
+    rows = task_service.inbox(g.api_user, request.args.get("scope", "all"), overdue)
     return jsonify({"tasks": [case_service.task_dict(t) for t in rows]})
 
 
@@ -149,27 +127,10 @@ def complete(task_id: int):
 
 
 def _still_visible(task) -> bool:
-    from app.services.access import can_view
-
     return can_view(g.api_user, task.case)
 
 
-# Reports (issue 6): a nested blueprint under /api/v1/reports; it shares this blueprint's auth and errors.
-from app.api.reports import bp as _reports_bp  # noqa: E402
-
-bp.register_blueprint(_reports_bp)
-
-# Ej verkställda beslut: /api/v1/reports/ivo/... and /api/v1/ej-verkstallda/import.
-from app.api.ej_verkstallt import bp as _ej_verkstallt_bp  # noqa: E402
-
-bp.register_blueprint(_ej_verkstallt_bp)
-
-# PDCA: /api/v1/forbattring and /api/v1/cases/<id>/links.
-from app.api.pdca import bp as _pdca_bp  # noqa: E402
-
-bp.register_blueprint(_pdca_bp)
-
-# Barnavårdsutredningar: /api/v1/reports/utredningstider.
-from app.api.utredning import bp as _utredning_bp  # noqa: E402
-
-bp.register_blueprint(_utredning_bp)
+# The other areas: /api/v1/reports/... (reports; ej verkställda beslut: /reports/ivo/... and
+# /ej-verkstallda/import; utredningstider), /api/v1/forbattring and /api/v1/cases/<id>/links (pdca).
+for _nested in (reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp):
+    bp.register_blueprint(_nested)

@@ -3,18 +3,17 @@ Nested in the API blueprint, so its authentication (bearer token or session + X-
 JSON errors apply here too."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from app import clock
 from app.extensions import csrf
 from app.services import ej_verkstallt as ejv
+from app.services import exports
 from app.services.errors import Invalid
 from app.services.kvartalsrapport import due_quarter, open_task, row_for_quarter
 
 bp = Blueprint("ej_verkstallt", __name__)
 csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessions
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def quarter_arg() -> ejv.Quarter:
@@ -33,10 +32,6 @@ def submission(quarter: ejv.Quarter) -> dict | None:
             "reminded": row.reminded_at is not None, "items_submitted": row.item_count}
 
 
-def file_response(body: bytes, mimetype: str, filename: str) -> Response:
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 @bp.get("/reports/ivo/ej-verkstallda")
 def report():
     quarter = quarter_arg()
@@ -52,9 +47,8 @@ def report_file(fmt: str):
     quarter = quarter_arg()
     items = ejv.quarter_report(g.api_user, quarter)["items"]
     name = f"ej-verkstallda-{quarter.key}.{fmt}"
-    if fmt == "csv":
-        return file_response(ejv.report_csv(items), "text/csv; charset=utf-8", name)
-    return file_response(ejv.report_xlsx(items, quarter), XLSX, name)
+    body = ejv.report_csv(items) if fmt == "csv" else ejv.report_xlsx(items, quarter)
+    return exports.download(body, exports.MIMETYPES[fmt], name)
 
 
 @bp.get("/reports/ivo/ej-verkstallda/statistik")

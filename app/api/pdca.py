@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from app.extensions import csrf
+from app.http import ID
 from app.services import cases as case_service
 from app.services import links as case_links
 from app.services import pdca
@@ -21,7 +22,7 @@ def board():
     return jsonify(pdca.board_dict(result))
 
 
-@bp.get("/cases/<int(min=1, max=2147483647):case_id>/links")
+@bp.get(f"/cases/<{ID}:case_id>/links")
 def links(case_id: int):
     """The cases behind a case (`sources`) and the improvement work it led to (`derived`); PDCA turns."""
     case = case_service.get_case(g.api_user, case_id, via="api")

@@ -4,28 +4,21 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from app.api.common import json_body
 from app.extensions import csrf
 from app.forms import json_to_formdata
-from app.services import kvalitetsberattelse as kb
-from app.services import reports
+from app.services import exports, reports
 from app.services.errors import Invalid
+from app.services.exports import download
+from app.services.reports import documents
+from app.services.reports import kvalitetsberattelse as kb
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessions
 
-EXPORTS = {
-    "csv": ("text/csv; charset=utf-8", reports.to_csv),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", reports.to_xlsx),
-}
-
 
 def _year() -> int:
     return reports.parse_year(request.args.get("year"))
-
-
-def download(body: bytes, mimetype: str, filename: str, inline: bool = False) -> Response:
-    disposition = "inline" if inline else "attachment"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})
 
 
 @bp.get("/summary")
@@ -43,12 +36,11 @@ def statistics():
 
 @bp.get("/tables/<key>.<fmt>")
 def table_export(key: str, fmt: str):
-    if fmt not in EXPORTS:
+    if fmt not in exports.TABLE_WRITERS:
         raise Invalid("Okänt format.", {"format": ["Välj csv eller xlsx."]})
     year = _year()
     table = reports.table_by_key(g.api_user, year, key)
-    mimetype, render = EXPORTS[fmt]
-    return download(render(table), mimetype, f"{table.key}_{year}.{fmt}")
+    return download(exports.TABLE_WRITERS[fmt](table), exports.MIMETYPES[fmt], f"{table.key}_{year}.{fmt}")
 
 
 @bp.get("/kvalitetsberattelse")
@@ -59,8 +51,6 @@ def kvalitetsberattelse():
 @bp.put("/kvalitetsberattelse")
 def kvalitetsberattelse_texts():
     """Save free-text sections: {"texts": {"sammanfattning": "...", ...}} (sections left out keep their text)."""
-    from app.api import json_body
-
     year = _year()
     texts = json_body().get("texts")
     if not isinstance(texts, dict) or not all(isinstance(v, str) for v in texts.values()):
@@ -71,19 +61,18 @@ def kvalitetsberattelse_texts():
 
 @bp.get("/kvalitetsberattelse.html")
 def kvalitetsberattelse_html():
-    return Response(kb.render_html(kb.build(g.api_user, _year())), mimetype="text/html")
+    return Response(documents.render_html(kb.build(g.api_user, _year())), mimetype="text/html")
 
 
 @bp.get("/kvalitetsberattelse.pdf")
 def kvalitetsberattelse_pdf():
     year = _year()
-    return download(kb.render_pdf(kb.build(g.api_user, year)), "application/pdf", f"kvalitetsberattelse_{year}.pdf",
-                    inline=True)
+    return download(documents.render_pdf(kb.build(g.api_user, year)), documents.PDF_MIMETYPE,
+                    f"kvalitetsberattelse_{year}.pdf", inline=True)
 
 
 @bp.get("/kvalitetsberattelse.docx")
 def kvalitetsberattelse_docx():
     year = _year()
-    return download(kb.render_docx(kb.build(g.api_user, year)),
-                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    return download(documents.render_docx(kb.build(g.api_user, year)), documents.DOCX_MIMETYPE,
                     f"kvalitetsberattelse_{year}.docx")

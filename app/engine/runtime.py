@@ -6,6 +6,7 @@ the inbox rows, the timer rows, the case's denormalised fields and the audit eve
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,8 +30,9 @@ from app.engine.spec_cache import CachedProcessSpecConverter
 from app.engine.specs import library
 from app.engine.timers import CLOCK_TIMER_CLASSES, due_of
 from app.extensions import db
-from app.models import ROLES, ProcessInstance, Task, Timer
-from app.services.access import resolve_unit
+from app.models import ProcessInstance, Task, Timer, User
+from app.models.roles import resolve_unit
+from app.vocabulary import ROLES
 
 _config = dict(SPIFF_CONFIG)
 for _cls in CLOCK_TIMER_CLASSES.values():
@@ -182,8 +184,8 @@ def _timer_due(task) -> datetime | None:
 
 
 def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerContext) -> StepResult:
+    """Write the step: the serialized state, the timer rows and the inbox rows."""
     now = clock.now()
-    case = instance.case
     # The instance's rows first, so that the changes below reach the database in one flush.
     rows = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting")).all()
     # The case, unit and users of these rows are in the session already (or not needed): no joins.
@@ -192,13 +194,31 @@ def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerCon
     instance.state = SERIALIZER.serialize_json(workflow)
     instance.updated_at = now
     instance.status = "completed" if workflow.completed else "running"
+    fired, new_timers = _sync_timers(instance, workflow, rows, now)
+    closed, new_rows = _sync_inbox(instance, workflow, open_rows, now)
+    db.session.flush()
+    return StepResult(instance=instance, completed=workflow.completed,
+                      data=dict(workflow.data or {}) | _last_data(workflow),
+                      new_tasks=new_rows, closed_tasks=closed, fired_timers=len(fired), context=context,
+                      fired_rows=fired, new_timers=new_timers,
+                      open_tasks=[r for r in open_rows if r.state == "open"] + new_rows)
 
-    # Timers: one row per waiting timer event; rows whose event is gone are withdrawn.
+
+def _waiting_timers(workflow: BpmnWorkflow) -> dict[str, datetime]:
+    """When each waiting timer event fires, by its task's id."""
     waiting: dict[str, datetime] = {}
     for task in _timer_tasks(workflow):
         due = _timer_due(task)
         if due is not None:
             waiting[str(task.id)] = due
+    return waiting
+
+
+def _sync_timers(instance: ProcessInstance, workflow: BpmnWorkflow, rows: Sequence[Timer],
+                 now: datetime) -> tuple[list[Timer], list[Timer]]:
+    """One row per waiting timer event; rows whose event is gone are withdrawn. Returns the rows that
+    fired and the rows added (added to the session, not flushed)."""
+    waiting = _waiting_timers(workflow)
     by_spiff = {r.spiff_id: r for r in rows}
     fired: list[Timer] = []
     new_timers: list[Timer] = []
@@ -215,15 +235,23 @@ def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerCon
             row.state = "fired"
             row.fired_at = now
             fired.append(row)
-            new_timers.append(Timer(instance_id=instance.id, case_id=case.id, spiff_id=spiff_id,
-                                    event_name=_event_name(workflow, spiff_id), due_at=waiting[spiff_id]))
+            new_timers.append(_timer_row(instance, workflow, spiff_id, waiting[spiff_id]))
     for spiff_id, due in waiting.items():
         if spiff_id not in by_spiff:
-            new_timers.append(Timer(instance_id=instance.id, case_id=case.id, spiff_id=spiff_id,
-                                    event_name=_event_name(workflow, spiff_id), due_at=due))
+            new_timers.append(_timer_row(instance, workflow, spiff_id, due))
     db.session.add_all(new_timers)
+    return fired, new_timers
 
-    # Inbox rows for READY user tasks; open rows whose task is no longer ready are withdrawn.
+
+def _timer_row(instance: ProcessInstance, workflow: BpmnWorkflow, spiff_id: str, due: datetime) -> Timer:
+    return Timer(instance_id=instance.id, case_id=instance.case.id, spiff_id=spiff_id,
+                 event_name=_event_name(workflow, spiff_id), due_at=due)
+
+
+def _sync_inbox(instance: ProcessInstance, workflow: BpmnWorkflow, open_rows: Sequence[Task],
+                now: datetime) -> tuple[list[Task], list[Task]]:
+    """Inbox rows for READY user tasks; open rows whose task is no longer ready are withdrawn.
+    Returns the withdrawn rows and the new ones (added to the session, not flushed)."""
     ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
     open_by_spiff = {r.spiff_id: r for r in open_rows}
     ready_ids = {str(t.id) for t in ready}
@@ -235,25 +263,25 @@ def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerCon
             closed.append(row)
     new_rows = []
     for task in ready:
-        if str(task.id) in open_by_spiff:
-            continue
-        spec = task.task_spec
-        role = lane_role(spec.lane)
-        row = Task(
-            instance_id=instance.id, case_id=case.id, spiff_id=str(task.id),
-            task_id=spec.bpmn_id or spec.name, name=spec.bpmn_name or spec.name, lane=spec.lane,
-            role=role, unit_id=resolve_unit(role, case.unit) if role else case.unit_id,
-            # A medarbetare task belongs to the person who reported; other tasks may name their user.
-            assignee_id=case.reporter_id if role == "medarbetare" else _named_assignee(task),
-            due_at=_task_due(task), created_at=now, state="open",
-        )
-        db.session.add(row)
-        new_rows.append(row)
-    db.session.flush()
-    return StepResult(instance=instance, completed=workflow.completed, data=dict(workflow.data or {}) | _last_data(workflow),
-                      new_tasks=new_rows, closed_tasks=closed, fired_timers=len(fired), context=context,
-                      fired_rows=fired, new_timers=new_timers,
-                      open_tasks=[r for r in open_rows if r.state == "open"] + new_rows)
+        if str(task.id) not in open_by_spiff:
+            row = _inbox_row(instance, task, now)
+            db.session.add(row)
+            new_rows.append(row)
+    return closed, new_rows
+
+
+def _inbox_row(instance: ProcessInstance, task, now: datetime) -> Task:
+    case = instance.case
+    spec = task.task_spec
+    role = lane_role(spec.lane)
+    return Task(
+        instance_id=instance.id, case_id=case.id, spiff_id=str(task.id),
+        task_id=spec.bpmn_id or spec.name, name=spec.bpmn_name or spec.name, lane=spec.lane,
+        role=role, unit_id=resolve_unit(role, case.unit) if role else case.unit_id,
+        # A medarbetare task belongs to the person who reported; other tasks may name their user.
+        assignee_id=case.reporter_id if role == "medarbetare" else _named_assignee(task),
+        due_at=_task_due(task), created_at=now, state="open",
+    )
 
 
 def _find_task(workflow: BpmnWorkflow, spiff_id: str):
@@ -289,8 +317,6 @@ def _named_assignee(task) -> int | None:
     """A user task may belong to a user named in the process data, e.g. a PDCA cycle's owner:
     `<spiffworkflow:property name="assignee" value="owner" />` on the task names the data variable
     holding the username. Without it (or without such an active user) the task is offered to its lane."""
-    from app.models import User
-
     variable = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {}).get("assignee")
     username = task.data.get(variable) if variable else None
     if not username or not isinstance(username, str):

@@ -76,5 +76,6 @@ class CaseScriptEngine(PythonScriptEngine):
             handler = get_handler(operation_name)
             result = handler(self.context, task.data, **params)
         except Exception as err:
-            raise WorkflowTaskException(f"Tjänsteuppgiften '{operation_name}' misslyckades: {err}", task=task, exception=err)
+            raise WorkflowTaskException(f"Tjänsteuppgiften '{operation_name}' misslyckades: {err}", task=task,
+                                        exception=err) from err
         return json.dumps(result)

@@ -13,7 +13,7 @@ Two more differences from upstream:
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -34,11 +34,11 @@ def parse_moment(value) -> datetime:
     else:
         text = str(value).strip()
         if "W" in text.upper():  # ISO week date: upstream knows how
-            return TimerEventDefinition.parse_iso_week(text).astimezone(timezone.utc)
+            return TimerEventDefinition.parse_iso_week(text).astimezone(UTC)
         moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=clock.LOCAL_TZ)
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 class ClockTimeDateEventDefinition(TimeDateEventDefinition):
@@ -62,7 +62,7 @@ class ClockDurationTimerEventDefinition(DurationTimerEventDefinition):
             # Months and years are counted on the Swedish calendar from the moment the timer starts.
             start = clock.to_local(clock.now())
             due = start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
-            event_value = due.astimezone(timezone.utc).isoformat()
+            event_value = due.astimezone(UTC).isoformat()
             my_task._set_internal_data(event_value=event_value)
         if parse_moment(event_value) <= clock.now():
             my_task._set_internal_data(event_fired=True)
@@ -111,11 +111,11 @@ def parse_cycle(expression: str):
     if not moments:  # "R/P1D": the first event is one interval from now (our clock)
         start = clock.to_local(clock.now())
         duration = TimerEventDefinition.get_timedelta_from_start(parsed, start)
-        return cycles, (start + duration).astimezone(timezone.utc), duration
+        return cycles, (start + duration).astimezone(UTC), duration
     if parts[0].startswith("P"):  # "R/P1D/end": counted back from the end
         end = clock.to_local(moments[0])
         duration = TimerEventDefinition.get_timedelta_from_end(parsed, end)
-        return cycles, (end - duration).astimezone(timezone.utc), duration
+        return cycles, (end - duration).astimezone(UTC), duration
     start = clock.to_local(moments[0])
     return cycles, moments[0], TimerEventDefinition.get_timedelta_from_start(parsed, start)
 

@@ -1,5 +1,6 @@
 """One WTForms class per user task, keyed by the task's id in the diagram, plus the start forms per
-case type. `validate` turns a web form post or an API JSON body into JSON-friendly task data."""
+case type. The web and the API validate alike: `json_to_formdata` makes an API body look like a form
+post, and `form_data` turns a validated form into JSON-friendly task data."""
 from __future__ import annotations
 
 from datetime import date
@@ -16,24 +17,9 @@ from app.forms.avvikelse import (
     SasUtredningForm,
     SasVerifieringForm,
 )
-
-TASK_FORMS = {
-    "chef_uppfoljning": ChefUppfoljningForm,
-    "sas_utredning": SasUtredningForm,
-    "ivo_beslut": IvoBeslutForm,
-    "ivo_anmalan": IvoAnmalanForm,
-    "atgardsuppfoljning": AtgardsuppfoljningForm,
-    "sas_verifiering": SasVerifieringForm,
-    "eskalering_uppfoljning": EskaleringUppfoljningForm,
-}
-
-START_FORMS = {
-    "avvikelse": AvvikelseReportForm,
-}
-
-# Quality development: PDCA cycles, synpunkter/klagomål, risk analysis and the pattern signal.
-from app.forms.klagomal import KlagomalForm, KlagomalHanteringForm, KlagomalSvarForm  # noqa: E402
-from app.forms.pdca import (  # noqa: E402
+from app.forms.ej_verkstallt import EjVerkstalltForm, KvartalsrapportForm, VerkstallighetForm
+from app.forms.klagomal import KlagomalForm, KlagomalHanteringForm, KlagomalSvarForm
+from app.forms.pdca import (
     FoljaUppForm,
     ForbattraForm,
     GenomforaForm,
@@ -41,34 +27,47 @@ from app.forms.pdca import (  # noqa: E402
     PdcaStartForm,
     PlaneraForm,
 )
-from app.forms.riskanalys import RiskanalysForm, RiskanalysStartForm, RiskanalysUppfoljningForm  # noqa: E402
+from app.forms.riskanalys import RiskanalysForm, RiskanalysStartForm, RiskanalysUppfoljningForm
+from app.forms.utredning import ForhandsbedomningForm, ForlangningForm, UtredningAvslutForm, UtredningStartForm
 
-TASK_FORMS.update({
-    "planera": PlaneraForm, "genomfora": GenomforaForm, "folja_upp": FoljaUppForm, "forbattra": ForbattraForm,
+# tests/test_contract.py checks these against the user tasks of bpmn/ and the case types of app.vocabulary.
+TASK_FORMS = {
+    # avvikelse and lex Sarah
+    "chef_uppfoljning": ChefUppfoljningForm,
+    "sas_utredning": SasUtredningForm,
+    "ivo_beslut": IvoBeslutForm,
+    "ivo_anmalan": IvoAnmalanForm,
+    "atgardsuppfoljning": AtgardsuppfoljningForm,
+    "sas_verifiering": SasVerifieringForm,
+    "eskalering_uppfoljning": EskaleringUppfoljningForm,
+    # quality development: PDCA cycles, synpunkter/klagomål, risk analysis and the pattern signal
+    "planera": PlaneraForm,
+    "genomfora": GenomforaForm,
+    "folja_upp": FoljaUppForm,
+    "forbattra": ForbattraForm,
     "monster_bedomning": MonsterBedomningForm,
-    "klagomal_hantering": KlagomalHanteringForm, "klagomal_svar": KlagomalSvarForm,
+    "klagomal_hantering": KlagomalHanteringForm,
+    "klagomal_svar": KlagomalSvarForm,
     "klagomal_eskalering": EskaleringUppfoljningForm,
-    "riskanalys": RiskanalysForm, "riskanalys_uppfoljning": RiskanalysUppfoljningForm,
-})
-START_FORMS.update({"klagomal": KlagomalForm, "pdca": PdcaStartForm, "riskanalys": RiskanalysStartForm})
+    "riskanalys": RiskanalysForm,
+    "riskanalys_uppfoljning": RiskanalysUppfoljningForm,
+    # ej verkställda beslut and the nämnd secretary's quarterly IVO report
+    "verkstallighet": VerkstallighetForm,
+    "kvartalsrapport": KvartalsrapportForm,
+    # barnavårdsutredning (SoL 11 kap. 1 a § and 2 §)
+    "forhandsbedomning": ForhandsbedomningForm,
+    "utredning_avslut": UtredningAvslutForm,
+    "forlangning": ForlangningForm,
+}
 
-# Ej verkställda beslut and the nämnd secretary's quarterly IVO report.
-from app.forms.ej_verkstallt import EjVerkstalltForm, KvartalsrapportForm, VerkstallighetForm  # noqa: E402
-
-TASK_FORMS.update({"verkstallighet": VerkstallighetForm, "kvartalsrapport": KvartalsrapportForm})
-START_FORMS.update({"ej_verkstallt": EjVerkstalltForm})
-
-# Barnavårdsutredning (SoL 11 kap. 1 a § and 2 §).
-from app.forms.utredning import (  # noqa: E402
-    ForhandsbedomningForm,
-    ForlangningForm,
-    UtredningAvslutForm,
-    UtredningStartForm,
-)
-
-TASK_FORMS.update({"forhandsbedomning": ForhandsbedomningForm, "utredning_avslut": UtredningAvslutForm,
-                   "forlangning": ForlangningForm})
-START_FORMS.update({"utredning": UtredningStartForm})
+START_FORMS = {
+    "avvikelse": AvvikelseReportForm,
+    "klagomal": KlagomalForm,
+    "pdca": PdcaStartForm,
+    "riskanalys": RiskanalysStartForm,
+    "ej_verkstallt": EjVerkstalltForm,
+    "utredning": UtredningStartForm,
+}
 
 _SKIP = {"csrf_token", "submit"}
 

@@ -2,9 +2,17 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from app.forms.fields import REQUIRED, BaseForm, MultiCheckboxField, YesNoField, not_in_future, not_in_past
+from app.forms.fields import (
+    DATE_REQUIRED,
+    REQUIRED,
+    BaseForm,
+    MultiCheckboxField,
+    YesNoField,
+    not_in_future,
+    not_in_past,
+)
 from app.vocabulary import (
     ASSESSMENTS,
     CATEGORIES,
@@ -25,11 +33,13 @@ class AvvikelseReportForm(BaseForm):
     """Rapportera avvikelse (the process's start)."""
 
     unit = SelectField("Enhet", validators=_required("Välj den enhet avvikelsen gäller."), choices=[])
-    occurred_on = DateField("Datum då händelsen inträffade", validators=[InputRequired(message="Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."), not_in_future])
+    occurred_on = DateField("Datum då händelsen inträffade",
+                            validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
     category = SelectField("Kategori", choices=[("", "Välj kategori")] + CATEGORIES,
                            validators=_required("Välj en kategori."))
     description = TextAreaField("Vad hände?", validators=_required("Beskriv vad som hände.") + [Length(max=10000)])
-    immediate_actions = TextAreaField("Omedelbara åtgärder", validators=_required("Beskriv vad som gjordes direkt.") + [Length(max=5000)])
+    immediate_actions = TextAreaField("Omedelbara åtgärder",
+                                      validators=_required("Beskriv vad som gjordes direkt.") + [Length(max=5000)])
     person_ref = StringField("Berörd person (referens, inte personnummer)", validators=[Optional(), Length(max=100)])
     suspected_lex_sarah = BooleanField("Jag misstänker ett missförhållande (lex Sarah)",
                                        false_values=("false", "", "nej", "0", "off", "no"))
@@ -41,7 +51,8 @@ class ChefUppfoljningForm(BaseForm):
     legal_bases = MultiCheckboxField("Lagrum", choices=LEGAL_BASES, validators=[Optional()])
     analysis = TextAreaField("Analys av händelsen", validators=_required("Skriv analysen.") + [Length(max=10000)])
     cause_areas = MultiCheckboxField("Orsaksområden", choices=CAUSE_AREAS, validators=[Optional()])
-    actions = TextAreaField("Beslutade åtgärder", validators=_required("Ange vilka åtgärder som beslutats.") + [Length(max=10000)])
+    actions = TextAreaField("Beslutade åtgärder",
+                            validators=_required("Ange vilka åtgärder som beslutats.") + [Length(max=10000)])
     classification = SelectField("Klassificering", choices=[("", "Välj")] + CLASSIFICATIONS,
                                  validators=_required("Välj en klassificering."))
     consequence = SelectField("Konsekvens för personen (1–4)", choices=[("", "Välj")] + SCALE,
@@ -49,7 +60,7 @@ class ChefUppfoljningForm(BaseForm):
     likelihood = SelectField("Sannolikhet för upprepning (1–4)", choices=[("", "Välj")] + SCALE,
                              validators=_required("Välj sannolikhet 1–4."))
     follow_up_on = DateField("Datum för uppföljning av åtgärderna",
-                             validators=[InputRequired(message="Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."), not_in_past])
+                             validators=[InputRequired(message=DATE_REQUIRED), not_in_past])
 
 
 class SasUtredningForm(BaseForm):
@@ -60,13 +71,16 @@ class SasUtredningForm(BaseForm):
     investigation = TextAreaField("Utredning: vad hände och vilka konsekvenser fick eller kunde det få?",
                                   validators=_required("Skriv utredningen.") + [Length(max=20000)])
     causes = TextAreaField("Orsaker (på systemnivå)", validators=_required("Beskriv orsakerna.") + [Length(max=10000)])
-    primary_causes = MultiCheckboxField("Primära bakomliggande orsaker", choices=PRIMARY_CAUSES, validators=[Optional()])
+    primary_causes = MultiCheckboxField("Primära bakomliggande orsaker", choices=PRIMARY_CAUSES,
+                                        validators=[Optional()])
     actions = TextAreaField("Åtgärder med datum", validators=_required("Ange åtgärderna.") + [Length(max=10000)])
     person_informed = YesNoField("Har den enskilde eller företrädaren informerats?")
     documented_in_personakt = YesNoField("Dokumenterat i personakten?")
     police_report = YesNoField("Behövs polisanmälan?")
-    assessment = SelectField("Bedömning", choices=[("", "Välj")] + ASSESSMENTS, validators=_required("Välj en bedömning."))
-    assessment_motivation = TextAreaField("Motivering av bedömningen", validators=_required("Motivera bedömningen.") + [Length(max=10000)])
+    assessment = SelectField("Bedömning", choices=[("", "Välj")] + ASSESSMENTS,
+                             validators=_required("Välj en bedömning."))
+    assessment_motivation = TextAreaField("Motivering av bedömningen",
+                                          validators=_required("Motivera bedömningen.") + [Length(max=10000)])
     diarienummer = StringField("Kommunens diarienummer", validators=[Optional(), Length(max=64)])
 
 
@@ -80,15 +94,17 @@ class IvoBeslutForm(BaseForm):
 class IvoAnmalanForm(BaseForm):
     """ivo_anmalan — the SAS records that the notification was sent."""
 
-    sent_on = DateField("Anmälan skickad", validators=[InputRequired(message="Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."), not_in_future])
-    ivo_reference = StringField("IVO:s diarienummer", validators=_required("Ange IVO:s diarienummer.") + [Length(max=64)])
+    sent_on = DateField("Anmälan skickad", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
+    ivo_reference = StringField("IVO:s diarienummer",
+                                validators=_required("Ange IVO:s diarienummer.") + [Length(max=64)])
 
 
 class AtgardsuppfoljningForm(BaseForm):
     """atgardsuppfoljning — the enhetschef reports on the actions."""
 
     actions_done = YesNoField("Är åtgärderna genomförda?")
-    notes = TextAreaField("Resultat av uppföljningen", validators=_required("Beskriv uppföljningen.") + [Length(max=10000)])
+    notes = TextAreaField("Resultat av uppföljningen",
+                          validators=_required("Beskriv uppföljningen.") + [Length(max=10000)])
 
 
 class SasVerifieringForm(BaseForm):
@@ -100,8 +116,6 @@ class SasVerifieringForm(BaseForm):
 
     def validate_comment(self, field):
         if self.approved.data is False and not (field.data or "").strip():
-            from wtforms.validators import ValidationError
-
             raise ValidationError("Skriv vad som behöver kompletteras.")
 
 

@@ -4,20 +4,21 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask import current_app
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app import clock
-from app.forms.fields import BaseForm, not_in_future
+from app.forms.fields import DATE_REQUIRED, PERSONNUMMER, BaseForm, not_in_future
 from app.vocabulary import EJ_VERKSTALLT_OUTCOMES, GENDER_LABELS, GENDERS, INSATS_LAW, INSATSER, LAWS
 
 # IVO's code for the person: the birth date and four characters, ÅÅÅÅMMDD-T123 or ÅÅÅÅMMDD-TF10.
 # The third of the four characters is even for a woman, odd for a man (IVO's instructions).
 IVO_CODE = re.compile(r"^(\d{8})-(T\d{3}|TF\d{2})$")
-# Anything that looks like a personnummer or samordningsnummer (10 or 12 digits) is refused.
-PERSONNUMMER = re.compile(r"^(\d{2})?\d{6}[-+]?\d{4}$")
-CODE_HELP = "IVO:s kod: födelsedatum och T följt av tre siffror (ÅÅÅÅMMDD-T123) eller TF och två siffror (ÅÅÅÅMMDD-TF10). Tredje tecknet efter bindestrecket: jämnt för kvinna, udda för man. Aldrig personnummer."
+CODE_HELP = ("IVO:s kod: födelsedatum och T följt av tre siffror (ÅÅÅÅMMDD-T123) eller TF och två siffror "
+             "(ÅÅÅÅMMDD-TF10). Tredje tecknet efter bindestrecket: jämnt för kvinna, udda för man. "
+             "Aldrig personnummer.")
+INSATS_CHOICES = [("", "Välj insats")] + [
+    (code, f"{law}: {label}") for law, items in INSATSER.items() for code, label in items]
 
 
 def normalise_code(value: str | None) -> str:
@@ -45,11 +46,6 @@ def code_error(code: str, gender: str | None) -> str | None:
     return None
 
 
-def allowed_unit_codes() -> list[str]:
-    """Units (with everything below them) that register decisions: the myndighet units by default."""
-    return list(current_app.config.get("EJ_VERKSTALLT_UNITS") or [])
-
-
 class EjVerkstalltForm(BaseForm):
     """Registrera ett ej verkställt beslut (the start of the ej_verkstallt process)."""
 
@@ -60,9 +56,8 @@ class EjVerkstalltForm(BaseForm):
                              filters=[normalise_code])
     gender = SelectField("Kön", choices=[("", "Välj")] + GENDERS, validators=[DataRequired(message="Välj kön.")])
     law = SelectField("Lag", choices=[("", "Välj")] + LAWS, validators=[DataRequired(message="Välj SoL eller LSS.")])
-    insats = SelectField("Insats", choices=[("", "Välj insats")] + [(c, f"{law}: {label}") for law, items in INSATSER.items() for c, label in items],
-                         validators=[DataRequired(message="Välj insats.")])
-    decided_on = DateField("Beslutsdatum", validators=[InputRequired(message="Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."), not_in_future])
+    insats = SelectField("Insats", choices=INSATS_CHOICES, validators=[DataRequired(message="Välj insats.")])
+    decided_on = DateField("Beslutsdatum", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
     interrupted_on = DateField("Datum för avbrott (om en påbörjad insats avbrutits)",
                                validators=[Optional(), not_in_future],
                                description="Lämna tomt om beslutet aldrig verkställts.")
@@ -70,9 +65,7 @@ class EjVerkstalltForm(BaseForm):
                            description="Skriv inte namn eller personnummer.")
 
     def validate_unit(self, field):
-        from app.services.ej_verkstallt import may_register_for
-
-        if field.data and not may_register_for(field.data):
+        if field.data and not self.lookup("registers_decisions")(field.data):
             raise ValidationError("Beslut registreras av myndighetsenheterna; välj en sådan enhet.")
 
     def validate_person_ref(self, field):
@@ -85,30 +78,34 @@ class EjVerkstalltForm(BaseForm):
             raise ValidationError(f"Insatsen hör inte till {self.law.data}.")
 
     def validate_interrupted_on(self, field):
-        if isinstance(field.data, date) and isinstance(self.decided_on.data, date) and field.data < self.decided_on.data:
+        decided_on = self.decided_on.data
+        if isinstance(field.data, date) and isinstance(decided_on, date) and field.data < decided_on:
             raise ValidationError("Avbrottet kan inte ligga före beslutsdatum.")
 
 
 class VerkstallighetForm(BaseForm):
     """verkstallighet — the decision was executed, or it ended (the person declined, or otherwise)."""
 
-    outcome = SelectField("Utfall", choices=[("", "Välj")] + EJ_VERKSTALLT_OUTCOMES, validators=[DataRequired(message="Välj utfall.")])
+    outcome = SelectField("Utfall", choices=[("", "Välj")] + EJ_VERKSTALLT_OUTCOMES,
+                          validators=[DataRequired(message="Välj utfall.")])
     outcome_on = DateField("Datum för verkställighet eller avslut",
-                           validators=[InputRequired(message="Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."), not_in_future])
-    reason = TextAreaField("Skäl till dröjsmålet (om beslutet blev försenat)", validators=[Optional(), Length(max=2000)])
+                           validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
+    reason = TextAreaField("Skäl till dröjsmålet (om beslutet blev försenat)",
+                           validators=[Optional(), Length(max=2000)])
 
     def validate_outcome_on(self, field):
-        task = getattr(self, "context_task", None)
-        fields = (task.case.fields or {}) if task is not None and task.case is not None else {}
+        fields = self.case_fields or {}  # the case's start data (supplied with the task)
         start = fields.get("interrupted_on") or fields.get("decided_on")
         if isinstance(field.data, date) and start and field.data.isoformat() < start:
-            raise ValidationError(f"Datumet kan inte ligga före {'avbrottet' if fields.get('interrupted_on') else 'beslutet'} ({start}).")
+            what = "avbrottet" if fields.get("interrupted_on") else "beslutet"
+            raise ValidationError(f"Datumet kan inte ligga före {what} ({start}).")
 
 
 class KvartalsrapportForm(BaseForm):
     """kvartalsrapport — the nämnd secretary has filed the quarter's individual reports with IVO."""
 
     submitted_on = DateField("Inrapporterat till IVO",
-                             description="Rapporten (utskrift, CSV och Excel) finns under Ej verkställda beslut → Kvartalets IVO-rapport.",
-                             validators=[InputRequired(message="Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."), not_in_future])
+                             description="Rapporten (utskrift, CSV och Excel) finns under Ej verkställda beslut → "
+                                         "Kvartalets IVO-rapport.",
+                             validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
     comment = TextAreaField("Kommentar", validators=[Optional(), Length(max=2000)])

@@ -1,19 +1,42 @@
-"""Fields and validators shared by the task forms (Swedish messages)."""
+"""Fields and validators shared by the task forms (Swedish messages).
+
+Forms only validate. What a validator must know beyond the posted data and the clock (does a user
+exist, may a unit register a decision, what the task's case says) is a lookup that the service which
+builds the form supplies (app.services.cases.supply_lookups); nothing in app/forms queries the
+database, reads the configuration or calls a service."""
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectMultipleField, widgets
+from wtforms import RadioField, SelectMultipleField, StringField, widgets
 from wtforms.meta import DefaultMeta
 from wtforms.validators import InputRequired, ValidationError
 
 from app import clock
 
 REQUIRED = "Fältet måste fyllas i."
+DATE_REQUIRED = "Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."
+# Anything that looks like a personnummer or samordningsnummer (10 or 12 digits, with or without the dash).
+PERSONNUMMER = re.compile(r"^(\d{2})?\d{6}[-+]?\d{4}$")
+_CASE_NUMBER = re.compile(r"[A-ZÅÄÖ]{2,8}-\d{4}-\d{1,6}")
 
 
 class BaseForm(FlaskForm):
+    # Lookups supplied by the service that builds the form (see the module's docstring).
+    user_exists: Callable[[str], bool] | None = None  # an active user has this username
+    registers_decisions: Callable[[str], bool] | None = None  # the unit (code) registers ej verkställda beslut
+    case_fields: dict | None = None  # a task form: the fields of the task's case
+
+    def lookup(self, name: str) -> Callable[[str], bool]:
+        found = getattr(self, name)
+        if found is None:
+            raise RuntimeError(f"{type(self).__name__} was built without the lookup {name!r} "
+                               "(app.services.cases.supply_lookups)")
+        return found
+
     class Meta:
         locales = ["sv", "sv_SE"]
 
@@ -21,6 +44,9 @@ class BaseForm(FlaskForm):
             # Flask-WTF only translates through Flask-Babel, which we do not use; without this the
             # built-in messages ("Not a valid choice.") stay English. WTForms ships a Swedish catalogue.
             return DefaultMeta.get_translations(self, form)
+
+
+_YES_NO_WORDS = ("true", "false", "ja", "nej", "1", "0", "yes", "no", "on", "off")
 
 
 class YesNoField(RadioField):
@@ -37,7 +63,7 @@ class YesNoField(RadioField):
         return str(value).strip().lower() in ("true", "ja", "1", "yes", "on")
 
     def pre_validate(self, form):
-        if self.raw_data and str(self.raw_data[0]).strip().lower() not in ("true", "false", "ja", "nej", "1", "0", "yes", "no", "on", "off"):
+        if self.raw_data and str(self.raw_data[0]).strip().lower() not in _YES_NO_WORDS:
             raise ValidationError("Välj ja eller nej.")
 
 
@@ -50,6 +76,46 @@ class MultiCheckboxField(SelectMultipleField):
         for value in self.data or []:
             if value not in values:
                 raise ValidationError(f"Ogiltigt val: {value}.")
+
+
+def existing_user(form, field):
+    """A username of an active user (the owner or responsible person gets the tasks)."""
+    name = (field.data or "").strip()
+    if name and not form.lookup("user_exists")(name):
+        raise ValidationError(f"Det finns ingen aktiv användare med användarnamnet {name}.")
+
+
+def required_when(other: str, value, message: str):
+    """The field must be filled in when the field `other` has `value` (no Optional(): it would stop
+    the chain before this validator runs)."""
+
+    def check(form, field):
+        if form[other].data == value and not (field.data or "").strip():
+            raise ValidationError(message)
+
+    return check
+
+
+class CaseRefsField(StringField):
+    """Cases a new one is linked to: ids or case numbers, repeated or separated by commas or spaces.
+    Whether they exist and the caller may see them is checked by the service (it knows the user)."""
+
+    def process_formdata(self, valuelist):
+        tokens: list[str] = []
+        for value in valuelist:
+            tokens += [t for t in re.split(r"[\s,;]+", str(value).strip()) if t]
+        self.data = tokens
+
+    def _value(self):
+        return ", ".join(str(v) for v in self.data or [])
+
+    def pre_validate(self, form):
+        self.data = list(self.data or [])
+        if len(self.data) > 100:
+            raise ValidationError("Högst 100 kopplade ärenden.")
+        for token in self.data:
+            if not (token.isdigit() or _CASE_NUMBER.fullmatch(token.upper())):
+                raise ValidationError(f"Ange ärendenummer (t.ex. AVV-2026-0001) eller ärende-id, inte {token[:40]!r}.")
 
 
 def not_in_future(form, field):

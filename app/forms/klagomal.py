@@ -4,11 +4,8 @@ from __future__ import annotations
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.forms.fields import BaseForm, not_in_future
+from app.forms.fields import DATE_REQUIRED, BaseForm, not_in_future
 from app.vocabulary import CHANNELS, COMPLAINANTS, COMPLAINT_CATEGORIES, KINDS
-
-DATE_REQUIRED = "Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."
-
 
 
 class KlagomalForm(BaseForm):
@@ -17,9 +14,11 @@ class KlagomalForm(BaseForm):
     unit = SelectField("Enhet som synpunkten gäller", validators=[DataRequired(message="Välj enhet.")], choices=[])
     received_on = DateField("Mottaget", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
     kind = SelectField("Typ", choices=KINDS, default="klagomal")
-    channel = SelectField("Hur kom den in?", choices=[("", "Välj")] + CHANNELS, validators=[DataRequired(message="Välj hur synpunkten kom in.")])
+    channel = SelectField("Hur kom den in?", choices=[("", "Välj")] + CHANNELS,
+                          validators=[DataRequired(message="Välj hur synpunkten kom in.")])
     complainant = SelectField("Vem lämnade den?", choices=[("", "Välj")] + COMPLAINANTS, validators=[Optional()])
-    description = TextAreaField("Synpunkten eller klagomålet", validators=[DataRequired(message="Beskriv synpunkten."), Length(max=10000)])
+    description = TextAreaField("Synpunkten eller klagomålet",
+                                validators=[DataRequired(message="Beskriv synpunkten."), Length(max=10000)])
     anonymous = BooleanField("Anonym – inget svar ska lämnas")
     contact = StringField("Kontaktuppgift för svar", validators=[Length(max=300)],
                           description="Namn och telefon, e-post eller adress. Lämnas tom om synpunkten är anonym.")
@@ -34,8 +33,10 @@ class KlagomalHanteringForm(BaseForm):
 
     category = SelectField("Kategori", choices=[("", "Välj kategori")] + COMPLAINT_CATEGORIES,
                            validators=[DataRequired(message="Välj en kategori.")])
-    response = TextAreaField("Utredning och svar", validators=[DataRequired(message="Beskriv utredningen och svaret."), Length(max=10000)])
-    actions = TextAreaField("Åtgärder", validators=[DataRequired(message="Ange vilka åtgärder som vidtas."), Length(max=10000)])
+    response = TextAreaField("Utredning och svar",
+                             validators=[DataRequired(message="Beskriv utredningen och svaret."), Length(max=10000)])
+    actions = TextAreaField("Åtgärder",
+                            validators=[DataRequired(message="Ange vilka åtgärder som vidtas."), Length(max=10000)])
 
 
 class KlagomalSvarForm(BaseForm):
@@ -44,4 +45,3 @@ class KlagomalSvarForm(BaseForm):
     answered_on = DateField("Svar lämnat", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
     answer_channel = SelectField("Hur lämnades svaret?", choices=[("", "Välj")] + CHANNELS, validators=[Optional()])
     summary = TextAreaField("Kommentar", validators=[Optional(), Length(max=5000)])
-

@@ -1,22 +1,16 @@
 """Forms of the utredning process (barnavårdsutredning, SoL 11 kap. 1 a § and 2 §), one per user task."""
 from __future__ import annotations
 
-import re
-
-from flask import current_app
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app import clock
-from app.forms.fields import BaseForm, YesNoField, not_in_future
+from app.forms.fields import DATE_REQUIRED, PERSONNUMMER, BaseForm, YesNoField, not_in_future
 from app.vocabulary import UTREDNING_OUTCOMES
-
-DATE_MESSAGE = "Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."
-# A reference, never a personnummer (10 or 12 digits, with or without the dash).
-PERSONNUMMER = re.compile(r"^(\d{2})?\d{6}[-+]?\d{4}$")
 
 
 def no_personnummer(form, field):
+    """A reference, never a personnummer."""
     if field.data and PERSONNUMMER.match(field.data.replace(" ", "")):
         raise ValidationError("Ange en referens (t.ex. ärendets journalnummer), inte ett personnummer.")
 
@@ -28,7 +22,7 @@ class UtredningStartForm(BaseForm):
     person_ref = StringField("Barnets referens (inte personnummer)",
                              validators=[DataRequired(message="Ange en referens till barnet."), Length(max=100),
                                          no_personnummer])
-    received_on = DateField("Orosanmälan inkom", validators=[InputRequired(message=DATE_MESSAGE), not_in_future])
+    received_on = DateField("Orosanmälan inkom", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
     started_on = DateField("Utredning inledd (om den redan är inledd)", validators=[Optional(), not_in_future])
 
     def validate_started_on(self, field):
@@ -40,15 +34,17 @@ class ForhandsbedomningForm(BaseForm):
     """forhandsbedomning — should an investigation be opened? (within 14 days of the report)"""
 
     open_investigation = YesNoField("Ska en utredning inledas?")
-    decided_on = DateField("Beslutsdatum", validators=[InputRequired(message=DATE_MESSAGE), not_in_future])
-    motivation = TextAreaField("Motivering", validators=[DataRequired(message="Motivera bedömningen."), Length(max=10000)])
+    decided_on = DateField("Beslutsdatum", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
+    motivation = TextAreaField("Motivering",
+                               validators=[DataRequired(message="Motivera bedömningen."), Length(max=10000)])
 
 
 class UtredningAvslutForm(BaseForm):
     """utredning_avslut — the investigation is finished."""
 
-    completed_on = DateField("Utredningen avslutad", validators=[InputRequired(message=DATE_MESSAGE), not_in_future])
-    outcome = SelectField("Utfall", choices=[("", "Välj")] + UTREDNING_OUTCOMES, validators=[DataRequired(message="Välj utfall.")])
+    completed_on = DateField("Utredningen avslutad", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
+    outcome = SelectField("Utfall", choices=[("", "Välj")] + UTREDNING_OUTCOMES,
+                          validators=[DataRequired(message="Välj utfall.")])
     summary = TextAreaField("Sammanfattning", validators=[Optional(), Length(max=10000)])
 
 
@@ -70,9 +66,3 @@ class ForlangningForm(BaseForm):
         elif self.new_deadline.data is not None and self.new_deadline.data <= clock.today():
             self.new_deadline.errors = [*self.new_deadline.errors, "Den nya tidsgränsen måste ligga i framtiden."]
         return valid and not self.reason.errors and not self.new_deadline.errors
-
-
-def lagrum() -> dict:
-    """The paragraphs as configured (they follow the law's numbering, see app/config.py)."""
-    return {"forhandsbedomning": current_app.config["UTREDNING_LAGRUM_FORHANDSBEDOMNING"],
-            "tidsgrans": current_app.config["UTREDNING_LAGRUM_TIDSGRANS"]}

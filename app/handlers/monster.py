@@ -1,14 +1,9 @@
 """Service tasks of monster.bpmn (the pattern signal) and the complaint's categorisation that feeds it."""
 from __future__ import annotations
 
-from app.handlers import handler
+from app.engine.registry import handler
 from app.services import monster
-
-SIGNAL_DECISION_LABELS = {
-    "starta_pdca": "förbättringsarbete startas",
-    "starta_riskanalys": "risk- och konsekvensanalys startas",
-    "ingen_atgard": "ingen systematisk brist",
-}
+from app.vocabulary import SIGNAL_DECISION_PHRASES
 
 
 @handler("pattern_check")
@@ -24,6 +19,6 @@ def pattern_assessed(ctx, data, **params):
     signal = monster.assessed(ctx.case, data)
     decision = data.get("decision")
     ctx.audit.append({"action": "pattern_assessed",
-                      "summary": f"Mönstersignalen bedömd: {SIGNAL_DECISION_LABELS.get(decision, decision)}",
+                      "summary": f"Mönstersignalen bedömd: {SIGNAL_DECISION_PHRASES.get(decision, decision)}",
                       "details": {"decision": decision}})
     return {"signal": signal.id if signal is not None else None}

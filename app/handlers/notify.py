@@ -1,8 +1,8 @@
 """Notifications sent from the diagrams: feedback to the reporter, escalation to a role."""
 from __future__ import annotations
 
+from app.engine.registry import handler
 from app.extensions import db
-from app.handlers import handler
 from app.models import User
 from app.services import notifications
 from app.services.access import resolve_unit, role_holders

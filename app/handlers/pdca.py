@@ -1,10 +1,9 @@
 """Service tasks of pdca.bpmn and of the flows that start a linked PDCA cycle or risk analysis."""
 from __future__ import annotations
 
-from app.handlers import handler
+from app.engine.registry import handler
 from app.services import links, pdca
-
-DECISION_LABELS = {"standardisera": "standardiseras", "ny_cykel": "får en ny omgång", "avsluta": "avslutas"}
+from app.vocabulary import PDCA_DECISION_PHRASES
 
 
 @handler("pdca_record")
@@ -12,8 +11,10 @@ def pdca_record(ctx, data, **params):
     """Keep the PDCA turn's record (plan, owner, follow-up, goal met, decision) in step with the process."""
     turn = pdca.record_turn(ctx.case, ctx.instance, data)
     if turn.decided_at is not None and data.get("decision"):
-        ctx.audit.append({"action": "pdca_decision", "summary": f"Omgång {turn.number}: förbättringsarbetet "
-                          f"{DECISION_LABELS.get(turn.decision, turn.decision)}", "details": {"turn": turn.number}})
+        decision = turn.decision or ""
+        phrase = PDCA_DECISION_PHRASES.get(decision, decision)
+        ctx.audit.append({"action": "pdca_decision", "summary": f"Omgång {turn.number}: förbättringsarbetet {phrase}",
+                          "details": {"turn": turn.number}})
     return {"turn": turn.number}
 
 

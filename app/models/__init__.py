@@ -1,8 +1,5 @@
 from app.models.audit import AuditEvent  # noqa: F401
 from app.models.cases import (  # noqa: F401
-    CASE_TYPE_LABELS,
-    CASE_TYPES,
-    STATUS_LABELS,
     Case,
     CaseAccessLog,
     CaseLink,
@@ -11,7 +8,7 @@ from app.models.cases import (  # noqa: F401
 )
 from app.models.ej_verkstallt import EjVerkstalltBeslut, IvoKvartalsrapport  # noqa: F401
 from app.models.monster import PatternSignal  # noqa: F401
-from app.models.organisation import ROLE_LABELS, ROLES, ApiToken, RoleAssignment, Unit, User  # noqa: F401
+from app.models.organisation import ApiToken, RoleAssignment, Unit, User  # noqa: F401
 from app.models.pdca import PdcaTurn  # noqa: F401
 from app.models.process import ProcessInstance, Task, Timer  # noqa: F401
 from app.models.reports import ReportText  # noqa: F401

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.organisation import Unit, User
 from app.models.types import JSONType, UTCDateTime
-from app.vocabulary import CASE_TYPE_LABELS, CASE_TYPES, STATUS_LABELS  # noqa: F401
 
 
 class Case(db.Model):

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.types import UTCDateTime
-from app.vocabulary import ORGANISATION_WIDE_ROLES, ROLE_LABELS, ROLES  # noqa: F401
 
 
 class Unit(db.Model):
@@ -23,7 +22,8 @@ class Unit(db.Model):
     children: Mapped[list[Unit]] = relationship(back_populates="parent")
 
     def ancestors_and_self(self) -> list[Unit]:
-        chain, unit = [], self
+        chain: list[Unit] = []
+        unit: Unit | None = self
         while unit is not None:
             chain.append(unit)
             unit = unit.parent

@@ -1,26 +1,21 @@
 """Who may see what. Every case and task query goes through here."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 
+from flask import current_app, g, has_request_context
 from sqlalchemy import Select, and_, false, or_, select, tuple_
 
 from app.extensions import db
-from app.models import Case, RoleAssignment, Task, Unit
-from app.models.organisation import ORGANISATION_WIDE_ROLES
+from app.models import Case, RoleAssignment, Task, Unit, User
+from app.models.roles import memoized, resolve_unit  # noqa: F401  (resolve_unit: re-exported for the handlers)
+from app.vocabulary import AREA_ROLES, ORGANISATION_WIDE_ROLES
 
 # Lex Sarah investigation content: shown only to people with a part in the case.
 SENSITIVE_FIELDS = frozenset({
     "investigation", "causes", "primary_causes", "assessment", "assessment_motivation", "motivation",
     "person_informed", "informed_how", "documented_in_personakt", "police_report", "event_types",
 })
-
-
-# A verksamhetschef answers for the units below; the nämnd secretary prepares the nämnd's reports
-# (ej verkställda beslut, kvalitetsberättelse) for everything below their unit.
-ROLES_SEEING_UNITS_BELOW = ("verksamhetschef", "namndsekreterare")
 
 
 def _children_map() -> dict[int | None, list[int]]:
@@ -51,7 +46,7 @@ def visible_unit_ids(user) -> set[int] | None:
     children = _children_map()
     units: set[int] = set()
     for assignment in user.roles:
-        if assignment.role in ROLES_SEEING_UNITS_BELOW:
+        if assignment.role in AREA_ROLES:
             units |= descendants_and_self(assignment.unit_id, children)
         else:
             units.add(assignment.unit_id)
@@ -97,29 +92,42 @@ def cases_with_part(user, case_ids: list[int]) -> set[int]:
     return set(db.session.scalars(query))
 
 
+def reporter_units(user) -> list[Unit]:
+    """The units a user may report for: every unit where they hold a role."""
+    return list(db.session.scalars(
+        select(Unit).join(RoleAssignment, RoleAssignment.unit_id == Unit.id)
+        .where(RoleAssignment.user_id == user.id).distinct().order_by(Unit.name)
+    ).all())
+
+
+# --- who registers ej verkställda beslut (the units of EJ_VERKSTALLT_UNITS and those below them) ------
+
+def _registering_roots() -> list[str]:
+    value = current_app.config.get("EJ_VERKSTALLT_UNITS") or []
+    return [v.strip() for v in value.split(",")] if isinstance(value, str) else list(value)
+
+
+def registering_unit_ids() -> set[int]:
+    if has_request_context() and "ejv_units" in g:  # an import validates thousands of rows
+        return g.ejv_units
+    roots = db.session.scalars(select(Unit.id).where(Unit.code.in_(_registering_roots()))).all()
+    units: set[int] = set()
+    for unit_id in roots:
+        units |= descendants_and_self(unit_id)
+    if has_request_context():
+        g.ejv_units = units
+    return units
+
+
+def may_register_for(unit_code: str) -> bool:
+    unit_id = db.session.scalar(select(Unit.id).where(Unit.code == unit_code))
+    return unit_id is not None and unit_id in registering_unit_ids()
+
+
 def redact(fields: dict, show_sensitive: bool) -> dict:
     if show_sensitive:
         return dict(fields)
     return {k: v for k, v in fields.items() if k not in SENSITIVE_FIELDS}
-
-
-# Within `memo()`: answers of role_holders and resolve_unit, looked up once per block.
-_memo: ContextVar[dict | None] = ContextVar("access_memo", default=None)
-
-
-@contextmanager
-def memo():
-    """Look up role holders and the unit a role acts for once inside the block. The timer sweep asks
-    the same few questions for thousands of steps in a row, one transaction each; a role assignment
-    changed while the block runs is seen from the next block (the next sweep)."""
-    if _memo.get() is not None:  # already inside one
-        yield
-        return
-    token = _memo.set({})
-    try:
-        yield
-    finally:
-        _memo.reset(token)
 
 
 @dataclass(frozen=True)
@@ -134,40 +142,8 @@ class Holder:
 
 
 def role_holders(role: str, unit_id: int) -> list[Holder]:
-    cache = _memo.get()
-    key = ("holders", role, unit_id)
-    if cache is not None and key in cache:
-        return list(cache[key])
-    from app.models import User  # local: avoid a cycle in type-only use
-
-    holders = [Holder(*row) for row in db.session.execute(
+    """Inside `memo()` (app.models.roles) looked up once per block, like the unit a lane acts for."""
+    return list(memoized(("holders", role, unit_id), lambda: tuple(Holder(*row) for row in db.session.execute(
         select(User.id, User.username, User.name, User.email).join(RoleAssignment)
         .where(RoleAssignment.role == role, RoleAssignment.unit_id == unit_id, User.active.is_(True))
-    )]
-    if cache is not None:
-        cache[key] = tuple(holders)
-    return holders
-
-
-def resolve_unit(role: str, unit) -> int:
-    """The unit whose holders of `role` act for a case in `unit`: the unit itself, or the nearest
-    unit above it where someone holds the role (the lane rule of DESIGN.md)."""
-    cache = _memo.get()
-    if cache is None:
-        return _resolve_unit(role, unit)
-    key = ("unit", role, unit.id)
-    if key not in cache:
-        cache[key] = _resolve_unit(role, unit)
-    return cache[key]
-
-
-def _resolve_unit(role: str, unit) -> int:
-    chain = unit.ancestors_and_self()
-    holders = set(db.session.scalars(
-        select(RoleAssignment.unit_id).where(RoleAssignment.role == role,
-                                             RoleAssignment.unit_id.in_([u.id for u in chain]))
-    ))
-    for candidate in chain:
-        if candidate.id in holders:
-            return candidate.id
-    return unit.id
+    ))))

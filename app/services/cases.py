@@ -1,35 +1,43 @@
 """Cases: create (starting their process), find within the caller's access, describe."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine, forms
 from app.extensions import db
-from app.models import AuditEvent, Case, CaseAccessLog, RoleAssignment, Task, Unit
+from app.models import AuditEvent, Case, CaseAccessLog, Task, Unit, User
 from app.services import audit, links, monster, notifications
-from app.services.access import can_view, has_part, redact, scope_cases
-from app.services.case_types import CASE_TYPES
-from app.services.errors import Invalid, NotFound
+from app.services.access import can_view, has_part, may_register_for, redact, reporter_units, scope_cases
+from app.services.errors import Conflict, Invalid, NotFound
 from app.services.numbering import next_case_number
 from app.services.projection import apply_step
+from app.vocabulary import STARTABLE_CASE_TYPES
 
 
-def reporter_units(user) -> list[Unit]:
-    """The units a user may report for: every unit where they hold a role."""
-    return db.session.scalars(
-        select(Unit).join(RoleAssignment, RoleAssignment.unit_id == Unit.id)
-        .where(RoleAssignment.user_id == user.id).distinct().order_by(Unit.name)
-    ).all()
+def supply_lookups(form, task: Task | None = None) -> None:
+    """Give a form what its validators must know beyond the posted data (forms only validate; what
+    needs the database is looked up here): whether a username is an active user, whether a unit
+    registers ej verkställda beslut, and for a task's form the fields of its case."""
+    form.user_exists = _active_user_exists
+    form.registers_decisions = may_register_for
+    if task is not None:
+        form.case_fields = dict(task.case.fields or {}) if task.case is not None else {}
+
+
+def _active_user_exists(username: str) -> bool:
+    return db.session.scalar(select(User.id).where(User.username == username, User.active.is_(True))) is not None
 
 
 def start_form(case_type: str, user, formdata=None, *, csrf: bool = True):
-    spec = CASE_TYPES.get(case_type)
-    if spec is None:
+    spec = STARTABLE_CASE_TYPES.get(case_type)
+    if spec is None or spec.start_form is None:
         raise Invalid("Okänd ärendetyp.", {"type": [f"Okänd ärendetyp: {case_type!r}."]})
-    form = forms.build(forms.START_FORMS[spec.form], formdata, csrf=csrf)
+    form = forms.build(forms.START_FORMS[spec.start_form], formdata, csrf=csrf)
+    supply_lookups(form)
     if hasattr(form, "unit"):
         form.unit.choices = [("", "Välj enhet")] + [(u.code, u.name) for u in reporter_units(user)]
     return form
@@ -39,13 +47,13 @@ def create_case(user, case_type: str, formdata, *, csrf: bool = True, commit_now
     form = start_form(case_type, user, formdata, csrf=csrf)
     if not form.validate():
         raise Invalid("Uppgifterna behöver rättas.", forms.form_errors(form))
-    spec = CASE_TYPES[case_type]
+    spec = STARTABLE_CASE_TYPES[case_type]
     data = links.before_create(user, case_type, forms.form_data(form))
-    unit = db.session.scalar(select(Unit).where(Unit.code == data["unit"]))
+    unit = db.session.scalars(select(Unit).where(Unit.code == data["unit"])).one()  # one of the form's choices
     now = clock.now()
     case = Case(
         number=next_case_number(case_type), type=case_type, status="pagaende", unit=unit, unit_id=unit.id,
-        reporter_id=user.id, title=spec.title(data), fields=data, created_at=now, updated_at=now,
+        reporter_id=user.id, title=spec.title(data) if spec.title else "", fields=data, created_at=now, updated_at=now,
         category=data.get(spec.category_field) if spec.category_field else None,
         occurred_on=date.fromisoformat(data[spec.occurred_on_field]) if spec.occurred_on_field else None,
     )
@@ -53,7 +61,8 @@ def create_case(user, case_type: str, formdata, *, csrf: bool = True, commit_now
     db.session.flush()
     audit.record("case_created", case=case, actor=user, summary=f"{case.number} registrerades",
                  details=data)
-    result = engine.start(case, spec.process_id, {**data, "reported_at": now.isoformat(), "case_number": case.number}, user)
+    result = engine.start(case, spec.process_id,
+                          {**data, "reported_at": now.isoformat(), "case_number": case.number}, user)
     apply_step(case, result, user)
     links.after_create(user, case)
     monster.check(case)
@@ -64,8 +73,6 @@ def create_case(user, case_type: str, formdata, *, csrf: bool = True, commit_now
 
 def commit() -> None:
     """Commit, turning a lost optimistic-lock race into a Swedish conflict."""
-    from app.services.errors import Conflict
-
     try:
         db.session.commit()
     except StaleDataError:
@@ -98,16 +105,15 @@ def list_cases(user, *, case_type=None, unit_code=None, status=None, from_date=N
     if from_date:
         query = query.where(Case.created_at >= clock.local_midnight(from_date))
     if to_date:
-        from datetime import timedelta
-
         query = query.where(Case.created_at < clock.local_midnight(to_date + timedelta(days=1)))
-    return db.session.scalars(query.order_by(Case.created_at.desc()).limit(limit)).all()
+    return list(db.session.scalars(query.order_by(Case.created_at.desc()).limit(limit)).all())
 
 
 def open_tasks(case: Case) -> list[Task]:
-    return db.session.scalars(
-        select(Task).where(Task.case_id == case.id, Task.state == "open").order_by(Task.due_at.is_(None), Task.due_at, Task.id)
-    ).all()
+    return list(db.session.scalars(
+        select(Task).where(Task.case_id == case.id, Task.state == "open")
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+    ).all())
 
 
 def open_tasks_by_case(case_ids) -> dict[int, list[Task]]:
@@ -123,11 +129,14 @@ def open_tasks_by_case(case_ids) -> dict[int, list[Task]]:
 
 
 def history(case: Case) -> list[AuditEvent]:
-    return db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.at, AuditEvent.id)).all()
+    return list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.at, AuditEvent.id)).all())
 
 
 def reads(case: Case) -> list[CaseAccessLog]:
-    return db.session.scalars(select(CaseAccessLog).where(CaseAccessLog.case_id == case.id).order_by(CaseAccessLog.at.desc()).limit(200)).all()
+    return list(db.session.scalars(
+        select(CaseAccessLog).where(CaseAccessLog.case_id == case.id).order_by(CaseAccessLog.at.desc()).limit(200)
+    ).all())
 
 
 def task_dict(task: Task, now=None) -> dict:
@@ -147,7 +156,7 @@ def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] 
     """`tasks`: the case's open tasks when the caller has fetched them already (open_tasks_by_case)."""
     sensitive = not case.is_lex_sarah or has_part(user, case)
     now = clock.now()
-    result = {
+    result: dict[str, Any] = {
         "id": case.id, "number": case.number, "type": case.type, "status": case.status, "phase": case.phase,
         "unit": case.unit.code, "title": case.title, "severity": case.severity, "risk_value": case.risk_value,
         "lex_sarah": case.is_lex_sarah, "ivo_notified": case.ivo_notified,

@@ -20,7 +20,8 @@ from app import clock, engine
 from app.extensions import db
 from app.models import Case, IvoKvartalsrapport, Task, Unit
 from app.services import audit
-from app.services.ej_verkstallt import Quarter, quarter_items
+from app.services.ej_verkstallt.report import quarter_items
+from app.services.ej_verkstallt.rules import Quarter
 from app.services.numbering import next_case_number
 from app.services.projection import apply_step
 

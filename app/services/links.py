@@ -15,11 +15,10 @@ from app.services.access import can_view, scope_cases
 from app.services.errors import Invalid
 from app.services.numbering import next_case_number
 from app.services.projection import apply_step
+from app.vocabulary import CASE_TYPES
 
 # Case types whose start form takes `source_cases`.
 LINKING_TYPES = ("pdca", "riskanalys")
-# How a linked case is named on the timeline of the case behind it.
-LINK_NAMES = {"pdca": "förbättringsarbetet", "riskanalys": "risk- och konsekvensanalysen", "monster": "mönstersignalen"}
 
 
 # --- hooks called by services.cases.create_case --------------------------------------------------
@@ -69,12 +68,18 @@ def link(case: Case, source_ids, actor) -> int:
         db.session.add(CaseLink(from_case_id=case.id, to_case_id=source_id, created_at=clock.now(),
                                 created_by_id=actor.id if actor is not None else None))
         audit.record("case_linked", case=source, actor=actor,
-                     summary=f"Kopplat till {LINK_NAMES.get(case.type, 'ärendet')} {case.number}",
+                     summary=f"Kopplat till {_link_name(case.type)} {case.number}",
                      details={"case_id": case.id, "number": case.number})
         existing.add(source_id)
         added += 1
     db.session.flush()
     return added
+
+
+def _link_name(case_type: str) -> str:
+    """How a linked case is named on the timeline of the case behind it."""
+    spec = CASE_TYPES.get(case_type)
+    return spec.link_name if spec is not None else "ärendet"
 
 
 def links_of(user, case: Case) -> dict:
@@ -98,7 +103,7 @@ def link_dict(case: Case) -> dict:
 # --- starting improvement work from inside a process ------------------------------------------------
 
 def open_case(actor, case_type: str, unit: Unit, title: str, data: dict, source_ids=(), *,
-              process_id: str | None = None, category: str | None = None) -> Case:
+              category: str | None = None) -> Case:
     """Create a case and start its process in the current transaction (a service task starts a PDCA
     cycle, the pattern signal starts its assessment). The web and the API use cases.create_case."""
     now = clock.now()
@@ -110,11 +115,8 @@ def open_case(actor, case_type: str, unit: Unit, title: str, data: dict, source_
     db.session.flush()
     audit.record("case_created", case=case, actor=actor, summary=f"{case.number} registrerades", details=data)
     link(case, list(source_ids), actor)
-    if process_id is None:
-        from app.services.case_types import CASE_TYPES
-        process_id = CASE_TYPES[case_type].process_id if case_type in CASE_TYPES else case_type
-    result = engine.start(case, process_id, {**data, "reported_at": now.isoformat(),
-                                                         "case_number": case.number}, actor)
+    result = engine.start(case, CASE_TYPES[case_type].process_id,
+                          {**data, "reported_at": now.isoformat(), "case_number": case.number}, actor)
     apply_step(case, result, actor)
     return case
 

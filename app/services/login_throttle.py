@@ -58,8 +58,9 @@ def record_failure(username: str | None) -> bool:
     who = user.username if user is not None else "okänt användarnamn"
     audit.record("login_failed", actor=user, summary=f"Misslyckad inloggning ({who})")
     if locked:
-        audit.record("login_locked", actor=user, summary=f"Inloggningen spärrades i {int(window.total_seconds() // 60)} minuter "
-                     f"efter {max_failures} misslyckade försök ({who})")
+        minutes = int(window.total_seconds() // 60)
+        audit.record("login_locked", actor=user, summary=f"Inloggningen spärrades i {minutes} minuter "
+                                                         f"efter {max_failures} misslyckade försök ({who})")
     db.session.commit()
     return locked
 
@@ -74,6 +75,8 @@ def _row_for_update(key: str, now) -> LoginThrottle:
             db.session.add(row)
     except IntegrityError:
         row = db.session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+        if row is None:  # the other insert was rolled back after all: no row to count on
+            raise
     return row
 
 

@@ -19,14 +19,14 @@ from app import clock
 from app.extensions import db
 from app.models import Case, PatternSignal
 from app.services.links import link, open_case
-from app.vocabulary import COMPLAINT_CATEGORIES
+from app.vocabulary import COMPLAINT_CATEGORY_LABELS
 
 COUNTED_TYPES = ("avvikelse", "klagomal")
 log = logging.getLogger(__name__)
 
 
 def _category_label(category: str) -> str:
-    return dict(COMPLAINT_CATEGORIES).get(category, category)
+    return COMPLAINT_CATEGORY_LABELS.get(category, category)
 
 
 def open_signal(unit_id: int, category: str) -> PatternSignal | None:
@@ -75,7 +75,7 @@ def check(case: Case) -> PatternSignal | None:
     data = {"category": case.category, "category_label": label, "count": len(fresh), "days": days,
             "window_from": window_from.isoformat(), "window_to": today.isoformat(),
             "cases": _numbers(fresh)}
-    signal_case = open_case(None, "monster", case.unit, title, data, fresh, process_id="monster", category=case.category)
+    signal_case = open_case(None, "monster", case.unit, title, data, fresh, category=case.category)
     signal.signal_case_id = signal_case.id
     db.session.flush()
     return signal
@@ -86,8 +86,8 @@ def _join(signal: PatternSignal, case: Case) -> None:
         return
     signal.case_ids = [*(signal.case_ids or []), case.id]
     signal.window_to = max(signal.window_to, clock.today())
-    if signal.signal_case_id:
-        signal_case = db.session.get(Case, signal.signal_case_id)
+    signal_case = db.session.get(Case, signal.signal_case_id) if signal.signal_case_id else None
+    if signal_case is not None:
         link(signal_case, [case.id], None)
         signal_case.fields = {**(signal_case.fields or {}), "count": len(signal.case_ids),
                               "cases": _numbers(signal.case_ids), "window_to": signal.window_to.isoformat()}

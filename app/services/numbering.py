@@ -1,3 +1,4 @@
+"""Case numbers: the case type's prefix, the year and a counter per prefix and year (AVV-2026-0001)."""
 from __future__ import annotations
 
 from flask import current_app
@@ -7,6 +8,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app import clock
 from app.extensions import db
 from app.models import CaseNumberSequence
+from app.vocabulary import CASE_TYPES
 
 _SEQUENCES = CaseNumberSequence.__table__
 
@@ -18,7 +20,7 @@ def next_case_number(case_type: str) -> str:
     followed by a write is not: on SQLite nothing locks the read, and on PostgreSQL two first cases
     of a year would both insert the counter row). A missing row is created with ON CONFLICT DO
     NOTHING, so simultaneous first cases wait for each other instead of failing."""
-    prefix = current_app.config["CASE_NUMBER_PREFIXES"].get(case_type, case_type.upper()[:4])
+    prefix = case_number_prefix(case_type)
     year = clock.today().year
     bump = (
         update(_SEQUENCES).where(_SEQUENCES.c.prefix == prefix, _SEQUENCES.c.year == year)
@@ -30,3 +32,10 @@ def next_case_number(case_type: str) -> str:
         db.session.execute(insert(_SEQUENCES).values(prefix=prefix, year=year, last_value=0).on_conflict_do_nothing())
         value = db.session.execute(bump).scalar_one()
     return f"{prefix}-{year}-{value:04d}"
+
+
+def case_number_prefix(case_type: str) -> str:
+    """The case type's prefix (app.vocabulary.CASE_TYPES), unless the deployment overrides it in
+    CASE_NUMBER_PREFIXES."""
+    override = (current_app.config.get("CASE_NUMBER_PREFIXES") or {}).get(case_type)
+    return override or CASE_TYPES[case_type].number_prefix

@@ -14,10 +14,9 @@ from app.models import Case, PdcaTurn, Task, Unit, User
 from app.services.access import descendants_and_self, scope_cases, visible_unit_ids
 from app.services.errors import NotFound
 from app.services.projection import apply_step
+from app.vocabulary import PDCA_PHASES
 
-# The phases of a PDCA turn: the user task ids of bpmn/pdca.bpmn, in order.
-PHASES = [("planera", "Planera"), ("genomfora", "Genomföra"), ("folja_upp", "Följa upp"), ("forbattra", "Förbättra")]
-PHASE_IDS = [p for p, _ in PHASES]
+PHASE_IDS = [p for p, _ in PDCA_PHASES]
 # Keys a new turn carries over from the previous one (the rest of a turn's data is its own).
 _CARRIED = ("unit", "title", "goal", "owner", "case_number")
 
@@ -67,11 +66,15 @@ def start_next_turn(case: Case, instance, data: dict, actor) -> PdcaTurn:
     start = {k: data[k] for k in _CARRIED if data.get(k) is not None}
     result = engine.start(case, "pdca", {**start, "reported_at": clock.now().isoformat()}, actor)
     apply_step(case, result, actor)
-    return turn_of(result.instance)
+    turn = turn_of(result.instance)
+    if turn is None:  # pdca.bpmn records the turn (pdca_record) before its first user task
+        raise LookupError(f"the new PDCA turn of {case.number} was not recorded")
+    return turn
 
 
 def turns(case: Case) -> list[PdcaTurn]:
-    return db.session.scalars(select(PdcaTurn).where(PdcaTurn.case_id == case.id).order_by(PdcaTurn.number)).all()
+    return list(db.session.scalars(
+        select(PdcaTurn).where(PdcaTurn.case_id == case.id).order_by(PdcaTurn.number)).all())
 
 
 # --- the board ---------------------------------------------------------------------------------------
@@ -104,12 +107,12 @@ def board(user, unit_code: str | None = None, *, include_closed: bool = True) ->
     tasks: dict[int, Task] = {}
     turn_rows: dict[int, list[PdcaTurn]] = {}
     if ids:
-        for task in db.session.scalars(select(Task).where(Task.case_id.in_(ids), Task.state == "open",
-                                                          Task.task_id.in_(PHASE_IDS)).order_by(Task.id)):
-            tasks[task.case_id] = task
+        for row in db.session.scalars(select(Task).where(Task.case_id.in_(ids), Task.state == "open",
+                                                         Task.task_id.in_(PHASE_IDS)).order_by(Task.id)):
+            tasks[row.case_id] = row
         for turn in db.session.scalars(select(PdcaTurn).where(PdcaTurn.case_id.in_(ids)).order_by(PdcaTurn.number)):
             turn_rows.setdefault(turn.case_id, []).append(turn)
-    columns = {p: [] for p in PHASE_IDS + ["avslutad"]}
+    columns: dict[str, list[dict]] = {p: [] for p in PHASE_IDS + ["avslutad"]}
     for case in cases:
         task = tasks.get(case.id)
         case_turns = turn_rows.get(case.id, [])

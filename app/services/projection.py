@@ -9,7 +9,7 @@ from app import clock
 from app.extensions import db
 from app.models import ProcessInstance, Task, User
 from app.services import audit, notifications
-from app.services.access import role_holders
+from app.services.access import Holder, role_holders
 
 # Keys the engine keeps in task data that are not part of the case's record.
 _INTERNAL_PREFIXES = ("spiff__",)
@@ -78,6 +78,7 @@ def _other_instance_running(case, instance) -> bool:
 
 
 def _mail_new_task(case, row) -> None:
+    recipients: list[User | None] | list[Holder]
     if row.assignee_id:
         recipients = [db.session.get(User, row.assignee_id)]
     else:

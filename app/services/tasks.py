@@ -1,14 +1,16 @@
 """The task inbox and the life of a task: claim, release, complete."""
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select, update
+from typing import cast
+
+from sqlalchemy import CursorResult, and_, or_, select, update
 
 from app import clock, engine, forms
 from app.extensions import db
 from app.models import Task
 from app.services import audit
 from app.services.access import can_view, candidate_filter, sees_everything
-from app.services.cases import commit
+from app.services.cases import commit, supply_lookups
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.projection import apply_step
 
@@ -25,7 +27,7 @@ def inbox(user, scope: str = "all", overdue: bool = False) -> list[Task]:
     if overdue:
         query = query.where(Task.due_at < clock.now())
     query = query.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
-    return db.session.scalars(query.limit(1000)).all()
+    return list(db.session.scalars(query.limit(1000)))
 
 
 def is_candidate(user, task: Task) -> bool:
@@ -52,14 +54,15 @@ def claim(user, task_id: int) -> Task:
     if not is_candidate(user, task):
         raise Forbidden("Uppgiften är inte erbjuden din roll.")
     # Atomic: only one of two simultaneous claims finds the row unassigned.
-    claimed = db.session.execute(
+    claimed = cast(CursorResult, db.session.execute(  # an UPDATE's result: it has a rowcount
         update(Task).where(Task.id == task.id, Task.assignee_id.is_(None), Task.state == "open")
         .values(assignee_id=user.id)
-    ).rowcount
+    )).rowcount
     if not claimed:
         db.session.rollback()
         raise Conflict("Någon annan har redan tagit uppgiften.")
-    audit.record("task_claimed", case=task.case, actor=user, task_id=task.task_id, summary=f"{user.name} tog uppgiften {task.name}")
+    audit.record("task_claimed", case=task.case, actor=user, task_id=task.task_id,
+                 summary=f"{user.name} tog uppgiften {task.name}")
     commit()
     db.session.refresh(task)
     return task
@@ -72,7 +75,8 @@ def release(user, task_id: int) -> Task:
     if task.assignee_id != user.id and not user.has_role("admin"):
         raise Forbidden("Bara den som har uppgiften kan lämna tillbaka den.")
     task.assignee_id = None
-    audit.record("task_released", case=task.case, actor=user, task_id=task.task_id, summary=f"{user.name} lämnade tillbaka uppgiften {task.name}")
+    audit.record("task_released", case=task.case, actor=user, task_id=task.task_id,
+                 summary=f"{user.name} lämnade tillbaka uppgiften {task.name}")
     commit()
     return task
 
@@ -82,7 +86,7 @@ def task_form(task: Task, formdata=None, *, csrf: bool = True):
     if form_cls is None:
         raise NotFound(f"Det finns inget formulär för uppgiften {task.name}.")
     form = forms.build(form_cls, formdata, csrf=csrf)
-    form.context_task = task  # validators that compare with the case (e.g. a date after the decision)
+    supply_lookups(form, task)  # what the validators need from the database (e.g. the case's decision date)
     return form
 
 
@@ -92,7 +96,7 @@ def complete(user, task_id: int, formdata, *, csrf: bool = True):
     if task.state != "open":
         raise Conflict("Uppgiften är redan slutförd av någon annan.")
     if not may_work_on(user, task):
-        if task.assignee_id is not None:
+        if task.assignee is not None:
             raise Conflict(f"Uppgiften är tilldelad {task.assignee.name}.")
         raise Forbidden("Uppgiften är inte erbjuden din roll.")
     form = task_form(task, formdata, csrf=csrf)

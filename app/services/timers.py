@@ -29,7 +29,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import clock, engine
 from app.extensions import db
 from app.models import Case, ProcessInstance, Timer
+from app.models.roles import memo
 from app.services import access, audit, notifications
+from app.services.kvartalsrapport import start_due_quarters
 from app.services.projection import apply_step
 
 log = logging.getLogger(__name__)
@@ -107,13 +109,11 @@ class _DueTimers:
 
 def run_due(limit: int | None = None) -> int:
     """Fire every timer due at clock.now(), oldest first; returns how many timers fired."""
-    with access.memo():  # role holders and lane units: looked up once per sweep
+    with memo():  # role holders and lane units: looked up once per sweep
         return _run_due(limit)
 
 
 def _run_due(limit: int | None) -> int:
-    from app.services.kvartalsrapport import start_due_quarters
-
     start_due_quarters()  # the quarterly IVO report's instance starts when its period opens, once
     now = clock.now()
     fired = 0
@@ -181,10 +181,10 @@ def _record_failure(timer: Timer, instance: ProcessInstance, err: Exception, now
     if gave_up:
         timer.state = "failed"
     instance.error = timer.last_error
+    retry = "inga fler försök" if gave_up else f"nytt försök {clock.to_local(timer.next_attempt_at):%Y-%m-%d %H:%M}"
     audit.record(
         "timer_failed", case=instance.case,
-        summary=(f"Tidsfristen '{timer.event_name}' kunde inte hanteras (försök {timer.attempts}"
-                 + (", inga fler försök)" if gave_up else f", nytt försök {clock.to_local(timer.next_attempt_at):%Y-%m-%d %H:%M})")),
+        summary=f"Tidsfristen '{timer.event_name}' kunde inte hanteras (försök {timer.attempts}, {retry})",
         details={"timer_id": timer.id, "error": timer.last_error, "attempts": timer.attempts},
     )
     log.warning("timer %s failed (attempt %s): %s", timer.id, timer.attempts, err)

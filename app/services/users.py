@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import ROLES, ApiToken, RoleAssignment, Unit, User
+from app.models import ApiToken, RoleAssignment, Unit, User
 from app.services import audit
 from app.services.errors import Invalid
+from app.vocabulary import ROLES
 
 _hashers: dict[tuple[int, int], tuple[PasswordHasher, str]] = {}
 
@@ -48,6 +49,9 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
+_IMPORT_FAILED = "Organisationsfilen innehåller fel; inget importerades."
+
+
 def import_organisation(document: dict) -> dict:
     """Idempotent: units and users are created or updated by code/username; a user's roles become
     exactly those listed. Everything in one transaction."""
@@ -55,13 +59,31 @@ def import_organisation(document: dict) -> dict:
         raise Invalid("Filen ska innehålla ett JSON-objekt med 'units' och 'users'.")
     errors = _shape_errors(document)
     if errors:
-        raise Invalid("Organisationsfilen innehåller fel; inget importerades.", errors)
+        raise Invalid(_IMPORT_FAILED, errors)
     units_in = document.get("units") or []
     users_in = document.get("users") or []
     existing = {u.code: u for u in db.session.scalars(select(Unit))}
     counts = {"units_created": 0, "units_updated": 0, "users_created": 0, "users_updated": 0}
-    changed_roles: dict[str, list[str]] = {}  # username -> its roles after the import, when they changed
-    passwords_set: list[str] = []
+    _upsert_units(units_in, existing, counts, errors)
+    _link_parents(units_in, existing, errors)
+    _check_no_cycle(existing, errors)
+    if errors:  # the units must be sound before anything is written (a cycle cannot even be flushed)
+        db.session.rollback()
+        raise Invalid(_IMPORT_FAILED, errors)
+    db.session.flush()
+    changed_roles, passwords_set = _upsert_users(users_in, existing, counts, errors)
+    if errors:
+        db.session.rollback()
+        raise Invalid(_IMPORT_FAILED, errors)
+    # Who got which roles, and whose password was set: the log answers "who gave this person access?".
+    audit.record("organisation_imported", summary="Organisation importerad",
+                 details={**counts, "roles_changed": changed_roles, "passwords_set": passwords_set})
+    db.session.commit()
+    return counts
+
+
+def _upsert_units(units_in: list, existing: dict[str, Unit], counts: dict, errors: dict) -> None:
+    """Create or rename the listed units (by code); `existing` gains the new ones."""
     for index, item in enumerate(units_in):
         code, name = (item or {}).get("code"), (item or {}).get("name")
         if not code or not name:
@@ -76,6 +98,9 @@ def import_organisation(document: dict) -> dict:
         elif unit.name != name:
             unit.name = name
             counts["units_updated"] += 1
+
+
+def _link_parents(units_in: list, existing: dict[str, Unit], errors: dict) -> None:
     for index, item in enumerate(units_in):
         parent = (item or {}).get("parent")
         if not (item or {}).get("code") or not item.get("name"):
@@ -87,63 +112,84 @@ def import_organisation(document: dict) -> dict:
         new_parent = existing[parent] if parent else None
         if unit.parent is not new_parent:
             unit.parent = new_parent
+
+
+def _check_no_cycle(existing: dict[str, Unit], errors: dict) -> None:
     for code, unit in existing.items():
-        seen, current = set(), unit
+        seen: set[str] = set()
+        current: Unit | None = unit
         while current is not None and current.code not in seen:
             seen.add(current.code)
             current = current.parent
         if current is not None:  # the chain of parents came back to itself
-            errors.setdefault("units", []).append(f"Enheten '{code}' ligger under sig själv (cirkel av överordnade enheter).")
+            errors.setdefault("units", []).append(
+                f"Enheten '{code}' ligger under sig själv (cirkel av överordnade enheter).")
             break
-    if errors:  # the units must be sound before anything is written (a cycle cannot even be flushed)
-        db.session.rollback()
-        raise Invalid("Organisationsfilen innehåller fel; inget importerades.", errors)
-    db.session.flush()
+
+
+def _upsert_users(users_in: list, existing: dict[str, Unit], counts: dict,
+                  errors: dict) -> tuple[dict[str, list[str]], list[str]]:
+    """Create or update the listed users and set their roles. Returns whose roles changed (username ->
+    its roles after the import) and whose password was set."""
     codes = {unit.id: code for code, unit in existing.items()}
+    changed_roles: dict[str, list[str]] = {}
+    passwords_set: list[str] = []
     for index, item in enumerate(users_in):
         item = item or {}
         username = item.get("username")
         if not username or not item.get("name"):
             errors.setdefault(f"users[{index}]", []).append("En användare behöver 'username' och 'name'.")
             continue
-        user = db.session.scalar(select(User).where(User.username == username))
-        if user is None:
-            user = User(username=username, name=item["name"], email=item.get("email", ""), active=True)
-            db.session.add(user)
-            counts["users_created"] += 1
-        else:
-            counts["users_updated"] += 1
-        user.name = item["name"]
-        user.email = item.get("email", user.email or "")
-        user.title = item.get("title", user.title or "")
+        user = _upsert_user(item, counts)
         if item.get("password"):
             user.password_hash = hash_password(item["password"])
             passwords_set.append(username)
-        wanted = set()
-        for role in item.get("roles") or []:
-            role_name, unit_code = (role or {}).get("role"), (role or {}).get("unit")
-            if role_name not in ROLES:
-                errors.setdefault(f"users[{index}]", []).append(f"Okänd roll '{role_name}'.")
-            elif unit_code not in existing:
-                errors.setdefault(f"users[{index}]", []).append(f"Enheten '{unit_code}' finns inte.")
-            else:
-                wanted.add((role_name, existing[unit_code].id))
-        current = {(r.role, r.unit_id): r for r in user.roles}
-        for key, assignment in current.items():
-            if key not in wanted:
-                user.roles.remove(assignment)
-        for role_name, unit_id in wanted - set(current):
-            user.roles.append(RoleAssignment(role=role_name, unit_id=unit_id))
-        if wanted != set(current):
+        problems: list[str] = []
+        wanted = _wanted_roles(item, existing, problems)
+        if problems:
+            errors.setdefault(f"users[{index}]", []).extend(problems)
+        if _set_roles(user, wanted):
             changed_roles[username] = sorted(f"{role}:{codes[unit_id]}" for role, unit_id in wanted)
-    if errors:
-        db.session.rollback()
-        raise Invalid("Organisationsfilen innehåller fel; inget importerades.", errors)
-    # Who got which roles, and whose password was set: the log answers "who gave this person access?".
-    audit.record("organisation_imported", summary="Organisation importerad",
-                 details={**counts, "roles_changed": changed_roles, "passwords_set": passwords_set})
-    db.session.commit()
-    return counts
+    return changed_roles, passwords_set
+
+
+def _upsert_user(item: dict, counts: dict) -> User:
+    user = db.session.scalar(select(User).where(User.username == item["username"]))
+    if user is None:
+        user = User(username=item["username"], name=item["name"], email=item.get("email", ""), active=True)
+        db.session.add(user)
+        counts["users_created"] += 1
+    else:
+        counts["users_updated"] += 1
+    user.name = item["name"]
+    user.email = item.get("email", user.email or "")
+    user.title = item.get("title", user.title or "")
+    return user
+
+
+def _wanted_roles(item: dict, existing: dict[str, Unit], problems: list[str]) -> set[tuple[str, int]]:
+    """The (role, unit id) pairs the item lists; unknown roles and units go to `problems`."""
+    wanted = set()
+    for role in item.get("roles") or []:
+        role_name, unit_code = (role or {}).get("role"), (role or {}).get("unit")
+        if role_name not in ROLES:
+            problems.append(f"Okänd roll '{role_name}'.")
+        elif unit_code not in existing:
+            problems.append(f"Enheten '{unit_code}' finns inte.")
+        else:
+            wanted.add((role_name, existing[unit_code].id))
+    return wanted
+
+
+def _set_roles(user: User, wanted: set[tuple[str, int]]) -> bool:
+    """Make the user's roles exactly `wanted`; True when they changed."""
+    current = {(r.role, r.unit_id): r for r in user.roles}
+    for key, assignment in current.items():
+        if key not in wanted:
+            user.roles.remove(assignment)
+    for role_name, unit_id in wanted - set(current):
+        user.roles.append(RoleAssignment(role=role_name, unit_id=unit_id))
+    return wanted != set(current)
 
 
 def _shape_errors(document: dict) -> dict[str, list[str]]:
@@ -170,7 +216,8 @@ def _shape_errors(document: dict) -> dict[str, list[str]]:
 
 def create_token(user: User) -> str:
     token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=hashlib.sha256(token.encode()).hexdigest(), created_at=clock.now()))
+    db.session.add(ApiToken(user_id=user.id, token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                            created_at=clock.now()))
     audit.record("token_created", actor=user, summary=f"API-nyckel skapad för {user.username}")
     db.session.commit()
     return token

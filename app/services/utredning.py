@@ -21,8 +21,6 @@ from app.extensions import db
 from app.models import Case, Investigation, Unit
 from app.services.access import scope_cases
 
-I = Investigation
-
 
 def _days(later, earlier):
     """Whole days from `earlier` to `later` (dates), in the database's own date arithmetic."""
@@ -33,22 +31,22 @@ def _days(later, earlier):
 
 def _rows(user, year: int):
     today = literal(clock.today(), Date)
-    end = func.coalesce(I.completed_on, today)
-    applies = func.coalesce(I.extended_to, I.limit_on)
-    over_limit = end > I.limit_on
-    without_extension = and_(over_limit, or_(I.extended_to.is_(None), end > I.extended_to))
+    end = func.coalesce(Investigation.completed_on, today)
+    applies = func.coalesce(Investigation.extended_to, Investigation.limit_on)
+    over_limit = end > Investigation.limit_on
+    without_extension = and_(over_limit, or_(Investigation.extended_to.is_(None), end > Investigation.extended_to))
     query = (
         select(
-            I, Case.number, Case.status, Unit.code, Unit.name,
-            _days(end, I.started_on).label("days_taken"),
-            _days(I.limit_on, I.started_on).label("limit_days"),
+            Investigation, Case.number, Case.status, Unit.code, Unit.name,
+            _days(end, Investigation.started_on).label("days_taken"),
+            _days(Investigation.limit_on, Investigation.started_on).label("limit_days"),
             case((end > applies, _days(end, applies)), else_=0).label("overrun"),
             case((over_limit, 1), else_=0).label("over_limit"),
             case((without_extension, 1), else_=0).label("without_extension"),
         )
-        .join(Case, Case.id == I.case_id)
-        .join(Unit, Unit.id == I.unit_id)
-        .where(I.started_on >= date(year, 1, 1), I.started_on < date(year + 1, 1, 1))
+        .join(Case, Case.id == Investigation.case_id)
+        .join(Unit, Unit.id == Investigation.unit_id)
+        .where(Investigation.started_on >= date(year, 1, 1), Investigation.started_on < date(year + 1, 1, 1))
     )
     return scope_cases(query, user)
 
@@ -60,7 +58,7 @@ def utredningstider(user, year: int) -> dict:
                func.coalesce(func.sum(rows.c.without_extension), 0))
     ).one()
     items = []
-    for row in db.session.execute(_rows(user, year).order_by(I.started_on, I.id)):
+    for row in db.session.execute(_rows(user, year).order_by(Investigation.started_on, Investigation.id)):
         record = row[0]
         items.append({
             "case_id": record.case_id, "number": row.number, "unit": row.code, "unit_name": row.name,

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import importlib
 
+from app.vocabulary import REPORT_ROLES
+from app.web.common import register_common
+from app.web.ej_verkstallt import shows_decisions
+
 AREAS = ["auth", "inbox", "cases", "admin", "reports", "ej_verkstallt", "pdca", "klagomal", "utredning"]
 
 
@@ -26,26 +30,16 @@ NAV: list[tuple[str, str, object]] = [
     ("Ärenden", "cases.index", _everyone),
     ("Synpunkt/klagomål", "klagomal.register", _everyone),
     ("Förbättringsarbete", "pdca.board", _everyone),
-    ("Statistik", "reports.index",
-     _any_role("enhetschef", "verksamhetschef", "sas", "socialchef", "namndsekreterare", "admin")),
-    ("Ej verkställda beslut", "ej_verkstallt.index", lambda user: _ej_verkstallt_menu(user)),
-    ("Utredningstider", "utredning.index",
-     _any_role("enhetschef", "verksamhetschef", "sas", "socialchef", "namndsekreterare", "admin")),
+    ("Statistik", "reports.index", _any_role(*REPORT_ROLES)),
+    ("Ej verkställda beslut", "ej_verkstallt.index", shows_decisions),
+    ("Utredningstider", "utredning.index", _any_role(*REPORT_ROLES)),
     ("Utskick", "admin.outbox", _any_role("admin")),
     ("Organisation", "admin.organisation", _any_role("admin")),
 ]
-
-
-def _ej_verkstallt_menu(user) -> bool:
-    from app.web.ej_verkstallt import shows_decisions
-
-    return shows_decisions(user)
 
 
 def register_web(app) -> None:
     for area in AREAS:
         module = importlib.import_module(f"app.web.{area}")
         app.register_blueprint(module.bp)
-    from app.web.common import register_common
-
-    register_common(app)
+    register_common(app, NAV)

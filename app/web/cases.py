@@ -1,19 +1,22 @@
 """Rapportera, the case page, Mina rapporter and the list of cases."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app import forms
 from app.extensions import db
-from app.models import CASE_TYPE_LABELS, ROLE_LABELS, STATUS_LABELS, AuditEvent, Unit, User
+from app.http import ID
+from app.models import AuditEvent, Unit, User
 from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.access import has_part, visible_unit_ids
-from app.services.case_types import CASE_TYPES
 from app.services.errors import Invalid
-from app.web.common import ID, describe, local_date
+from app.vocabulary import CASE_TYPE_LABELS, ROLE_LABELS, STARTABLE_CASE_TYPES, STATUS_LABELS
+from app.web.common import describe, local_date
 
 bp = Blueprint("cases", __name__)
 
@@ -28,17 +31,19 @@ def _login():
 
 
 def _start_form_cls(case_type: str):
-    spec = CASE_TYPES.get(case_type)
-    return forms.START_FORMS.get(spec.form) if spec else None
+    spec = STARTABLE_CASE_TYPES.get(case_type)
+    return forms.START_FORMS.get(spec.start_form) if spec and spec.start_form else None
 
 
 def _timeline(case, history: list[dict]) -> list[dict]:
     usernames = {e["actor"] for e in history if e["actor"]}
-    names = dict(db.session.execute(select(User.username, User.name).where(User.username.in_(usernames))).all()) if usernames else {}
+    names: dict[str, str] = {}
+    if usernames:
+        names = dict(db.session.execute(select(User.username, User.name).where(User.username.in_(usernames))).all())
     start_form = _start_form_cls(case.type)
     entries = []
     for event in history:
-        details = event["details"] if isinstance(event["details"], dict) else {}
+        details: dict[str, Any] = event["details"] if isinstance(event["details"], dict) else {}
         if event["action"] == "task_completed":
             rows = describe(forms.TASK_FORMS.get(event["task_id"]), details)
         elif event["action"] == "case_created":
@@ -97,7 +102,7 @@ def submit_start_form(case_type: str):
 @bp.route("/rapportera", methods=["GET", "POST"], defaults={"case_type": "avvikelse"})
 @bp.route("/rapportera/<case_type>", methods=["GET", "POST"])
 def report(case_type: str):
-    if case_type not in CASE_TYPES:
+    if case_type not in STARTABLE_CASE_TYPES:
         abort(404)
     form, case, status = submit_start_form(case_type)
     if case is not None:
@@ -105,7 +110,7 @@ def report(case_type: str):
         return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/report.html", form=form, case_type=case_type,
                            type_label=CASE_TYPE_LABELS.get(case_type, case_type),
-                           other_types=[t for t in CASE_TYPES if t != case_type],
+                           other_types=[t for t in STARTABLE_CASE_TYPES if t != case_type],
                            has_units=not hasattr(form, "unit") or len(form.unit.choices) > 1), status
 
 
@@ -113,7 +118,8 @@ def _last_events(case_ids: list[int]) -> dict[int, AuditEvent]:
     if not case_ids:
         return {}
     latest = select(func.max(AuditEvent.id)).where(AuditEvent.case_id.in_(case_ids)).group_by(AuditEvent.case_id)
-    return {e.case_id: e for e in db.session.scalars(select(AuditEvent).where(AuditEvent.id.in_(latest)))}
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.id.in_(latest)))
+    return {e.case_id: e for e in events if e.case_id is not None}  # all of them: selected by case
 
 
 @bp.get("/mina-rapporter")
@@ -128,7 +134,7 @@ def index():
     status = request.args.get("status") or None
     unit = request.args.get("enhet") or None
     notes = []
-    if case_type and case_type not in CASE_TYPES:
+    if case_type and case_type not in STARTABLE_CASE_TYPES:
         notes.append("Okänd ärendetyp; filtret användes inte.")
         case_type = None
     if status and status not in STATUS_LABELS:
@@ -142,4 +148,4 @@ def index():
         unit = None
     found = case_service.list_cases(current_user, case_type=case_type, status=status, unit_code=unit, limit=300)
     return render_template("cases/index.html", cases=found, notes=notes, case_type=case_type, status=status,
-                           unit=unit, units=units, types=list(CASE_TYPES), statuses=STATUS_LABELS)
+                           unit=unit, units=units, types=list(STARTABLE_CASE_TYPES), statuses=STATUS_LABELS)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from functools import cache
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException
@@ -17,13 +17,11 @@ from wtforms.widgets import CheckboxInput
 
 from app import clock
 from app.extensions import db, login_manager
-from app.models import CASE_TYPE_LABELS, ROLE_LABELS, STATUS_LABELS, User
+from app.http import SERVER_ERROR_TEXT, json_error
+from app.models import User
 from app.services.errors import DomainError
+from app.vocabulary import CASE_TYPE_LABELS, ROLE_LABELS, SEVERITY_LABELS, STATUS_LABELS
 
-# Route converter for database ids: larger numbers are a 404, never a database overflow.
-ID = "int(min=1, max=2147483647)"
-
-SEVERITY_LABELS = {"låg": "Låg", "medel": "Medel", "hög": "Hög", "mycket hög": "Mycket hög"}
 ERROR_TITLES = {
     400: "Felaktig förfrågan", 403: "Behörighet saknas", 404: "Sidan finns inte", 405: "Metoden stöds inte",
     409: "Krock", 413: "För stor förfrågan", 422: "Uppgifterna behöver rättas", 429: "För många försök",
@@ -36,7 +34,7 @@ ERROR_TEXTS = {
     405: "Sidan kan inte användas på det sättet.",
     413: "Det som skickades är för stort (högst 10 MB per fil).",
     429: "För många försök. Vänta en stund och försök igen.",
-    500: "Ett oväntat fel inträffade. Försök igen; kvarstår felet, kontakta förvaltningen.",
+    500: SERVER_ERROR_TEXT,
 }
 
 
@@ -77,7 +75,8 @@ def _expire_idle_session():
     seen = session.get("seen")
     limit = int(current_app.config["SESSION_IDLE_MINUTES"]) * 60
     started = session.get("login_at")
-    too_old = isinstance(started, (int, float)) and now - started > float(current_app.config["SESSION_MAX_HOURS"]) * 3600
+    max_age = float(current_app.config["SESSION_MAX_HOURS"]) * 3600
+    too_old = isinstance(started, (int, float)) and now - started > max_age
     if too_old or (isinstance(seen, (int, float)) and now - seen > limit):
         logout_user()
         session.clear()
@@ -103,7 +102,7 @@ def error_page(status: int, message: str | None = None, title: str | None = None
     if _wants_json():
         code = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                 409: "conflict", 413: "too_large", 422: "invalid", 429: "too_many_requests"}.get(status, "server_error")
-        return jsonify({"error": code, "message": message, "fields": {}}), status
+        return json_error(code, message, status)
     return render_template("error.html", status=status, title=title or ERROR_TITLES.get(status, "Fel"),
                            message=message), status
 
@@ -224,13 +223,12 @@ def field_kind(field) -> str:
 
 # --- menu ------------------------------------------------------------------------------------
 
-def nav_entries() -> list[dict]:
-    from app.web import NAV
-
+def nav_entries(nav: list) -> list[dict]:
+    """The entries of `nav` (app.web.NAV: label, endpoint, who) the current user sees."""
     if not current_user.is_authenticated:
         return []
     entries = []
-    for label, endpoint, who in NAV:
+    for label, endpoint, who in nav:
         try:
             if not who(current_user):
                 continue
@@ -265,7 +263,8 @@ def _refuse_nul():
         abort(400, "Förfrågan innehåller otillåtna tecken.")
 
 
-def register_common(app) -> None:
+def register_common(app, nav: list) -> None:
+    """Login, errors, filters and the menu for every page; `nav` is the menu (app.web.NAV)."""
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Logga in för att fortsätta."
     login_manager.login_message_category = "info"
@@ -291,4 +290,4 @@ def register_common(app) -> None:
 
     @app.context_processor
     def _globals():
-        return {"nav": nav_entries(), "csrf_token": generate_csrf}
+        return {"nav": nav_entries(nav), "csrf_token": generate_csrf}

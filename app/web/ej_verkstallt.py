@@ -3,14 +3,15 @@ marked submitted by the nämnd secretary) and the nämnd's statistics."""
 from __future__ import annotations
 
 import click
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import Unit
+from app.models import Unit, User
 from app.services import ej_verkstallt as ejv
+from app.services import exports
 from app.services import tasks as task_service
 from app.services.access import visible_unit_ids
 from app.services.errors import Conflict, Forbidden, Invalid
@@ -18,7 +19,6 @@ from app.services.kvartalsrapport import due_quarter, open_task, row_for_quarter
 from app.vocabulary import EJ_VERKSTALLT_OUTCOME_LABELS, GENDER_LABELS, INSATS_LABELS
 
 bp = Blueprint("ej_verkstallt", __name__, cli_group="ej-verkstallda")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.before_request
@@ -132,12 +132,12 @@ def report_file(key: str, fmt: str):
     items = ejv.quarter_report(current_user, quarter)["items"]
     name = f"ej-verkstallda-{quarter.key}.{fmt}"
     if fmt == "csv":
-        body, mimetype = ejv.report_csv(items), "text/csv; charset=utf-8"
+        body = ejv.report_csv(items)
     elif fmt == "xlsx":
-        body, mimetype = ejv.report_xlsx(items, quarter), XLSX
+        body = ejv.report_xlsx(items, quarter)
     else:
         raise Invalid("Okänt format; välj csv eller xlsx.")
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return exports.download(body, exports.MIMETYPES[fmt], name)
 
 
 @bp.post("/ivo-rapport/<key>/inskickad")
@@ -166,8 +166,9 @@ def submit(key: str):
 
 @bp.get("/ivo-rapport/statistik")
 def statistics():
-    year_text = request.args.get("ar") or str(clock.today().year)
-    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= clock.today().year else clock.today().year
+    this_year = clock.today().year
+    year_text = request.args.get("ar") or str(this_year)
+    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= this_year else this_year
     overview = ejv.year_overview(current_user, year)
     units = ejv.report_unit_ids(current_user)
     quarter, note = _quarter_arg()
@@ -187,8 +188,6 @@ def statistics():
 @click.option("--unit", default=None, help="Enhetskod för rader utan enhet.")
 def import_command(path, username, unit):
     """Importera ej verkställda beslut från en CSV-fil (allt eller inget)."""
-    from app.models import User
-
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"Användaren '{username}' finns inte.")

@@ -4,11 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.http import ID
 from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.web.cases import case_view
-from app.web.common import ID, safe_next
+from app.web.common import safe_next
 
 bp = Blueprint("inbox", __name__)
 

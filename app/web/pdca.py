@@ -6,16 +6,16 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.models import CASE_TYPE_LABELS, Case
-from app.services import cases as case_service
+from app.models import Case
 from app.services import links, pdca
-from app.services.access import can_view
+from app.services.access import can_view, reporter_units
 from app.services.errors import NotFound
+from app.vocabulary import CASE_TYPE_LABELS, PDCA_PHASES
 from app.web.cases import submit_start_form
 
 bp = Blueprint("pdca", __name__)
 
-START_TYPES = ("pdca", "riskanalys")
+START_TYPES = links.LINKING_TYPES  # the start forms that take source_cases (?kalla= prefills them)
 START_TITLES = {"pdca": "Starta förbättringsarbete", "riskanalys": "Starta risk- och konsekvensanalys"}
 # Case pages that offer "Starta förbättringsarbete".
 STARTS_FROM = ("avvikelse", "klagomal", "riskanalys", "monster", "ej_verkstallt", "utredning")
@@ -37,7 +37,7 @@ def board():
     except NotFound:
         note = "Okänd enhet; hela ditt område visas."
         result = pdca.board(current_user)
-    return render_template("pdca/board.html", result=result, phases=pdca.PHASES, units=units,
+    return render_template("pdca/board.html", result=result, phases=PDCA_PHASES, units=units,
                            unit_code=result["unit"].code if result["unit"] else None, note=note)
 
 
@@ -76,4 +76,4 @@ def case_links(case) -> dict:
     """For the case page: the cases behind this one, the improvement work it led to, PDCA turns."""
     found = links.links_of(current_user, case)
     return {**found, "turns": pdca.turns(case) if case.type == "pdca" else [],
-            "may_start": case.type in STARTS_FROM and bool(case_service.reporter_units(current_user))}
+            "may_start": case.type in STARTS_FROM and bool(reporter_units(current_user))}

@@ -7,24 +7,20 @@ from flask_login import current_user, login_required
 
 from app import clock
 from app.charts import chart_for
-from app.services import kvalitetsberattelse as kb
-from app.services import reports
+from app.services import exports, reports
 from app.services.errors import Forbidden, Invalid
+from app.services.exports import download
+from app.services.reports import documents
+from app.services.reports import kvalitetsberattelse as kb
 
 bp = Blueprint("reports", __name__, url_prefix="/statistik")
-
-GROUP_LABELS = {"verksamhet": "Verksamhetsområde", "enhet": "Enhet", "kategori": "Kategori", "month": "Månad"}
-EXPORTS = {
-    "csv": ("text/csv; charset=utf-8", reports.to_csv),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", reports.to_xlsx),
-}
 
 
 @bp.before_request
 @login_required
 def _login():
     if not reports.may_see_reports(current_user):
-        raise Forbidden("Statistik och rapporter visas för chefer, SAS, socialchef och nämndsekreterare.")
+        raise Forbidden(reports.NO_REPORTS)
     return None
 
 
@@ -47,11 +43,6 @@ def _years() -> list[int]:
     return list(range(current, current - 6, -1))
 
 
-def _download(body: bytes, mimetype: str, filename: str, inline: bool = False) -> Response:
-    disposition = "inline" if inline else "attachment"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})
-
-
 @bp.get("/")
 def index():
     year = _year()
@@ -63,18 +54,17 @@ def index():
     blocks = [summary_table, tables["avvikelser_manad_kategori"], tables["avvikelser_enhet_jamforelse"],
               per_category, per_severity, tables["ledtid"], tables["uppfoljning_i_tid"], tables["forsenade_uppgifter"]]
     return render_template("reports/statistics.html", title=f"Statistik {year}", year=year, years=_years(),
-                           group_by=group_by, group_labels=GROUP_LABELS, scope=stats["scope"],
+                           group_by=group_by, group_labels=reports.GROUP_HEADINGS, scope=stats["scope"],
                            total=summary["total"], blocks=[(t, chart_for(t)) for t in blocks])
 
 
 @bp.get("/export/<key>.<fmt>")
 def export(key: str, fmt: str):
-    if fmt not in EXPORTS:
+    if fmt not in exports.TABLE_WRITERS:
         raise Invalid("Okänt format: välj csv eller xlsx.")
     year = _year()
     table = reports.table_by_key(current_user, year, key)
-    mimetype, render = EXPORTS[fmt]
-    return _download(render(table), mimetype, f"{table.key}_{year}.{fmt}")
+    return download(exports.TABLE_WRITERS[fmt](table), exports.MIMETYPES[fmt], f"{table.key}_{year}.{fmt}")
 
 
 @bp.get("/kvalitetsberattelse")
@@ -89,7 +79,7 @@ def kvalitetsberattelse():
 def edit_texts():
     year = _year()
     if not reports.may_write_texts(current_user):
-        raise Forbidden("Bara SAS, socialchef, nämndsekreterare och administratör kan redigera kvalitetsberättelsen.")
+        raise Forbidden(reports.NO_TEXTS)
     if request.method == "POST":
         form = kb.text_form(request.form)
         if form.validate():
@@ -106,12 +96,11 @@ def edit_texts():
 def kvalitetsberattelse_document(fmt: str):
     year = _year()
     if fmt == "pdf":
-        return _download(kb.render_pdf(kb.build(current_user, year)), "application/pdf",
-                         f"kvalitetsberattelse_{year}.pdf", inline=True)
+        return download(documents.render_pdf(kb.build(current_user, year)), documents.PDF_MIMETYPE,
+                        f"kvalitetsberattelse_{year}.pdf", inline=True)
     if fmt == "docx":
-        return _download(kb.render_docx(kb.build(current_user, year)),
-                         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                         f"kvalitetsberattelse_{year}.docx")
+        return download(documents.render_docx(kb.build(current_user, year)), documents.DOCX_MIMETYPE,
+                        f"kvalitetsberattelse_{year}.docx")
     if fmt == "html":
-        return Response(kb.render_html(kb.build(current_user, year)), mimetype="text/html")
+        return Response(documents.render_html(kb.build(current_user, year)), mimetype="text/html")
     raise Invalid("Okänt format: välj pdf, docx eller html.")

@@ -10,15 +10,13 @@ from app.config import deadline_length
 from app.services import utredning
 from app.services.errors import Forbidden
 from app.services.reports import parse_year
-from app.vocabulary import UTREDNING_OUTCOME_LABELS
+from app.vocabulary import REPORT_ROLES, UTREDNING_OUTCOME_LABELS
 
 bp = Blueprint("utredning", __name__, url_prefix="/utredningstider")
 
-ROLES = ("enhetschef", "verksamhetschef", "sas", "socialchef", "namndsekreterare", "admin")
-
 
 def may_see(user) -> bool:
-    return any(r.role in ROLES for r in user.roles)
+    return any(r.role in REPORT_ROLES for r in user.roles)
 
 
 @bp.before_request
@@ -35,6 +33,7 @@ def index():
     report = utredning.utredningstider(current_user, year)
     current = clock.today().year
     return render_template("utredning/index.html", title=f"Utredningstider {year}", year=year,
-                           years=list(range(current, current - 6, -1)), report=report, outcomes=UTREDNING_OUTCOME_LABELS,
+                           years=list(range(current, current - 6, -1)), report=report,
+                           outcomes=UTREDNING_OUTCOME_LABELS,
                            lagrum=current_app.config["UTREDNING_LAGRUM_TIDSGRANS"],
                            months=deadline_length(current_app.config, "UTREDNING_LIMIT_MONTHS"))

@@ -1,9 +1,10 @@
-"""Browser tests: the real application served on loopback in a thread, driven by headless Debian
-chromium through Playwright. Shared by every tests/web/test_*_browser.py.
+"""Browser tests: the real application served on loopback, driven by headless Debian chromium through
+Playwright. Shared by every tests/web/test_*_browser.py.
 
 Fixtures:
 - `live_server` — base URL of the app (the `org` fixture's app: same database, same controlled clock;
-  data set up through the services in the test is visible to the pages).
+  data set up through the services in the test is visible to the pages). One server thread serves the
+  whole session; each test points it at its own app.
 - `browser` — one headless chromium per test session; `page` — a fresh browser context per test.
 - `login(page, username)` — logs in through the login page with the demo password.
 Everything is skipped with a reason when Playwright or chromium is missing.
@@ -15,11 +16,12 @@ import shutil
 import threading
 
 import pytest
+from helpers import PASSWORD
+from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("KF_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--lang=sv-SE"]
-PASSWORD = "kvalitet2026"  # the demo password (tests/conftest.py)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -29,33 +31,55 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.web)
 
 
-@pytest.fixture
-def live_server(org):
-    """Serve the test's app on 127.0.0.1 (a free port) while the test runs."""
-    from werkzeug.serving import make_server
+class _CurrentApp:
+    """The WSGI application the live server serves: the running test's app (503 between tests)."""
 
-    server = make_server("127.0.0.1", 0, org, threaded=True)
+    app = None
+
+    def __call__(self, environ, start_response):
+        if self.app is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"no test is running"]
+        return self.app(environ, start_response)
+
+
+@pytest.fixture(scope="session")
+def _served():
+    """One server on 127.0.0.1 (a free port) for the whole session."""
+    current = _CurrentApp()
+    server = make_server("127.0.0.1", 0, current, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield current, f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
 
 
+@pytest.fixture
+def live_server(_served, org):
+    """Serve the test's app while the test runs; the base URL."""
+    current, url = _served
+    current.app = org
+    try:
+        yield url
+    finally:
+        current.app = None
+
+
 @pytest.fixture(scope="session")
 def browser():
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import sync_playwright  # optional: skipped with a reason when missing
     except ImportError:
         pytest.skip("Playwright is not installed")
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         pytest.skip(f"chromium not found at {CHROMIUM} (make system-deps installs it)")
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-                                              headless=True, args=CHROMIUM_ARGS)
+        executable = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+        instance = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
 

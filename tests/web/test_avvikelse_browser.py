@@ -5,57 +5,27 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 
 import pytest
-from werkzeug.serving import make_server
+from helpers import PASSWORD
 
-from app import create_app
-from app.demo import organisation_with_passwords
-from app.extensions import db
-
-CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "kvalitet2026"
 SHOTS = os.environ.get("KF_SCREENSHOTS", "/tmp")
 
-pytestmark = [
-    pytest.mark.web,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason=f"Debian chromium is missing at {CHROMIUM} (apt-get install chromium; `make test` does it)"),
-]
 sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed")
 expect = sync_api.expect
 
 
 @pytest.fixture
-def base_url(tmp_path, clock):
-    """The real app on a free loopback port: SQLite file, demo organisation, the controlled clock, and
-    TESTING off so the pages behave as in production. (`browser` comes from tests/web/conftest.py.)"""
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'kf.db'}", "CLOCK": clock, "SECRET_KEY": "browser-test",
-        "TESTING": False, "SCHEDULER_ENABLED": False, "BASE_URL": "http://127.0.0.1",
-    })
-    with app.app_context():
-        from app.services.users import import_organisation
-
-        db.create_all()
-        import_organisation(organisation_with_passwords(PASSWORD))
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
-    with app.app_context():
-        db.engine.dispose()
+def app_config(app_config):
+    """TESTING off so the pages behave as in production (served by tests/web/conftest.py's live server)."""
+    return {**app_config, "TESTING": False, "SECRET_KEY": "browser-test", "BASE_URL": "http://127.0.0.1"}
 
 
 @pytest.fixture
-def log_in(browser, base_url):
+def log_in(browser, live_server):
     """log_in(username) -> a page of that person's own browser context, logged in on Mina uppgifter."""
     contexts = []
-    yield lambda username: _log_in(contexts, base_url, browser, username)
+    yield lambda username: _log_in(contexts, live_server, browser, username)
     for context in contexts:
         context.close()
 
@@ -168,7 +138,9 @@ def test_avvikelse_with_lex_sarah_from_report_to_closure(log_in):
     work_task(chef, number, "Beslut om anmälan till IVO", {
         "Ska ärendet anmälas till IVO?": True, "Motivering": "Allvarligt missförhållande enligt utredningen.",
     })
-    work_task(sas, number, "Anmäl till IVO", {"Anmälan skickad": "2026-03-02", "IVO:s diarienummer": "IVO 3.1-1234/2026"})
+    work_task(
+        sas, number, "Anmäl till IVO", {"Anmälan skickad": "2026-03-02", "IVO:s diarienummer": "IVO 3.1-1234/2026"}
+    )
 
     # The enhetschef follows up the actions; the SAS verifies them and the case closes.
     work_task(ec, number, "Följ upp åtgärderna", {"Är åtgärderna genomförda?": True,

@@ -8,12 +8,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from avvikelse_steps import complete, report
+from helpers import complete, plan, report, start_pdca
 
 from app import clock as app_clock
 from app.extensions import db
-from app.forms import json_to_formdata
-from app.services import cases as case_service
 from app.services import timers
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed")
@@ -21,26 +19,16 @@ expect = sync_api.expect
 SHOTS = os.environ.get("KF_SCREENSHOTS")
 
 
-def pdca(user, unit, title, **extra):
-    data = {"unit": unit, "title": title, "goal": "Målet.", **extra}
-    return case_service.create_case(user, "pdca", json_to_formdata(data), csrf=False)
-
-
-def plan(owner, days):
-    return {"plan": "Planen.", "measure": "Måttet.", "owner": owner,
-            "check_on": (app_clock.today() + timedelta(days=days)).isoformat()}
-
-
 def test_the_board_shows_cycles_by_phase_overdue_and_goal_per_turn(page, login, user, clock):
-    anna, ec_hg, ec_sr = user("anna"), user("ec_hg"), user("ec_sr")
+    anna, ec_sr = user("anna"), user("ec_sr")
     deviation = report(anna, category="lakemedel")
     # In SR: one cycle on its second turn (turn 1 missed its goal), one whose follow-up date has passed.
-    looped = pdca(ec_sr, "SR", "Färre fall nattetid")
+    looped = start_pdca(ec_sr, unit="SR", title="Färre fall nattetid")
     complete(ec_sr, looped, "planera", plan("ec_sr", 30))
     complete(ec_sr, looped, "genomfora", {"notes": "n"})
     complete(ec_sr, looped, "folja_upp", {"result": "r", "goal_met": False})
     complete(ec_sr, looped, "forbattra", {"decision": "ny_cykel"})
-    late = pdca(ec_sr, "SR", "Bättre överlämning")
+    late = start_pdca(ec_sr, unit="SR", title="Bättre överlämning")
     complete(ec_sr, late, "planera", plan("ec_sr", 2))
     clock.advance(days=3)
     db.session.rollback()

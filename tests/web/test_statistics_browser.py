@@ -1,14 +1,14 @@
 """Statistik and the kvalitetsberättelse in headless Debian chromium: the SAS opens Statistik from the
 menu, reads the charts (accessible names, a table behind each), changes year and grouping, downloads
 a table as CSV, writes the summary of the kvalitetsberättelse and downloads it as Word.
-Uses the shared live server (tests/web/conftest.py) and the scenario of tests/test_reports.py."""
+Uses the shared live server (tests/web/conftest.py) and the scenario of tests/helpers.py."""
 from __future__ import annotations
 
 import io
 import os
 
 import pytest
-from test_reports import scenario
+from helpers import scenario
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed")
 expect = sync_api.expect
@@ -47,7 +47,7 @@ def test_statistics_page_charts_tables_exports_and_the_kvalitetsberattelse(page,
     # A table as CSV, as a manager downloads it.
     with page.expect_download() as info:
         page.locator("#uppfoljning_i_tid").get_by_role("link", name="CSV").click()
-    content = open(info.value.path(), encoding="utf-8-sig").read()
+    content = info.value.path().read_text(encoding="utf-8-sig")
     assert info.value.suggested_filename == "uppfoljning_i_tid_2026.csv"
     assert "Totalt;4;2;0;66,7" in content
 
@@ -77,5 +77,5 @@ def test_statistics_page_charts_tables_exports_and_the_kvalitetsberattelse(page,
         page.get_by_role("link", name="Ladda ned Word (redigerbar)").click()
     from docx import Document
 
-    document = Document(io.BytesIO(open(info.value.path(), "rb").read()))
+    document = Document(io.BytesIO(info.value.path().read_bytes()))
     assert "Ett år med fokus på fallprevention." in [p.text for p in document.paragraphs]

@@ -6,7 +6,7 @@ import shutil
 from datetime import UTC, datetime
 
 import pytest
-from avvikelse_steps import (
+from helpers import (
     ATGARD,
     IVO_BESLUT,
     chef_data,
@@ -29,7 +29,9 @@ from app.services.errors import Invalid
 
 
 def outbox(user):
-    return db.session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == user.id).order_by(OutboxMessage.id)).all()
+    return db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.user_id == user.id).order_by(OutboxMessage.id)
+    ).all()
 
 
 def test_plain_avvikelse_is_followed_up_and_closed_with_feedback(user):
@@ -132,13 +134,13 @@ def test_sas_rejects_the_verification_and_the_actions_go_back_to_the_chef(user):
     assert ever_created(case).count("atgardsuppfoljning") == 2
 
 
-def test_severity_comes_from_the_dmn_table(user):
-    for consequence, likelihood, severity in [
-        (1, 2, "låg"), (2, 3, "medel"), (3, 3, "hög"), (4, 2, "hög"), (3, 4, "mycket hög"), (4, 4, "mycket hög"),
-    ]:
-        case = report(user("anna"))
-        complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(consequence=consequence, likelihood=likelihood))
-        assert (case.severity, case.risk_value) == (severity, consequence * likelihood)
+@pytest.mark.parametrize(("consequence", "likelihood", "severity"), [
+    (1, 2, "låg"), (2, 3, "medel"), (3, 3, "hög"), (4, 2, "hög"), (3, 4, "mycket hög"), (4, 4, "mycket hög"),
+])
+def test_severity_comes_from_the_dmn_table(user, consequence, likelihood, severity):
+    case = report(user("anna"))
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(consequence=consequence, likelihood=likelihood))
+    assert (case.severity, case.risk_value) == (severity, consequence * likelihood)
 
 
 def test_chef_deadline_is_the_end_of_the_swedish_day_14_days_after_the_report(user, clock):
@@ -168,7 +170,9 @@ def test_each_instance_stays_on_the_diagram_version_it_started_on(app, user, tmp
     diagram = new_dir / "avvikelse.bpmn"
     text = diagram.read_text(encoding="utf-8")
     assert 'name="Följ upp åtgärderna"' in text
-    diagram.write_text(text.replace('name="Följ upp åtgärderna"', 'name="Följ upp åtgärderna (version 2)"'), encoding="utf-8")
+    diagram.write_text(
+        text.replace('name="Följ upp åtgärderna"', 'name="Följ upp åtgärderna (version 2)"'), encoding="utf-8"
+    )
     app.config["BPMN_DIR"] = str(new_dir)
     new = report(user("anna"))
     new_hash = engine.process_version("avvikelse").spec_hash
@@ -191,7 +195,12 @@ def test_a_late_follow_up_escalation_does_not_disturb_the_lex_sarah_path(user, c
     assert run_due() >= 1
     escalation = open_task(case, "eskalering_uppfoljning")
     assert (escalation.role, escalation.unit.code) == ("verksamhetschef", "AOSB")
-    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(classification="missforhallande", consequence=3, likelihood=4))
+    complete(
+        user("ec_hg"),
+        case,
+        "chef_uppfoljning",
+        chef_data(classification="missforhallande", consequence=3, likelihood=4),
+    )
     assert set(task_ids(case)) == {"eskalering_uppfoljning", "sas_utredning"}
     complete(user("vc_ao"), case, "eskalering_uppfoljning", {"measures": "Pratat med enhetschefen."})
     assert task_ids(case) == ["sas_utredning"]

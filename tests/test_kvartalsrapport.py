@@ -2,20 +2,17 @@
 one reminder per quarter (also after downtime), marked submitted from the report page; and the pages."""
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from io import BytesIO
 
+from helpers import csrf_token as token
+from helpers import logged_in, sweep
 from openpyxl import load_workbook
 from sqlalchemy import func, select
-from timer_steps import sweep
 
 from app.extensions import db
 from app.forms import json_to_formdata
 from app.models import Case, IvoKvartalsrapport, OutboxMessage, ProcessInstance, Task
-
-PASSWORD = "kvalitet2026"
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def at(clock, *args):
@@ -83,7 +80,11 @@ def test_one_report_and_one_reminder_per_quarter_through_the_sweep(app, org, use
     assert db.session.scalar(select(func.count()).select_from(ProcessInstance)
                              .where(ProcessInstance.process_id == "Process_kvartalsrapport")) == 4
     row = db.session.scalar(select(IvoKvartalsrapport).where(IvoKvartalsrapport.quarter == "2026Q2"))
-    assert (row.submitted_on.isoformat(), row.submitted_by.username, row.case.status) == ("2026-07-01", "namnd", "avslutad")
+    assert (row.submitted_on.isoformat(), row.submitted_by.username, row.case.status) == (
+        "2026-07-01",
+        "namnd",
+        "avslutad",
+    )
 
 
 def test_the_cli_sweep_starts_the_quarter_too(app, org, clock):
@@ -95,19 +96,8 @@ def test_the_cli_sweep_starts_the_quarter_too(app, org, clock):
 
 # --- pages ------------------------------------------------------------------------------------
 
-def token(response) -> str:
-    return TOKEN.search(response.get_data(as_text=True)).group(1)
-
-
-def as_user(app, username):
-    client = app.test_client()
-    page = client.get("/login")
-    assert client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token(page)}).status_code == 302
-    return client
-
-
 def test_pages_import_report_and_submission(app, org, user, clock):
-    myn = as_user(app, "ec_myn")
+    myn = logged_in(app, "ec_myn")
     form = myn.get("/rapportera/ej_verkstallt")
     assert form.status_code == 200 and "Kod för den enskilde" in form.get_data(as_text=True)
     created = myn.post("/rapportera/ej_verkstallt", data={
@@ -116,7 +106,8 @@ def test_pages_import_report_and_submission(app, org, user, clock):
     assert created.status_code == 302
 
     page = myn.get("/ej-verkstallda/import")
-    bad = "Kod;Kön;Lag;Insats;Beslutsdatum\n19400101-T122;kvinna;SoL;Hemtjänst;2025-11-01\n19400101-T122;man;SoL;Okänd;2025-11-01\n"
+    bad = ("Kod;Kön;Lag;Insats;Beslutsdatum\n19400101-T122;kvinna;SoL;Hemtjänst;2025-11-01\n"
+           "19400101-T122;man;SoL;Okänd;2025-11-01\n")
     response = myn.post("/ej-verkstallda/import", content_type="multipart/form-data", data={
         "csrf_token": token(page), "enhet": "MYN-AO", "fil": (BytesIO(bad.encode("utf-8")), "beslut.csv")})
     text = response.get_data(as_text=True)
@@ -132,7 +123,7 @@ def test_pages_import_report_and_submission(app, org, user, clock):
 
     at(clock, 2026, 4, 2, 8, 0)
     sweep(app)
-    namnd = as_user(app, "namnd")
+    namnd = logged_in(app, "namnd")
     report = namnd.get("/ivo-rapport?kvartal=2026Q1")
     html = report.get_data(as_text=True)
     assert report.status_code == 200 and "19900707-T131" in html and "Ingen plats på daglig verksamhet" in html
@@ -146,14 +137,16 @@ def test_pages_import_report_and_submission(app, org, user, clock):
     assert namnd.get("/ivo-rapport?kvartal=nonsens").status_code == 200  # a Swedish note, never a 500
     assert namnd.get("/ivo-rapport/2026Q9.csv").status_code == 422
 
-    submitted = namnd.post("/ivo-rapport/2026Q1/inskickad", data={"csrf_token": token(report), "submitted_on": "2026-04-02"})
+    submitted = namnd.post(
+        "/ivo-rapport/2026Q1/inskickad", data={"csrf_token": token(report), "submitted_on": "2026-04-02"}
+    )
     assert submitted.status_code == 302
     after = namnd.get("/ivo-rapport?kvartal=2026Q1").get_data(as_text=True)
     assert "Inskickad till IVO 2026-04-02" in after and "Markera som inskickad" not in after
     row = db.session.scalar(select(IvoKvartalsrapport).where(IvoKvartalsrapport.quarter == "2026Q1"))
     assert row.item_count == 2 and {i["person_ref"] for i in row.snapshot} == {"19900707-T131", "19400101-T122"}
 
-    anna = as_user(app, "anna")
+    anna = logged_in(app, "anna")
     assert anna.get("/ivo-rapport").status_code == 403
     assert anna.get("/ej-verkstallda/import").status_code == 403
     assert "Ej verkställda beslut" not in anna.get("/").get_data(as_text=True)

@@ -1,0 +1,16 @@
+"""What the web pages and the JSON API both need from HTTP, below both (neither imports the other):
+the route converter for database ids and the JSON error body of DESIGN.md."""
+from __future__ import annotations
+
+from flask import Response, jsonify
+
+# What an unexpected error says, on a page or in JSON.
+SERVER_ERROR_TEXT = "Ett oväntat fel inträffade. Försök igen; kvarstår felet, kontakta förvaltningen."
+
+# Route converter for database ids: larger numbers are a 404, never a database overflow.
+ID = "int(min=1, max=2147483647)"
+
+
+def json_error(code: str, message: str, status: int, fields: dict | None = None) -> tuple[Response, int]:
+    """`{"error": code, "message": sv text, "fields": {...}}` with its status."""
+    return jsonify({"error": code, "message": message, "fields": fields or {}}), status

@@ -1,0 +1,122 @@
+"""The summary (GET /api/v1/reports/summary): the year's four headline counts per verksamhetsområde,
+enhet, kategori or month, and the deviations per category and per severity. GROUP BY queries over the
+denormalised case columns: at most one row per group comes back, no case is loaded to be counted."""
+from __future__ import annotations
+
+from sqlalchemy import and_, func, select
+
+from app.extensions import db
+from app.models import Case
+from app.services.reports.access import report_scope
+from app.services.reports.scope import GROUP_BY, OrgTree, Scope, count_if, in_year, month_expr, verksamhet_expr
+from app.services.reports.table import Table
+from app.vocabulary import CATEGORIES, COMPLAINT_CATEGORIES, MONTHS, NOT_ASSESSED, SEVERITIES
+
+COUNT_KEYS = ("avvikelser", "lex_sarah", "ivo_anmalningar", "klagomal")
+GROUP_HEADINGS = {"verksamhet": "Verksamhetsområde", "enhet": "Enhet", "kategori": "Kategori", "month": "Månad"}
+
+
+def _counts():
+    is_dev = Case.type == "avvikelse"
+    return [
+        count_if(is_dev).label("avvikelser"),
+        count_if(and_(is_dev, Case.is_lex_sarah.is_(True))).label("lex_sarah"),
+        count_if(and_(is_dev, Case.ivo_notified.is_(True))).label("ivo_anmalningar"),
+        count_if(Case.type == "klagomal").label("klagomal"),
+    ]
+
+
+def totals(scope: Scope, year: int) -> dict:
+    """The year's four headline counts in one query."""
+    row = db.session.execute(select(*_counts()).where(
+        Case.type.in_(("avvikelse", "klagomal")), in_year(year), scope.where(Case.unit_id))).one()
+    return {k: int(getattr(row, k)) for k in COUNT_KEYS}
+
+
+def summary(user, year: int, group_by: str = "verksamhet") -> dict:
+    tree = OrgTree.load()
+    scope = report_scope(user, tree)
+    if group_by == "verksamhet":
+        key_expr = verksamhet_expr(tree)
+    elif group_by == "enhet":
+        key_expr = Case.unit_id
+    elif group_by == "kategori":  # a klagomål gets its category when the unit handles it
+        key_expr = func.coalesce(Case.category, Case.fields["category"].as_string())
+    else:
+        key_expr = month_expr()
+    query = (select(key_expr.label("key"), *_counts())
+             .where(Case.type.in_(("avvikelse", "klagomal")), in_year(year), scope.where(Case.unit_id))
+             .group_by(key_expr))
+    found = {row.key: {k: int(getattr(row, k)) for k in COUNT_KEYS} for row in db.session.execute(query)}
+    groups = []
+    for key, name in _group_keys(group_by, tree, scope, found):
+        counts = found.get(key) or dict.fromkeys(COUNT_KEYS, 0)
+        groups.append({"key": _public_key(group_by, key, tree, year), "name": name, **counts})
+    total = {k: sum(g[k] for g in groups) for k in COUNT_KEYS}
+    return {
+        "year": year, "group_by": group_by, "scope": scope.label, "groups": groups, "total": total,
+        "per_kategori": by_category(user, year, scope=scope)["rows"],
+        "per_allvarlighet": by_severity(user, year, scope=scope)["rows"],
+    }
+
+
+def _public_key(group_by, key, tree, year):
+    if group_by in ("verksamhet", "enhet"):
+        return tree.code(key)
+    if group_by == "month":
+        return f"{year}-{int(key):02d}"
+    return key if key is not None else ""
+
+
+def _group_keys(group_by, tree: OrgTree, scope: Scope, found: dict) -> list[tuple]:
+    """Every group the caller may see, also those without cases (a zero is a figure too)."""
+    if group_by == "month":
+        return [(m, MONTHS[m - 1].capitalize()) for m in range(1, 13)]
+    if group_by == "kategori":
+        known, labels = list(CATEGORIES), dict(COMPLAINT_CATEGORIES)
+        extra = [(k, labels.get(k, k) if k else "Utan kategori") for k in found if k not in dict(known)]
+        return known + sorted(extra, key=lambda item: item[1])
+    # verksamhet: the areas in scope (the förvaltning itself only if it has cases); enhet: the units.
+    keys = (tree.verksamheter(scope) if group_by == "verksamhet" else tree.leaves(scope)) | set(found)
+    return sorted(((k, tree.name(k)) for k in keys), key=lambda item: item[1])
+
+
+def _by_column(column, labels: list[tuple[str, str]], unnamed: str, user, year: int, scope: Scope | None) -> dict:
+    """The year's deviations counted by a case column: every known value (zeros too), then the others."""
+    scope = scope or report_scope(user)
+    query = (select(column, func.count().label("n"))
+             .where(Case.type == "avvikelse", in_year(year), scope.where(Case.unit_id)).group_by(column))
+    found = {key: n for key, n in db.session.execute(query)}
+    rows = [{"key": key, "name": name, "avvikelser": int(found.get(key, 0))} for key, name in labels]
+    rows += [{"key": key or "", "name": key or unnamed, "avvikelser": int(n)}
+             for key, n in found.items() if key not in dict(labels)]
+    return {"rows": rows, "total": sum(r["avvikelser"] for r in rows)}
+
+
+def by_category(user, year: int, *, scope: Scope | None = None) -> dict:
+    return _by_column(Case.category, CATEGORIES, "Utan kategori", user, year, scope)
+
+
+def by_severity(user, year: int, *, scope: Scope | None = None) -> dict:
+    return _by_column(Case.severity, SEVERITIES, NOT_ASSESSED, user, year, scope)
+
+
+def summary_tables(data: dict) -> list[Table]:
+    heading = GROUP_HEADINGS[data["group_by"]]
+    columns = [("name", heading), ("avvikelser", "Avvikelser"), ("lex_sarah", "Lex Sarah"),
+               ("ivo_anmalningar", "IVO-anmälningar"), ("klagomal", "Synpunkter och klagomål")]
+    return [
+        Table(f"sammanstallning_{data['group_by']}", f"Sammanställning {data['year']} per {heading.lower()}",
+              columns, data["groups"], {"name": "Totalt", **data["total"]}),
+        Table("avvikelser_kategori", f"Avvikelser {data['year']} per kategori",
+              [("name", "Kategori"), ("avvikelser", "Avvikelser")], data["per_kategori"],
+              {"name": "Totalt", "avvikelser": sum(r["avvikelser"] for r in data["per_kategori"])}),
+        Table("avvikelser_allvarlighet", f"Avvikelser {data['year']} per allvarlighetsgrad",
+              [("name", "Allvarlighetsgrad"), ("avvikelser", "Avvikelser")], data["per_allvarlighet"],
+              {"name": "Totalt", "avvikelser": sum(r["avvikelser"] for r in data["per_allvarlighet"])}),
+    ]
+
+
+# The summary's tables by key (for the exports): the grouping and the index in summary_tables.
+SUMMARY_TABLES = {f"sammanstallning_{g}": (g, 0) for g in GROUP_BY}
+SUMMARY_TABLES.update({"avvikelser_kategori": ("verksamhet", 1), "avvikelser_allvarlighet": ("verksamhet", 2)})

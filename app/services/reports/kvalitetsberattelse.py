@@ -1,0 +1,107 @@
+"""The yearly kvalitetsberättelse (SOSFS 2011:9 7 kap. 1 §): the figures of its sections (sections.py),
+the free-text parts written by the author and saved per year (audited), and the report as one dict
+for the page, the JSON API and the documents (documents.py)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app import clock, forms
+from app.extensions import db
+from app.forms.reports import kvalitetsberattelse_form_class
+from app.models import ReportText
+from app.services import audit
+from app.services.errors import Forbidden, Invalid
+from app.services.reports.access import NO_TEXTS, may_write_texts, report_scope
+from app.services.reports.scope import OrgTree
+from app.services.reports.sections import SECTION_KEYS, SECTIONS, Context, Figures
+from app.services.reports.table import Table
+
+TEXT_FORM = kvalitetsberattelse_form_class(SECTIONS)
+
+
+# --------------------------------------------------------------------------------------------------
+# Free texts.
+
+def load_texts(year: int) -> dict[str, ReportText]:
+    return {t.section: t for t in db.session.scalars(select(ReportText).where(ReportText.year == year))}
+
+
+def text_form(formdata=None, *, csrf: bool = True, year: int | None = None):
+    """The edit form, filled with the saved texts when no data is posted."""
+    form = forms.build(TEXT_FORM, formdata, csrf=csrf)
+    if formdata is None and year is not None:
+        for key, row in load_texts(year).items():
+            if key in form:
+                form[key].data = row.text
+    return form
+
+
+def save_texts(user, year: int, formdata, *, csrf: bool = True) -> list[str]:
+    """Save the sections present in `formdata` (a web post or an API body through json_to_formdata);
+    each changed section is audited in the same transaction. Returns the keys that changed."""
+    if not may_write_texts(user):
+        raise Forbidden(NO_TEXTS)
+    unknown = [k for k in formdata if k not in SECTION_KEYS and k != "csrf_token"]
+    if unknown:
+        raise Invalid("Okänt avsnitt.", {k: [f"Avsnitten heter {', '.join(SECTION_KEYS)}."] for k in unknown})
+    form = text_form(formdata, csrf=csrf)
+    if not form.validate():
+        raise Invalid("Texterna behöver rättas.", forms.form_errors(form))
+    existing, now, changed = load_texts(year), clock.now(), []
+    titles = {s.key: s.title for s in SECTIONS}
+    for key in SECTION_KEYS:
+        if key not in formdata:
+            continue
+        value = (form[key].data or "").replace("\r\n", "\n").strip()
+        row = existing.get(key)
+        if (row.text if row else "") == value:
+            continue
+        if row is None:
+            row = ReportText(year=year, section=key)
+            db.session.add(row)
+        row.text, row.updated_at, row.updated_by_id = value, now, user.id
+        audit.record("report_text_saved", actor=user,
+                     summary=f"Kvalitetsberättelse {year}: avsnittet {titles[key]} sparades",
+                     details={"year": year, "section": key, "text": value})
+        changed.append(key)
+    db.session.commit()
+    return changed
+
+
+# --------------------------------------------------------------------------------------------------
+# The report.
+
+def build(user, year: int) -> dict:
+    tree = OrgTree.load()
+    ctx = Context(user, year, report_scope(user, tree), tree)
+    texts = load_texts(year)
+    sections = []
+    for number, section in enumerate(SECTIONS, start=1):
+        figures = section.figures(ctx) if section.figures else Figures()
+        saved = texts.get(section.key)
+        sections.append({
+            "number": number, "key": section.key, "title": section.title, "prompt": section.prompt,
+            "text": saved.text if saved else "", "paragraphs": _paragraphs(saved.text if saved else ""),
+            "text_updated_at": clock.to_local(saved.updated_at).strftime("%Y-%m-%d %H:%M") if saved else None,
+            "text_updated_by": saved.updated_by.name if saved and saved.updated_by else None,
+            "facts": figures.facts, "missing": figures.missing, "tables": figures.tables, "charts": figures.charts,
+        })
+    return {"year": year, "scope": ctx.scope.label,
+            "generated_at": clock.to_local(clock.now()).strftime("%Y-%m-%d %H:%M"), "generated_by": user.name,
+            "sections": sections, "editable": may_write_texts(user)}
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in (text or "").split("\n\n") if p.strip()]
+
+
+def all_tables(user, year: int) -> list[Table]:
+    return [t for s in build(user, year)["sections"] for t in s["tables"]]
+
+
+def as_json(report: dict) -> dict:
+    return {**{k: v for k, v in report.items() if k != "sections"}, "sections": [
+        {k: ([t.as_json() for t in v] if k == "tables" else v) for k, v in s.items()
+         if k not in ("paragraphs", "charts")}
+        for s in report["sections"]
+    ]}

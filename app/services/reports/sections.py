@@ -1,0 +1,205 @@
+"""The kvalitetsberättelse's sections (SOSFS 2011:9 7 kap. 1 §): each section's title, the prompt for
+its free text, and the function that computes its figures — tables and sentences with the numbers
+filled in — from the report tables and from the ej verkställda beslut and barnavårdsutredning flows."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from app.services import ej_verkstallt, utredning
+from app.services.reports.counts import summary, summary_tables, totals
+from app.services.reports.flows import complaints, complaints_by, lex_sarah_cases, pattern_signals, pdca_cycles
+from app.services.reports.scope import OrgTree, Scope
+from app.services.reports.statistics_page import followups_on_time, lead_times, month_by_category
+from app.services.reports.table import Table
+
+
+@dataclass
+class Context:
+    user: object
+    year: int
+    scope: Scope
+    tree: OrgTree
+
+
+@dataclass
+class Figures:
+    tables: list[Table] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)  # sentences with the numbers filled in
+    missing: str | None = None  # why the figures cannot be given (shown instead of a made-up zero)
+    charts: list[str] = field(default_factory=list)  # keys of tables that get a chart
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    prompt: str
+    figures: Callable[[Context], Figures] | None = None
+
+
+def _n(value: int, one: str, many: str) -> str:
+    return f"{value} {one if value == 1 else many}"
+
+
+def _change(now: int, before: int) -> str:
+    if before == 0:
+        return "" if now == 0 else " (föregående år: 0)"
+    percent = round(100 * (now - before) / before)
+    if percent == 0:
+        return f" (föregående år: {before}, oförändrat)"
+    sign = "+" if percent > 0 else ""
+    return f" (föregående år: {before}, {sign}{percent} %)"
+
+
+# --------------------------------------------------------------------------------------------------
+# Figures per section.
+
+def _sammanfattning(ctx: Context) -> Figures:
+    now, before = totals(ctx.scope, ctx.year), totals(ctx.scope, ctx.year - 1)
+    labels = [("avvikelser", "Avvikelser"), ("lex_sarah", "varav lex Sarah-rapporter"),
+              ("ivo_anmalningar", "Anmälningar till IVO (lex Sarah)"), ("klagomal", "Synpunkter och klagomål")]
+    rows = [{"name": label, "previous": before[key], "current": now[key]} for key, label in labels]
+    table = Table("nyckeltal", f"Nyckeltal {ctx.year}",
+                  [("name", "Nyckeltal"), ("previous", str(ctx.year - 1)), ("current", str(ctx.year))], rows)
+    facts = [
+        f"Under {ctx.year} rapporterades {_n(now['avvikelser'], 'avvikelse', 'avvikelser')}"
+        f"{_change(now['avvikelser'], before['avvikelser'])}, varav "
+        f"{_n(now['lex_sarah'], 'lex Sarah-rapport', 'lex Sarah-rapporter')}. "
+        f"{_n(now['ivo_anmalningar'], 'händelse', 'händelser')} anmäldes till IVO.",
+        f"{_n(now['klagomal'], 'synpunkt eller klagomål', 'synpunkter och klagomål')} togs emot"
+        f"{_change(now['klagomal'], before['klagomal'])}.",
+    ]
+    return Figures([table], facts)
+
+
+def _avvikelser(ctx: Context) -> Figures:
+    data = summary(ctx.user, ctx.year, "verksamhet")
+    per_verksamhet, per_category, per_severity = summary_tables(data)
+    per_verksamhet.columns = per_verksamhet.columns[:4]  # klagomål have their own section
+    monthly = month_by_category(ctx.scope, ctx.year)
+    lead = lead_times(ctx.scope, ctx.year, ctx.tree)
+    followups = followups_on_time(ctx.scope, ctx.year, ctx.tree)
+    facts = []
+    top = sorted((row for row in per_category.rows if row["avvikelser"]), key=lambda row: -row["avvikelser"])[:3]
+    if top:
+        facts.append("Vanligaste kategorierna: "
+                     + ", ".join(f"{row['name'].lower()} ({row['avvikelser']})" for row in top) + ".")
+    if lead.total and lead.total["closed"]:
+        facts.append(f"Mediantiden från rapport till avslut var {_days(lead.total['median'])}; "
+                     f"90 % av avvikelserna var avslutade inom {_days(lead.total['p90'])}.")
+    if followups.total and followups.total["share"] is not None:
+        facts.append(f"{_fmt_percent(followups.total['share'])} av enhetschefernas uppföljningar gjordes i tid "
+                     f"({followups.total['on_time']} av {followups.total['on_time'] + followups.total['late']}).")
+    return Figures([per_verksamhet, per_category, per_severity, monthly, lead, followups], facts,
+                   charts=["avvikelser_manad_kategori"])
+
+
+def _days(value) -> str:
+    return "–" if value is None else f"{str(value).replace('.', ',')} dagar"
+
+
+def _fmt_percent(value) -> str:
+    return f"{str(value).replace('.', ',')} %"
+
+
+def _lex_sarah(ctx: Context) -> Figures:
+    table = lex_sarah_cases(ctx.user, ctx.scope, ctx.year, ctx.tree)
+    notified = sum(1 for row in table.rows if row["ivo"].startswith("Anmäld"))
+    facts = [f"{_n(len(table.rows), 'lex Sarah-rapport', 'lex Sarah-rapporter')} gällde händelser under "
+             f"{ctx.year}; {notified} av dem anmäldes till IVO."]
+    return Figures([table], facts)
+
+
+def _klagomal(ctx: Context) -> Figures:
+    per_verksamhet = complaints(ctx.scope, ctx.year, ctx.tree)
+    tables = [per_verksamhet] + [complaints_by(ctx.scope, ctx.year, f) for f in ("kind", "category", "channel")]
+    total = per_verksamhet.total or {}
+    facts = [f"{_n(total['received'], 'synpunkt eller klagomål', 'synpunkter och klagomål')} togs emot; "
+             f"{total['closed']} är färdighanterade och {total['open']} pågår."]
+    return Figures(tables, facts)
+
+
+def _ej_verkstallda(ctx: Context) -> Figures:
+    """From the ej verkställda beslut flow: the IVO report's figures per quarter."""
+    data = ej_verkstallt.year_overview(ctx.user, ctx.year)
+    keys = ("total", "women", "men", "new", "waiting", "verkstallt", "ended", "over_six_months", "over_one_year")
+    rows = [{"quarter": q["label"], **{k: q.get(k, 0) for k in keys}} for q in data["quarters"]]
+    table = Table("ej_verkstallda_kvartal", f"Ej verkställda beslut per kvartal {ctx.year} (rapporterade till IVO)",
+                  [("quarter", "Kvartal"), ("total", "Rapporterade"), ("women", "Kvinnor"), ("men", "Män"),
+                   ("new", "Nya"), ("waiting", "Väntar vid kvartalets slut"), ("verkstallt", "Verkställda"),
+                   ("ended", "Avslutade på annat sätt"), ("over_six_months", "Väntat över 6 mån"),
+                   ("over_one_year", "Väntat över 1 år")], rows,
+                  note="Ett beslut rapporteras varje kvartal tills det verkställts eller avslutats "
+                       "(SoL 16 kap. 6 f §, LSS 28 f §). Kvartal som inte börjat visas inte.")
+    facts = []
+    if rows:
+        last = rows[-1]
+        facts.append(f"{last['quarter']}: {_n(last['total'], 'beslut', 'beslut')} rapporterades till IVO, "
+                     f"{last['women']} kvinnor och {last['men']} män; {last['waiting']} väntade vid kvartalets slut.")
+    return Figures([table], facts)
+
+
+def _utredningar(ctx: Context) -> Figures:
+    """From the barnavårdsutredning flow (app.services.utredning.utredningstider): investigations
+    started in the year against the four-month limit (SoL 11 kap. 2 §), and those over it."""
+    data = utredning.utredningstider(ctx.user, ctx.year)
+    started = Table("utredningar_totalt", f"Barnavårdsutredningar påbörjade {ctx.year}",
+                    [("name", "Utredningar"), ("count", "Antal")],
+                    [{"name": "Påbörjade", "count": data["total"]},
+                     {"name": "Över fyra månader", "count": data["over_limit"]},
+                     {"name": "Över fyra månader utan förlängningsbeslut",
+                      "count": data["over_limit_without_extension"]}])
+    over = [{"number": i["number"], "unit": i["unit_name"], "started_on": i["started_on"], "limit": i["limit"],
+             "extension": i["extension"] or "–", "completed_on": i["completed_on"] or "pågår",
+             "days_taken": i["days_taken"], "overrun": i["overrun"],
+             "without_extension": "Ja" if i["over_limit_without_extension"] else "Nej"}
+            for i in data["items"] if i["over_limit"]]
+    listing = Table("utredningar_over_fyra_manader", f"Barnavårdsutredningar över fyra månader, påbörjade {ctx.year}",
+                    [("number", "Ärende"), ("unit", "Enhet"), ("started_on", "Påbörjad"), ("limit", "Fyra månader"),
+                     ("extension", "Förlängd till"), ("completed_on", "Avslutad"), ("days_taken", "Dagar"),
+                     ("overrun", "Dagar över"), ("without_extension", "Utan förlängningsbeslut")], over,
+                    note="Utredningen ska vara klar inom fyra månader om inte nämnden beslutat om förlängning "
+                         "(SoL 11 kap. 2 §).")
+    facts = [f"{_n(data['total'], 'barnavårdsutredning', 'barnavårdsutredningar')} påbörjades {ctx.year}; "
+             f"{data['over_limit']} pågick längre än fyra månader, varav {data['over_limit_without_extension']} "
+             "utan förlängningsbeslut."]
+    return Figures([started, listing], facts)
+
+
+def _pdca(ctx: Context) -> Figures:
+    tables = pdca_cycles(ctx.scope, ctx.year, ctx.tree)
+    total = tables[0].total or {}
+    facts = [f"{_n(total['cycles'], 'förbättringsarbete', 'förbättringsarbeten')} pågick under {ctx.year} "
+             f"med {_n(total['turns'], 'omgång', 'omgångar')}; {total['followed']} följdes upp och målet nåddes i "
+             f"{total['goal_met']}. {total['standardised']} ledde till en ny rutin."]
+    signals = pattern_signals(ctx.scope, ctx.year, ctx.tree)
+    tables.append(signals)
+    facts.append(f"{_n((signals.total or {})['count'], 'gång', 'gånger')} signalerade systemet upprepade avvikelser "
+                 "eller klagomål av samma slag i en enhet.")
+    return Figures(tables, facts)
+
+
+SECTIONS: list[Section] = [
+    Section("sammanfattning", "Sammanfattning",
+            "Sammanfatta årets kvalitetsarbete: hur det har bedrivits, de viktigaste resultaten och slutsatserna.",
+            _sammanfattning),
+    Section("avvikelser", "Avvikelser",
+            "Analysera årets avvikelser: mönster, återkommande brister, orsaker och vilka åtgärder som vidtagits.",
+            _avvikelser),
+    Section("lex_sarah", "Lex Sarah",
+            "Beskriv vad utredningarna visat, vilka åtgärder som vidtagits och hur de följts upp.", _lex_sarah),
+    Section("klagomal", "Synpunkter och klagomål",
+            "Beskriv vad synpunkterna och klagomålen handlat om och vad verksamheterna har förbättrat.", _klagomal),
+    Section("ej_verkstallda", "Ej verkställda beslut per kvartal",
+            "Kommentera skälen till att beslut inte verkställts och vad som görs för att korta väntetiderna.",
+            _ej_verkstallda),
+    Section("utredningar", "Barnavårdsutredningar över fyra månader",
+            "Kommentera utredningar som pågått längre än fyra månader och om förlängningsbeslut fattades.",
+            _utredningar),
+    Section("pdca", "Förbättringsarbete (PDCA) och resultat",
+            "Beskriv årets förbättringsarbeten, vad de ledde till och vilka rutiner som har ändrats.", _pdca),
+    Section("plan", "Plan för nästa år",
+            "Beskriv de prioriterade områdena och målen för kvalitetsarbetet nästa år.", None),
+]
+SECTION_KEYS = [s.key for s in SECTIONS]
