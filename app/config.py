@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 
 DEFAULTS: dict = {
     # Signs the session cookie. None: a random key kept in instance/secret_key (never a known default,
@@ -113,10 +114,10 @@ def deadline_length(config, key: str) -> int:
     return int(config[key])
 
 
-def from_environment(environ: dict | None = None) -> dict:
-    environ = os.environ if environ is None else environ
+def from_environment(environ: Mapping[str, str] | None = None) -> dict:
+    source: Mapping[str, str] = os.environ if environ is None else environ
     result: dict = {}
-    for name, value in environ.items():
+    for name, value in source.items():
         if name in _ENV_ALIASES:
             result[_ENV_ALIASES[name]] = value
             continue

@@ -1,5 +1,5 @@
 """What the web pages and the JSON API both need from HTTP, below both (neither imports the other):
-the route converter for database ids and the JSON error body of DESIGN.md."""
+the route converter for database ids, the JSON error body of DESIGN.md and file downloads."""
 from __future__ import annotations
 
 from flask import Response, jsonify
@@ -14,3 +14,9 @@ ID = "int(min=1, max=2147483647)"
 def json_error(code: str, message: str, status: int, fields: dict | None = None) -> tuple[Response, int]:
     """`{"error": code, "message": sv text, "fields": {...}}` with its status."""
     return jsonify({"error": code, "message": message, "fields": fields or {}}), status
+
+
+def download(body: bytes | str, mimetype: str, filename: str, *, inline: bool = False) -> Response:
+    """A file response: shown in the browser (`inline`, e.g. a PDF) or saved under `filename`."""
+    disposition = "inline" if inline else "attachment"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})

@@ -138,6 +138,9 @@ PDCA_PHASES = [
 ]
 # A decision as the timeline tells it: "förbättringsarbetet standardiseras".
 PDCA_DECISION_PHRASES = {"standardisera": "standardiseras", "ny_cykel": "får en ny omgång", "avsluta": "avslutas"}
+# A turn's decision in a table column, and how a closed cycle shows on the board.
+PDCA_DECISION_SHORT = {"standardisera": "Standardisera", "ny_cykel": "Ny omgång", "avsluta": "Avsluta"}
+PDCA_CLOSED_AS = {"standardisera": "Standardiserad", "avsluta": "Avslutad"}
 SIGNAL_DECISIONS = [
     ("starta_pdca", "Starta ett förbättringsarbete (PDCA)"),
     ("starta_riskanalys", "Starta en risk- och konsekvensanalys"),

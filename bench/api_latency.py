@@ -4,6 +4,7 @@ PostgreSQL (temp database; skipped when unreachable). The real engine, diagrams 
 
     .venv/bin/python bench/api_latency.py [--n 200]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,16 +39,30 @@ def measure(database_url: str, n: int) -> dict[str, list[float]]:
     with app.app_context():
         db.create_all()
         import_organisation(organisation_with_passwords())
-        tokens = {name: create_token(db.session.scalar(db.select(User).where(User.username == name)))
-                  for name in ("anna", "ec_hg")}
+        tokens = {
+            name: create_token(db.session.scalar(db.select(User).where(User.username == name)))
+            for name in ("anna", "ec_hg")
+        }
         follow_up = (clock.today() + timedelta(days=30)).isoformat()
         today = clock.today().isoformat()
         client = app.test_client()
-        report = {"type": "avvikelse", "unit": "HG", "occurred_on": today, "category": "lakemedel",
-                  "description": "Kvällsmedicinen gavs inte.", "immediate_actions": "Sjuksköterskan kontaktades.",
-                  "suspected_lex_sarah": False}
-        chef = {"analysis": "Rutinen följdes inte.", "actions": "Genomgång på APT.", "classification": "avvikelse",
-                "consequence": 2, "likelihood": 3, "follow_up_on": follow_up}
+        report = {
+            "type": "avvikelse",
+            "unit": "HG",
+            "occurred_on": today,
+            "category": "lakemedel",
+            "description": "Kvällsmedicinen gavs inte.",
+            "immediate_actions": "Sjuksköterskan kontaktades.",
+            "suspected_lex_sarah": False,
+        }
+        chef = {
+            "analysis": "Rutinen följdes inte.",
+            "actions": "Genomgång på APT.",
+            "classification": "avvikelse",
+            "consequence": 2,
+            "likelihood": 3,
+            "follow_up_on": follow_up,
+        }
         # One warm-up round each (spec parsing, first connections) is not counted.
         task_ids = []
         for index in range(n + 1):
@@ -60,8 +75,9 @@ def measure(database_url: str, n: int) -> dict[str, list[float]]:
                 timings["POST /api/v1/cases"].append(elapsed)
         for index, task_id in enumerate(task_ids):
             started = time.perf_counter()
-            response = client.post(f"/api/v1/tasks/{task_id}/complete", json=chef,
-                                   headers={"Authorization": f"Bearer {tokens['ec_hg']}"})
+            response = client.post(
+                f"/api/v1/tasks/{task_id}/complete", json=chef, headers={"Authorization": f"Bearer {tokens['ec_hg']}"}
+            )
             elapsed = time.perf_counter() - started
             assert response.status_code == 200, response.get_json()
             if index:
@@ -118,9 +134,12 @@ def main() -> int:
     for backend, timings in rows:
         for operation, values in timings.items():
             quarter = max(1, len(values) // 4)
-            print(f"{backend:<11} {operation:<36} {statistics.median(values) * 1000:>10.1f} "
-                  f"{percentile(values, 0.9) * 1000:>8.1f} {max(values) * 1000:>8.1f} "
-                  f"{statistics.median(values[:quarter]) * 1000:>7.1f} {statistics.median(values[-quarter:]) * 1000:>7.1f}")
+            print(
+                f"{backend:<11} {operation:<36} {statistics.median(values) * 1000:>10.1f} "
+                f"{percentile(values, 0.9) * 1000:>8.1f} {max(values) * 1000:>8.1f} "
+                f"{statistics.median(values[:quarter]) * 1000:>7.1f} "
+                f"{statistics.median(values[-quarter:]) * 1000:>7.1f}"
+            )
     return 0
 
 

@@ -7,6 +7,7 @@ spread over two years, with executions and endings in later quarters; the report
 
     .venv/bin/python bench/ivo_quarter_report.py [--n 10000] [--quarter 2026Q1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,9 +31,9 @@ NOW = datetime(2026, 5, 15, 8, 0, tzinfo=UTC)
 
 
 def populate(n: int) -> None:
-    from app.vocabulary import INSATSER
     from app.models import Case, EjVerkstalltBeslut, Unit
     from app.services.ej_verkstallt import limits
+    from app.vocabulary import INSATSER
 
     rng = random.Random(4)
     units = {u.code: u.id for u in db.session.scalars(select(Unit))}
@@ -57,18 +58,47 @@ def populate(n: int) -> None:
         digit = rng.choice("02468" if woman else "13579")
         dates = limits(decided, interrupted)
         unit_id = units["MYN-LSS" if law == "LSS" else "MYN-AO"]
-        cases.append({"id": index, "number": f"EJV-B-{index:05d}", "type": "ej_verkstallt", "status": "avslutad" if outcome else "pagaende",
-                      "phase": "", "unit_id": unit_id, "title": f"{law}: {insats}", "fields": {}, "occurred_on": decided,
-                      "category": insats, "is_lex_sarah": False, "ivo_notified": False, "created_at": NOW, "updated_at": NOW})
-        records.append({"case_id": index, "unit_id": unit_id, "person_code": f"19{rng.randrange(20, 99)}0101-T1{digit}{rng.randrange(10)}",
-                        "gender": "kvinna" if woman else "man", "law": law, "insats": insats, "decided_on": decided,
-                        "interrupted_on": interrupted, "reportable_from": dates["reportable_from"],
-                        "six_months_on": dates["six_months_on"], "one_year_on": dates["one_year_on"],
-                        "reason": rng.choice([None, "Platsbrist", "Ingen ledig kontaktperson", "Rekrytering pågår"]),
-                        "outcome": outcome, "outcome_on": outcome_on, "created_at": NOW, "updated_at": NOW})
+        cases.append(
+            {
+                "id": index,
+                "number": f"EJV-B-{index:05d}",
+                "type": "ej_verkstallt",
+                "status": "avslutad" if outcome else "pagaende",
+                "phase": "",
+                "unit_id": unit_id,
+                "title": f"{law}: {insats}",
+                "fields": {},
+                "occurred_on": decided,
+                "category": insats,
+                "is_lex_sarah": False,
+                "ivo_notified": False,
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+        )
+        records.append(
+            {
+                "case_id": index,
+                "unit_id": unit_id,
+                "person_code": f"19{rng.randrange(20, 99)}0101-T1{digit}{rng.randrange(10)}",
+                "gender": "kvinna" if woman else "man",
+                "law": law,
+                "insats": insats,
+                "decided_on": decided,
+                "interrupted_on": interrupted,
+                "reportable_from": dates["reportable_from"],
+                "six_months_on": dates["six_months_on"],
+                "one_year_on": dates["one_year_on"],
+                "reason": rng.choice([None, "Platsbrist", "Ingen ledig kontaktperson", "Rekrytering pågår"]),
+                "outcome": outcome,
+                "outcome_on": outcome_on,
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+        )
     for start in range(0, n, 2000):
-        db.session.execute(insert(Case), cases[start:start + 2000])
-        db.session.execute(insert(EjVerkstalltBeslut), records[start:start + 2000])
+        db.session.execute(insert(Case), cases[start : start + 2000])
+        db.session.execute(insert(EjVerkstalltBeslut), records[start : start + 2000])
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("SELECT setval('cases_id_seq', (SELECT max(id) FROM cases))"))
@@ -91,8 +121,14 @@ def measure(database_url: str, n: int, quarter_key: str) -> dict:
     from app.models import User
     from app.services import ej_verkstallt as ejv
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "SCHEDULER_ENABLED": False,
-                      "CLOCK": lambda: NOW})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "bench",
+            "SCHEDULER_ENABLED": False,
+            "CLOCK": lambda: NOW,
+        }
+    )
     with app.app_context():
         db.create_all()
         from app.services.users import import_organisation
@@ -106,23 +142,39 @@ def measure(database_url: str, n: int, quarter_key: str) -> dict:
         report_s, report = timed(lambda: ejv.quarter_report(namnd, quarter))
         xlsx_s, xlsx = timed(lambda: ejv.report_xlsx(ejv.quarter_report(namnd, quarter)["items"], quarter), 3)
         csv_s, _ = timed(lambda: ejv.report_csv(ejv.quarter_report(namnd, quarter)["items"]), 3)
-        stats_s, _ = timed(lambda: (ejv.year_overview(namnd, quarter.year),
-                                    ejv.quarter_breakdown(quarter, ejv.report_unit_ids(namnd))))
+        stats_s, _ = timed(
+            lambda: (ejv.year_overview(namnd, quarter.year), ejv.quarter_breakdown(quarter, ejv.report_unit_ids(namnd)))
+        )
         client = app.test_client()
         from app.services.users import create_token
 
         token = create_token(namnd)
-        api_s, response = timed(lambda: client.get(f"/api/v1/reports/ivo/ej-verkstallda?quarter={quarter.key}",
-                                                   headers={"Authorization": f"Bearer {token}"}))
+        api_s, response = timed(
+            lambda: client.get(
+                f"/api/v1/reports/ivo/ej-verkstallda?quarter={quarter.key}",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        )
         assert response.status_code == 200
         items = report["items"]
-        return {"insert": insert_seconds, "report": report_s, "api": api_s, "csv": csv_s, "xlsx": xlsx_s, "stats": stats_s,
-                "items": len(items), "waiting": sum(1 for i in items if not i["outcome"]), "xlsx_bytes": len(xlsx)}
+        return {
+            "insert": insert_seconds,
+            "report": report_s,
+            "api": api_s,
+            "csv": csv_s,
+            "xlsx": xlsx_s,
+            "stats": stats_s,
+            "items": len(items),
+            "waiting": sum(1 for i in items if not i["outcome"]),
+            "xlsx_bytes": len(xlsx),
+        }
 
 
 def show(label: str, result: dict, n: int, quarter: str) -> None:
-    print(f"{label}: {n} decisions inserted in {result['insert']:.2f} s; {quarter}: {result['items']} to report "
-          f"({result['waiting']} still waiting)")
+    print(
+        f"{label}: {n} decisions inserted in {result['insert']:.2f} s; {quarter}: {result['items']} to report "
+        f"({result['waiting']} still waiting)"
+    )
     print(f"  report (service, JSON items)       {result['report'] * 1000:8.1f} ms (median)")
     print(f"  GET /api/v1/reports/ivo/...        {result['api'] * 1000:8.1f} ms")
     print(f"  CSV                                {result['csv'] * 1000:8.1f} ms")
@@ -148,7 +200,12 @@ def main() -> int:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        show("PostgreSQL", measure(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, args.n, args.quarter), args.n, args.quarter)
+        show(
+            "PostgreSQL",
+            measure(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, args.n, args.quarter),
+            args.n,
+            args.quarter,
+        )
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

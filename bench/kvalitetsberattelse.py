@@ -10,6 +10,7 @@ HTML, PDF and Word, and serving the statistics page, on PostgreSQL and SQLite.
 PostgreSQL: KF_BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres); a scratch
 database is created and dropped.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,20 @@ from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 PG_ADMIN = os.environ.get("KF_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 YEAR = 2026
 NOW = datetime(YEAR + 1, 2, 15, 9, 0, tzinfo=UTC)  # spring: the kvalitetsberättelse is written
-CATEGORIES = ["utebliven_insats", "brister_i_omsorg", "otrygghet", "information", "dokumentation", "bemotande",
-              "handlaggning", "sekretess", "larm_telefoni", "vardesaker", "lakemedel", "fall"]
+CATEGORIES = [
+    "utebliven_insats",
+    "brister_i_omsorg",
+    "otrygghet",
+    "information",
+    "dokumentation",
+    "bemotande",
+    "handlaggning",
+    "sekretess",
+    "larm_telefoni",
+    "vardesaker",
+    "lakemedel",
+    "fall",
+]
 SEVERITIES = ["låg", "medel", "hög", "mycket hög", None]
 ASSESSMENTS = ["ej_missforhallande", "risk_missforhallande", "missforhallande", "allvarligt_missforhallande"]
 
@@ -44,8 +57,7 @@ def rows(n_cases: int, units: list[int], reporter: int, instance_id: int, seed: 
     for i in range(1, n_cases + 1):
         in_year = rnd.random() < 0.8
         occurred = date(YEAR if in_year else YEAR - 1, 1, 1) + timedelta(days=rnd.randrange(365))
-        created = datetime.combine(occurred + timedelta(days=rnd.randrange(3)), dtime(8, rnd.randrange(60)),
-                                   tzinfo=UTC)
+        created = datetime.combine(occurred + timedelta(days=rnd.randrange(3)), dtime(8, rnd.randrange(60)), tzinfo=UTC)
         kind = "avvikelse" if rnd.random() < 0.85 else "klagomal"
         closed = created + timedelta(days=rnd.randrange(1, 90), hours=rnd.randrange(24))
         closed = closed if closed < NOW and rnd.random() < 0.85 else None
@@ -58,24 +70,48 @@ def rows(n_cases: int, units: list[int], reporter: int, instance_id: int, seed: 
             fields.update(assessment=rnd.choice(ASSESSMENTS), notify_ivo=notified)
             if notified:
                 fields.update(sent_on=(created + timedelta(days=10)).date().isoformat(), ivo_reference=f"IVO 3.1.1-{i}")
-        cases.append({
-            "id": i, "number": f"{'AVV' if kind == 'avvikelse' else 'KLA'}-{occurred.year}-{i:06d}", "type": kind,
-            "status": "avslutad" if closed else "pagaende", "phase": "", "unit_id": rnd.choice(units),
-            "reporter_id": reporter, "title": fields["description"],
-            "category": fields["category"] if kind == "avvikelse" else None, "occurred_on": occurred,
-            "severity": rnd.choice(SEVERITIES) if kind == "avvikelse" else None, "risk_value": None,
-            "is_lex_sarah": lex, "ivo_notified": notified, "fields": fields, "created_at": created,
-            "updated_at": closed or created, "closed_at": closed,
-        })
+        cases.append(
+            {
+                "id": i,
+                "number": f"{'AVV' if kind == 'avvikelse' else 'KLA'}-{occurred.year}-{i:06d}",
+                "type": kind,
+                "status": "avslutad" if closed else "pagaende",
+                "phase": "",
+                "unit_id": rnd.choice(units),
+                "reporter_id": reporter,
+                "title": fields["description"],
+                "category": fields["category"] if kind == "avvikelse" else None,
+                "occurred_on": occurred,
+                "severity": rnd.choice(SEVERITIES) if kind == "avvikelse" else None,
+                "risk_value": None,
+                "is_lex_sarah": lex,
+                "ivo_notified": notified,
+                "fields": fields,
+                "created_at": created,
+                "updated_at": closed or created,
+                "closed_at": closed,
+            }
+        )
         if kind == "avvikelse":
             due = created + timedelta(days=14)
             done = created + timedelta(days=rnd.randrange(1, 14) if rnd.random() < 0.75 else rnd.randrange(15, 40))
             done = done if done < NOW and rnd.random() < 0.95 else None
-            tasks.append({
-                "instance_id": instance_id, "case_id": i, "spiff_id": str(uuid.UUID(int=i)), "task_id": "chef_uppfoljning",
-                "name": "Följ upp avvikelsen", "lane": "Enhetschef", "role": "enhetschef", "unit_id": cases[-1]["unit_id"],
-                "state": "completed" if done else "open", "due_at": due, "created_at": created, "completed_at": done,
-            })
+            tasks.append(
+                {
+                    "instance_id": instance_id,
+                    "case_id": i,
+                    "spiff_id": str(uuid.UUID(int=i)),
+                    "task_id": "chef_uppfoljning",
+                    "name": "Följ upp avvikelsen",
+                    "lane": "Enhetschef",
+                    "role": "enhetschef",
+                    "unit_id": cases[-1]["unit_id"],
+                    "state": "completed" if done else "open",
+                    "due_at": due,
+                    "created_at": created,
+                    "completed_at": done,
+                }
+            )
     return cases, tasks
 
 
@@ -87,21 +123,42 @@ def load(app, n_cases: int) -> float:
 
     db.create_all()
     # Only the bench user gets a password (hashing is deliberately slow).
-    import_organisation({"units": ORGANISATION["units"], "users": [
-        {**u, "password": "bench"} if u["username"] == "sas" else u for u in ORGANISATION["users"]]})
-    leaves = [uid for uid, in db.session.execute(
-        select(Unit.id).where(~Unit.id.in_(select(Unit.parent_id).where(Unit.parent_id.is_not(None)))))]
+    import_organisation(
+        {
+            "units": ORGANISATION["units"],
+            "users": [{**u, "password": "bench"} if u["username"] == "sas" else u for u in ORGANISATION["users"]],
+        }
+    )
+    leaves = [
+        uid
+        for (uid,) in db.session.execute(
+            select(Unit.id).where(~Unit.id.in_(select(Unit.parent_id).where(Unit.parent_id.is_not(None))))
+        )
+    ]
     anna = db.session.scalar(select(User.id).where(User.username == "anna"))
     cases, tasks = rows(n_cases, leaves, anna, 1)
     started = time.perf_counter()
     db.session.execute(insert(Case.__table__), cases[:1])
-    db.session.execute(insert(ProcessInstance.__table__), [{
-        "id": 1, "case_id": 1, "process_id": "avvikelse", "spec_hash": "bench", "state": "{}", "status": "running",
-        "version": 1, "created_at": NOW, "updated_at": NOW}])
+    db.session.execute(
+        insert(ProcessInstance.__table__),
+        [
+            {
+                "id": 1,
+                "case_id": 1,
+                "process_id": "avvikelse",
+                "spec_hash": "bench",
+                "state": "{}",
+                "status": "running",
+                "version": 1,
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+        ],
+    )
     for chunk in range(1, len(cases), 5000):
-        db.session.execute(insert(Case.__table__), cases[chunk:chunk + 5000])
+        db.session.execute(insert(Case.__table__), cases[chunk : chunk + 5000])
     for chunk in range(0, len(tasks), 5000):
-        db.session.execute(insert(Task.__table__), tasks[chunk:chunk + 5000])
+        db.session.execute(insert(Task.__table__), tasks[chunk : chunk + 5000])
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect() as conn:
@@ -126,8 +183,16 @@ def measure(url: str, n_cases: int, label: str) -> None:
     from app.services.reports import documents
     from app.services.reports import kvalitetsberattelse as kb
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SCHEDULER_ENABLED": False,
-                      "CLOCK": lambda: NOW, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "TESTING": True,
+            "SCHEDULER_ENABLED": False,
+            "CLOCK": lambda: NOW,
+            "WTF_CSRF_ENABLED": False,
+            "SECRET_KEY": "bench",
+        }
+    )
     with app.app_context():
         load_s = load(app, n_cases)
         sas = db.session.scalar(select(User).where(User.username == "sas"))
@@ -146,10 +211,14 @@ def measure(url: str, n_cases: int, label: str) -> None:
         assert response.status_code == 200
         lex = len(next(s for s in report["sections"] if s["key"] == "lex_sarah")["tables"][0].rows)
         print(f"{label:<11} {n_cases:>7} cases ({deviations} avvikelser {YEAR}, {lex} lex Sarah)  load {load_s:5.1f} s")
-        print(f"            kvalitetsberättelse: figures {build_s * 1000:7.0f} ms   HTML {html_s * 1000:5.0f} ms   "
-              f"Word {docx_s * 1000:5.0f} ms   PDF {pdf_s * 1000:6.0f} ms ({len(pdf) // 1024} kB)")
-        print(f"            pages: /statistik {page_s * 1000:5.0f} ms   /statistik/kvalitetsberattelse "
-              f"{kb_page_s * 1000:5.0f} ms   /api/v1/reports/summary {summary_s * 1000:5.0f} ms")
+        print(
+            f"            kvalitetsberättelse: figures {build_s * 1000:7.0f} ms   HTML {html_s * 1000:5.0f} ms   "
+            f"Word {docx_s * 1000:5.0f} ms   PDF {pdf_s * 1000:6.0f} ms ({len(pdf) // 1024} kB)"
+        )
+        print(
+            f"            pages: /statistik {page_s * 1000:5.0f} ms   /statistik/kvalitetsberattelse "
+            f"{kb_page_s * 1000:5.0f} ms   /api/v1/reports/summary {summary_s * 1000:5.0f} ms"
+        )
         db.session.remove()
         db.engine.dispose()
 

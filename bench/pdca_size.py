@@ -9,6 +9,7 @@ with every turn (and stalls after ~170 turns, DESIGN.md).
 
     .venv/bin/python bench/pdca_size.py [--turns 20]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,28 +55,46 @@ def run(turns: int, bpmn_dir: Path | None, database: Path) -> list[tuple[int, in
     rows = []
     with app.app_context():
         db.create_all()
-        import_organisation({**organisation_with_passwords(), "users": [
-            u for u in organisation_with_passwords()["users"] if u["username"] == "ec_hg"]})
+        import_organisation(
+            {
+                **organisation_with_passwords(),
+                "users": [u for u in organisation_with_passwords()["users"] if u["username"] == "ec_hg"],
+            }
+        )
         ec = db.session.scalar(select(User).where(User.username == "ec_hg"))
-        case = case_service.create_case(ec, "pdca", json_to_formdata(
-            {"unit": "HG", "title": "Kvällsmedicin", "goal": "Inga missade doser."}), csrf=False)
+        case = case_service.create_case(
+            ec,
+            "pdca",
+            json_to_formdata({"unit": "HG", "title": "Kvällsmedicin", "goal": "Inga missade doser."}),
+            csrf=False,
+        )
 
         def do(task_id: str, data: dict) -> None:
-            task = db.session.scalar(select(Task).where(Task.case_id == case.id, Task.task_id == task_id,
-                                                        Task.state == "open"))
+            task = db.session.scalar(
+                select(Task).where(Task.case_id == case.id, Task.task_id == task_id, Task.state == "open")
+            )
             assert task is not None, f"no open {task_id} (turn {turn})"
             task_service.complete(ec, task.id, json_to_formdata(data), csrf=False)
 
         check_on = (clock.today() + timedelta(days=30)).isoformat()
         for turn in range(1, turns + 1):
-            do("planera", {"plan": f"Plan för omgång {turn}.", "measure": "Missade doser per vecka.",
-                           "owner": "ec_hg", "check_on": check_on})
+            do(
+                "planera",
+                {
+                    "plan": f"Plan för omgång {turn}.",
+                    "measure": "Missade doser per vecka.",
+                    "owner": "ec_hg",
+                    "check_on": check_on,
+                },
+            )
             do("genomfora", {"notes": f"Genomfört i omgång {turn}."})
             do("folja_upp", {"result": f"Resultat i omgång {turn}.", "goal_met": False})
             do("forbattra", {"decision": "ny_cykel" if turn < turns else "avsluta"})
-            states = db.session.execute(select(ProcessInstance.status, func.length(ProcessInstance.state))
-                                        .where(ProcessInstance.case_id == case.id)
-                                        .order_by(ProcessInstance.id)).all()
+            states = db.session.execute(
+                select(ProcessInstance.status, func.length(ProcessInstance.state))
+                .where(ProcessInstance.case_id == case.id)
+                .order_by(ProcessInstance.id)
+            ).all()
             running = [size for status, size in states if status == "running"]
             current = running[-1] if running else states[-1][1]
             rows.append((turn, current, sum(size for _, size in states), len(states)))
@@ -95,15 +114,21 @@ def main() -> int:
         (tmp / "looping").mkdir()
         looping = run(args.turns, _looping_copy(tmp / "looping"), tmp / "looping.db")
     print(f"PDCA cycle, {args.turns} turns (SQLite; bytes of ProcessInstance.state as stored)")
-    print(f"{'turn':>4} | {'one instance per turn':>22} {'all instances':>14} {'rows':>5} | {'one looping instance':>21}")
-    for (turn, current, total, count), (_, looped, _, _) in zip(per_turn, looping):
+    print(
+        f"{'turn':>4} | {'one instance per turn':>22} {'all instances':>14} {'rows':>5} | {'one looping instance':>21}"
+    )
+    for (turn, current, total, count), (_, looped, _, _) in zip(per_turn, looping, strict=True):
         print(f"{turn:>4} | {current:>22,} {total:>14,} {count:>5} | {looped:>21,}")
     first, last = per_turn[0][1], per_turn[-1][1]
-    print(f"\nOne instance per turn: the running turn's state is {first:,} B after turn 1 and {last:,} B after "
-          f"turn {args.turns} (bounded; a finished turn's instance stays as the record of that turn, "
-          f"{per_turn[-1][2] // per_turn[-1][3]:,} B on average).")
-    print(f"One looping instance: {looping[0][1]:,} B after turn 1, {looping[-1][1]:,} B after turn {args.turns} "
-          f"(+{(looping[-1][1] - looping[0][1]) // max(1, args.turns - 1):,} B per turn, without bound).")
+    print(
+        f"\nOne instance per turn: the running turn's state is {first:,} B after turn 1 and {last:,} B after "
+        f"turn {args.turns} (bounded; a finished turn's instance stays as the record of that turn, "
+        f"{per_turn[-1][2] // per_turn[-1][3]:,} B on average)."
+    )
+    print(
+        f"One looping instance: {looping[0][1]:,} B after turn 1, {looping[-1][1]:,} B after turn {args.turns} "
+        f"(+{(looping[-1][1] - looping[0][1]) // max(1, args.turns - 1):,} B per turn, without bound)."
+    )
     return 0
 
 

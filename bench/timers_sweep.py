@@ -14,6 +14,7 @@ each due timer, loads and advances its instance through the engine (escalation t
 verksamhetschef), writes the inbox rows, audit and outbox mail, and commits per instance. Without
 MAIL_SERVER the mail stays in the outbox, so SMTP is not part of the figure.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,14 @@ from sqlalchemy import create_engine, event, func, insert, select, text  # noqa:
 
 PG_ADMIN_URL = os.environ.get("KF_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-REPORT = {"unit": "HG", "occurred_on": "2026-03-01", "category": "fall", "description": "Boende föll.",
-          "immediate_actions": "Sjuksköterska undersökte.", "suspected_lex_sarah": False}
+REPORT = {
+    "unit": "HG",
+    "occurred_on": "2026-03-01",
+    "category": "fall",
+    "description": "Boende föll.",
+    "immediate_actions": "Sjuksköterska undersökte.",
+    "suspected_lex_sarah": False,
+}
 
 
 class Clock:
@@ -54,8 +61,16 @@ def run(backend: str, url: str, n: int, sample: int) -> dict:
     from app.services.users import import_organisation
 
     clock = Clock()
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "CLOCK": clock, "SCHEDULER_ENABLED": False,
-                      "SECRET_KEY": "bench", "MAIL_SERVER": None})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "CLOCK": clock,
+            "SCHEDULER_ENABLED": False,
+            "SECRET_KEY": "bench",
+            "MAIL_SERVER": None,
+        }
+    )
     with app.app_context():
         db.create_all()
         import_organisation(organisation_with_passwords("bench-password"))
@@ -64,8 +79,12 @@ def run(backend: str, url: str, n: int, sample: int) -> dict:
         # A sample through the services, for the per-case figure.
         t0 = time.perf_counter()
         for i in range(sample):
-            create_case(anna, "avvikelse", json_to_formdata({**REPORT, "category": "fall" if i % 2 else "lakemedel",
-                                                              "description": f"Prov {i}"}), csrf=False)
+            create_case(
+                anna,
+                "avvikelse",
+                json_to_formdata({**REPORT, "category": "fall" if i % 2 else "lakemedel", "description": f"Prov {i}"}),
+                csrf=False,
+            )
         per_case = (time.perf_counter() - t0) / max(sample, 1)
 
         template_case = create_case(anna, "avvikelse", json_to_formdata(REPORT), csrf=False)
@@ -81,28 +100,86 @@ def run(backend: str, url: str, n: int, sample: int) -> dict:
         while done < copies:
             size = min(chunk, copies - done)
             numbers = [f"AVV-2026-B{done + k:06d}" for k in range(size)]
-            db.session.execute(insert(Case), [{
-                "number": number, "type": "avvikelse", "status": "pagaende", "phase": template_case.phase,
-                "unit_id": template_case.unit_id, "reporter_id": anna.id, "title": template_case.title,
-                "category": "fall", "occurred_on": template_case.occurred_on, "fields": template_case.fields,
-                "is_lex_sarah": False, "ivo_notified": False, "created_at": clock(), "updated_at": clock(),
-            } for number in numbers])
+            db.session.execute(
+                insert(Case),
+                [
+                    {
+                        "number": number,
+                        "type": "avvikelse",
+                        "status": "pagaende",
+                        "phase": template_case.phase,
+                        "unit_id": template_case.unit_id,
+                        "reporter_id": anna.id,
+                        "title": template_case.title,
+                        "category": "fall",
+                        "occurred_on": template_case.occurred_on,
+                        "fields": template_case.fields,
+                        "is_lex_sarah": False,
+                        "ivo_notified": False,
+                        "created_at": clock(),
+                        "updated_at": clock(),
+                    }
+                    for number in numbers
+                ],
+            )
             case_ids = dict(db.session.execute(select(Case.number, Case.id).where(Case.number.in_(numbers))).all())
-            db.session.execute(insert(ProcessInstance), [{
-                "case_id": case_ids[number], "process_id": instance.process_id, "spec_hash": instance.spec_hash,
-                "state": instance.state, "status": "running", "version": 1, "created_at": clock(), "updated_at": clock(),
-            } for number in numbers])
-            instance_ids = dict(db.session.execute(
-                select(ProcessInstance.case_id, ProcessInstance.id).where(ProcessInstance.case_id.in_(case_ids.values()))).all())
-            db.session.execute(insert(Task), [{
-                "instance_id": instance_ids[case_id], "case_id": case_id, "spiff_id": task.spiff_id, "task_id": task.task_id,
-                "name": task.name, "lane": task.lane, "role": task.role, "unit_id": task.unit_id, "state": "open",
-                "due_at": task.due_at, "created_at": clock(),
-            } for case_id in case_ids.values()])
-            db.session.execute(insert(Timer), [{
-                "instance_id": instance_ids[case_id], "case_id": case_id, "spiff_id": timer.spiff_id,
-                "event_name": timer.event_name, "due_at": timer.due_at, "state": "waiting", "attempts": 0,
-            } for case_id in case_ids.values()])
+            db.session.execute(
+                insert(ProcessInstance),
+                [
+                    {
+                        "case_id": case_ids[number],
+                        "process_id": instance.process_id,
+                        "spec_hash": instance.spec_hash,
+                        "state": instance.state,
+                        "status": "running",
+                        "version": 1,
+                        "created_at": clock(),
+                        "updated_at": clock(),
+                    }
+                    for number in numbers
+                ],
+            )
+            instance_ids = dict(
+                db.session.execute(
+                    select(ProcessInstance.case_id, ProcessInstance.id).where(
+                        ProcessInstance.case_id.in_(case_ids.values())
+                    )
+                ).all()
+            )
+            db.session.execute(
+                insert(Task),
+                [
+                    {
+                        "instance_id": instance_ids[case_id],
+                        "case_id": case_id,
+                        "spiff_id": task.spiff_id,
+                        "task_id": task.task_id,
+                        "name": task.name,
+                        "lane": task.lane,
+                        "role": task.role,
+                        "unit_id": task.unit_id,
+                        "state": "open",
+                        "due_at": task.due_at,
+                        "created_at": clock(),
+                    }
+                    for case_id in case_ids.values()
+                ],
+            )
+            db.session.execute(
+                insert(Timer),
+                [
+                    {
+                        "instance_id": instance_ids[case_id],
+                        "case_id": case_id,
+                        "spiff_id": timer.spiff_id,
+                        "event_name": timer.event_name,
+                        "due_at": timer.due_at,
+                        "state": "waiting",
+                        "attempts": 0,
+                    }
+                    for case_id in case_ids.values()
+                ],
+            )
             db.session.commit()
             done += size
         copy_seconds = time.perf_counter() - t0
@@ -120,12 +197,25 @@ def run(backend: str, url: str, n: int, sample: int) -> dict:
         sweep_seconds, sweep_cpu = time.perf_counter() - t0, time.process_time() - c0
         event.remove(db.engine, "before_cursor_execute", count)
 
-        escalations = db.session.scalar(select(func.count()).select_from(Task).where(Task.task_id == "eskalering_uppfoljning"))
+        escalations = db.session.scalar(
+            select(func.count()).select_from(Task).where(Task.task_id == "eskalering_uppfoljning")
+        )
         outbox = db.session.scalar(text("select count(*) from outbox"))
         db.session.remove()
         db.engine.dispose()
-    return {"backend": backend, "due": due, "fired": fired, "escalations": escalations, "outbox": outbox,
-            "sweep_s": sweep_seconds, "sweep_cpu_s": sweep_cpu, "statements": statements[0], "copy_s": copy_seconds, "per_case_service_s": per_case, "sample": sample}
+    return {
+        "backend": backend,
+        "due": due,
+        "fired": fired,
+        "escalations": escalations,
+        "outbox": outbox,
+        "sweep_s": sweep_seconds,
+        "sweep_cpu_s": sweep_cpu,
+        "statements": statements[0],
+        "copy_s": copy_seconds,
+        "per_case_service_s": per_case,
+        "sample": sample,
+    }
 
 
 def main() -> None:
@@ -145,8 +235,10 @@ def main() -> None:
             with admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
         except Exception as err:  # noqa: BLE001
-            print(f"PostgreSQL skipped: not reachable at {PG_ADMIN_URL} ({err.__class__.__name__}); "
-                  "set KF_BENCH_PG_URL to an admin URL")
+            print(
+                f"PostgreSQL skipped: not reachable at {PG_ADMIN_URL} ({err.__class__.__name__}); "
+                "set KF_BENCH_PG_URL to an admin URL"
+            )
         else:
             try:
                 results.append(run("postgresql", PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, args.n, args.sample))
@@ -155,14 +247,22 @@ def main() -> None:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
     print(f"\nOne timer sweep (run_due) over {args.n} due timers\n")
-    print(f"{'backend':<11} {'due':>6} {'fired':>6} {'escal.':>6} {'outbox':>7} {'sweep s':>8} {'ms/timer':>9} "
-          f"{'timers/s':>9} {'app CPU s':>10} {'SQL/timer':>9}   setup: {'bulk copy s':>11} {'service ms/case':>15}")
+    print(
+        f"{'backend':<11} {'due':>6} {'fired':>6} {'escal.':>6} {'outbox':>7} {'sweep s':>8} {'ms/timer':>9} "
+        f"{'timers/s':>9} {'app CPU s':>10} {'SQL/timer':>9}   setup: {'bulk copy s':>11} {'service ms/case':>15}"
+    )
     for r in results:
-        print(f"{r['backend']:<11} {r['due']:>6} {r['fired']:>6} {r['escalations']:>6} {r['outbox']:>7} "
-              f"{r['sweep_s']:>8.1f} {1000 * r['sweep_s'] / max(r['fired'], 1):>9.1f} {r['fired'] / r['sweep_s']:>9.0f}"
-              f" {r['sweep_cpu_s']:>10.1f} {r['statements'] / max(r['fired'], 1):>9.1f}   {'':>6} {r['copy_s']:>11.1f} {1000 * r['per_case_service_s']:>15.1f}")
-    print("\n(wall-clock on this machine; 'app CPU s' is the Python process's own CPU time, without the database server's;"
-          "\n 'SQL/timer': statements sent during the sweep per fired timer, BEGIN/COMMIT not counted)")
+        print(
+            f"{r['backend']:<11} {r['due']:>6} {r['fired']:>6} {r['escalations']:>6} {r['outbox']:>7} "
+            f"{r['sweep_s']:>8.1f} {1000 * r['sweep_s'] / max(r['fired'], 1):>9.1f} {r['fired'] / r['sweep_s']:>9.0f}"
+            f" {r['sweep_cpu_s']:>10.1f} {r['statements'] / max(r['fired'], 1):>9.1f}   {'':>6} {r['copy_s']:>11.1f}"
+            f" {1000 * r['per_case_service_s']:>15.1f}"
+        )
+    print(
+        "\n(wall-clock on this machine; 'app CPU s' is the Python process's own CPU time, "
+        "without the database server's;"
+        "\n 'SQL/timer': statements sent during the sweep per fired timer, BEGIN/COMMIT not counted)"
+    )
 
 
 if __name__ == "__main__":

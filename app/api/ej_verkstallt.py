@@ -7,6 +7,7 @@ from flask import Blueprint, g, jsonify, request
 
 from app import clock
 from app.extensions import csrf
+from app.http import download
 from app.services import ej_verkstallt as ejv
 from app.services import exports
 from app.services.errors import Invalid
@@ -48,7 +49,7 @@ def report_file(fmt: str):
     items = ejv.quarter_report(g.api_user, quarter)["items"]
     name = f"ej-verkstallda-{quarter.key}.{fmt}"
     body = ejv.report_csv(items) if fmt == "csv" else ejv.report_xlsx(items, quarter)
-    return exports.download(body, exports.MIMETYPES[fmt], name)
+    return download(body, exports.MIMETYPES[fmt], name)
 
 
 @bp.get("/reports/ivo/ej-verkstallda/statistik")

@@ -7,9 +7,9 @@ from flask import Blueprint, Response, g, jsonify, request
 from app.api.common import json_body
 from app.extensions import csrf
 from app.forms import json_to_formdata
+from app.http import download
 from app.services import exports, reports
 from app.services.errors import Invalid
-from app.services.exports import download
 from app.services.reports import documents
 from app.services.reports import kvalitetsberattelse as kb
 

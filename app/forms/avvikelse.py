@@ -12,6 +12,7 @@ from app.forms.fields import (
     YesNoField,
     not_in_future,
     not_in_past,
+    options,
 )
 from app.vocabulary import (
     ASSESSMENTS,
@@ -35,7 +36,7 @@ class AvvikelseReportForm(BaseForm):
     unit = SelectField("Enhet", validators=_required("Välj den enhet avvikelsen gäller."), choices=[])
     occurred_on = DateField("Datum då händelsen inträffade",
                             validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
-    category = SelectField("Kategori", choices=[("", "Välj kategori")] + CATEGORIES,
+    category = SelectField("Kategori", choices=options(CATEGORIES, "Välj kategori"),
                            validators=_required("Välj en kategori."))
     description = TextAreaField("Vad hände?", validators=_required("Beskriv vad som hände.") + [Length(max=10000)])
     immediate_actions = TextAreaField("Omedelbara åtgärder",
@@ -48,16 +49,16 @@ class AvvikelseReportForm(BaseForm):
 class ChefUppfoljningForm(BaseForm):
     """chef_uppfoljning — the enhetschef's follow-up and risk assessment."""
 
-    legal_bases = MultiCheckboxField("Lagrum", choices=LEGAL_BASES, validators=[Optional()])
+    legal_bases = MultiCheckboxField("Lagrum", choices=options(LEGAL_BASES), validators=[Optional()])
     analysis = TextAreaField("Analys av händelsen", validators=_required("Skriv analysen.") + [Length(max=10000)])
-    cause_areas = MultiCheckboxField("Orsaksområden", choices=CAUSE_AREAS, validators=[Optional()])
+    cause_areas = MultiCheckboxField("Orsaksområden", choices=options(CAUSE_AREAS), validators=[Optional()])
     actions = TextAreaField("Beslutade åtgärder",
                             validators=_required("Ange vilka åtgärder som beslutats.") + [Length(max=10000)])
-    classification = SelectField("Klassificering", choices=[("", "Välj")] + CLASSIFICATIONS,
+    classification = SelectField("Klassificering", choices=options(CLASSIFICATIONS, "Välj"),
                                  validators=_required("Välj en klassificering."))
-    consequence = SelectField("Konsekvens för personen (1–4)", choices=[("", "Välj")] + SCALE,
+    consequence = SelectField("Konsekvens för personen (1–4)", choices=options(SCALE, "Välj"),
                               validators=_required("Välj konsekvens 1–4."))
-    likelihood = SelectField("Sannolikhet för upprepning (1–4)", choices=[("", "Välj")] + SCALE,
+    likelihood = SelectField("Sannolikhet för upprepning (1–4)", choices=options(SCALE, "Välj"),
                              validators=_required("Välj sannolikhet 1–4."))
     follow_up_on = DateField("Datum för uppföljning av åtgärderna",
                              validators=[InputRequired(message=DATE_REQUIRED), not_in_past])
@@ -66,18 +67,18 @@ class ChefUppfoljningForm(BaseForm):
 class SasUtredningForm(BaseForm):
     """sas_utredning — the lex Sarah investigation (SOSFS 2011:5 5 kap.)."""
 
-    legal_bases = MultiCheckboxField("Lagrum", choices=LEGAL_BASES, validators=[Optional()])
-    event_types = MultiCheckboxField("Typ av händelse", choices=EVENT_TYPES, validators=[Optional()])
+    legal_bases = MultiCheckboxField("Lagrum", choices=options(LEGAL_BASES), validators=[Optional()])
+    event_types = MultiCheckboxField("Typ av händelse", choices=options(EVENT_TYPES), validators=[Optional()])
     investigation = TextAreaField("Utredning: vad hände och vilka konsekvenser fick eller kunde det få?",
                                   validators=_required("Skriv utredningen.") + [Length(max=20000)])
     causes = TextAreaField("Orsaker (på systemnivå)", validators=_required("Beskriv orsakerna.") + [Length(max=10000)])
-    primary_causes = MultiCheckboxField("Primära bakomliggande orsaker", choices=PRIMARY_CAUSES,
+    primary_causes = MultiCheckboxField("Primära bakomliggande orsaker", choices=options(PRIMARY_CAUSES),
                                         validators=[Optional()])
     actions = TextAreaField("Åtgärder med datum", validators=_required("Ange åtgärderna.") + [Length(max=10000)])
     person_informed = YesNoField("Har den enskilde eller företrädaren informerats?")
     documented_in_personakt = YesNoField("Dokumenterat i personakten?")
     police_report = YesNoField("Behövs polisanmälan?")
-    assessment = SelectField("Bedömning", choices=[("", "Välj")] + ASSESSMENTS,
+    assessment = SelectField("Bedömning", choices=options(ASSESSMENTS, "Välj"),
                              validators=_required("Välj en bedömning."))
     assessment_motivation = TextAreaField("Motivering av bedömningen",
                                           validators=_required("Motivera bedömningen.") + [Length(max=10000)])

@@ -8,7 +8,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app import clock
-from app.forms.fields import DATE_REQUIRED, PERSONNUMMER, BaseForm, not_in_future
+from app.forms.fields import DATE_REQUIRED, PERSONNUMMER, BaseForm, not_in_future, options
 from app.vocabulary import EJ_VERKSTALLT_OUTCOMES, GENDER_LABELS, GENDERS, INSATS_LAW, INSATSER, LAWS
 
 # IVO's code for the person: the birth date and four characters, ÅÅÅÅMMDD-T123 or ÅÅÅÅMMDD-TF10.
@@ -17,8 +17,8 @@ IVO_CODE = re.compile(r"^(\d{8})-(T\d{3}|TF\d{2})$")
 CODE_HELP = ("IVO:s kod: födelsedatum och T följt av tre siffror (ÅÅÅÅMMDD-T123) eller TF och två siffror "
              "(ÅÅÅÅMMDD-TF10). Tredje tecknet efter bindestrecket: jämnt för kvinna, udda för man. "
              "Aldrig personnummer.")
-INSATS_CHOICES = [("", "Välj insats")] + [
-    (code, f"{law}: {label}") for law, items in INSATSER.items() for code, label in items]
+INSATS_CHOICES = options(((code, f"{law}: {label}") for law, items in INSATSER.items() for code, label in items),
+                         "Välj insats")
 
 
 def normalise_code(value: str | None) -> str:
@@ -54,8 +54,8 @@ class EjVerkstalltForm(BaseForm):
     person_ref = StringField("Kod för den enskilde", description=CODE_HELP,
                              validators=[DataRequired(message="Ange IVO-koden för den enskilde."), Length(max=16)],
                              filters=[normalise_code])
-    gender = SelectField("Kön", choices=[("", "Välj")] + GENDERS, validators=[DataRequired(message="Välj kön.")])
-    law = SelectField("Lag", choices=[("", "Välj")] + LAWS, validators=[DataRequired(message="Välj SoL eller LSS.")])
+    gender = SelectField("Kön", choices=options(GENDERS, "Välj"), validators=[DataRequired(message="Välj kön.")])
+    law = SelectField("Lag", choices=options(LAWS, "Välj"), validators=[DataRequired(message="Välj SoL eller LSS.")])
     insats = SelectField("Insats", choices=INSATS_CHOICES, validators=[DataRequired(message="Välj insats.")])
     decided_on = DateField("Beslutsdatum", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
     interrupted_on = DateField("Datum för avbrott (om en påbörjad insats avbrutits)",
@@ -86,7 +86,7 @@ class EjVerkstalltForm(BaseForm):
 class VerkstallighetForm(BaseForm):
     """verkstallighet — the decision was executed, or it ended (the person declined, or otherwise)."""
 
-    outcome = SelectField("Utfall", choices=[("", "Välj")] + EJ_VERKSTALLT_OUTCOMES,
+    outcome = SelectField("Utfall", choices=options(EJ_VERKSTALLT_OUTCOMES, "Välj"),
                           validators=[DataRequired(message="Välj utfall.")])
     outcome_on = DateField("Datum för verkställighet eller avslut",
                            validators=[InputRequired(message=DATE_REQUIRED), not_in_future])

@@ -24,6 +24,12 @@ PERSONNUMMER = re.compile(r"^(\d{2})?\d{6}[-+]?\d{4}$")
 _CASE_NUMBER = re.compile(r"[A-ZÅÄÖ]{2,8}-\d{4}-\d{1,6}")
 
 
+def options(pairs, blank: str | None = None) -> dict[str, str]:
+    """Choices for a select or checkbox field as {value: label} in order (WTForms 3.3 deprecates
+    (value, label) tuples), led by an empty option labelled `blank` when given."""
+    return {**({"": blank} if blank is not None else {}), **{str(value): label for value, label in pairs}}
+
+
 class BaseForm(FlaskForm):
     # Lookups supplied by the service that builds the form (see the module's docstring).
     user_exists: Callable[[str], bool] | None = None  # an active user has this username
@@ -54,7 +60,7 @@ class YesNoField(RadioField):
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators or [InputRequired(message="Välj ja eller nej.")],
-                         choices=[("true", "Ja"), ("false", "Nej")], coerce=self._to_bool, **kwargs)
+                         choices={"true": "Ja", "false": "Nej"}, coerce=self._to_bool, **kwargs)
 
     @staticmethod
     def _to_bool(value):
@@ -72,7 +78,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
     def pre_validate(self, form):
-        values = {c[0] for c in self.choices}
+        values = {str(choice.value) for choice in self.iter_choices()}
         for value in self.data or []:
             if value not in values:
                 raise ValidationError(f"Ogiltigt val: {value}.")

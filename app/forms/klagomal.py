@@ -4,7 +4,7 @@ from __future__ import annotations
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.forms.fields import DATE_REQUIRED, BaseForm, not_in_future
+from app.forms.fields import DATE_REQUIRED, BaseForm, not_in_future, options
 from app.vocabulary import CHANNELS, COMPLAINANTS, COMPLAINT_CATEGORIES, KINDS
 
 
@@ -13,10 +13,10 @@ class KlagomalForm(BaseForm):
 
     unit = SelectField("Enhet som synpunkten gäller", validators=[DataRequired(message="Välj enhet.")], choices=[])
     received_on = DateField("Mottaget", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
-    kind = SelectField("Typ", choices=KINDS, default="klagomal")
-    channel = SelectField("Hur kom den in?", choices=[("", "Välj")] + CHANNELS,
+    kind = SelectField("Typ", choices=options(KINDS), default="klagomal")
+    channel = SelectField("Hur kom den in?", choices=options(CHANNELS, "Välj"),
                           validators=[DataRequired(message="Välj hur synpunkten kom in.")])
-    complainant = SelectField("Vem lämnade den?", choices=[("", "Välj")] + COMPLAINANTS, validators=[Optional()])
+    complainant = SelectField("Vem lämnade den?", choices=options(COMPLAINANTS, "Välj"), validators=[Optional()])
     description = TextAreaField("Synpunkten eller klagomålet",
                                 validators=[DataRequired(message="Beskriv synpunkten."), Length(max=10000)])
     anonymous = BooleanField("Anonym – inget svar ska lämnas")
@@ -31,7 +31,7 @@ class KlagomalForm(BaseForm):
 class KlagomalHanteringForm(BaseForm):
     """klagomal_hantering — the enhetschef investigates, answers and acts."""
 
-    category = SelectField("Kategori", choices=[("", "Välj kategori")] + COMPLAINT_CATEGORIES,
+    category = SelectField("Kategori", choices=options(COMPLAINT_CATEGORIES, "Välj kategori"),
                            validators=[DataRequired(message="Välj en kategori.")])
     response = TextAreaField("Utredning och svar",
                              validators=[DataRequired(message="Beskriv utredningen och svaret."), Length(max=10000)])
@@ -43,5 +43,5 @@ class KlagomalSvarForm(BaseForm):
     """klagomal_svar — the answer to the complainant is recorded (not for anonymous ones)."""
 
     answered_on = DateField("Svar lämnat", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
-    answer_channel = SelectField("Hur lämnades svaret?", choices=[("", "Välj")] + CHANNELS, validators=[Optional()])
+    answer_channel = SelectField("Hur lämnades svaret?", choices=options(CHANNELS, "Välj"), validators=[Optional()])
     summary = TextAreaField("Kommentar", validators=[Optional(), Length(max=5000)])

@@ -11,6 +11,7 @@ from app.forms.fields import (
     YesNoField,
     existing_user,
     not_in_past,
+    options,
     required_when,
 )
 from app.vocabulary import PDCA_DECISIONS, SIGNAL_DECISIONS
@@ -60,7 +61,7 @@ class FoljaUppForm(BaseForm):
 class ForbattraForm(BaseForm):
     """forbattra — standardise, take a new turn, or close."""
 
-    decision = SelectField("Beslut", choices=[("", "Välj")] + PDCA_DECISIONS,
+    decision = SelectField("Beslut", choices=options(PDCA_DECISIONS, "Välj"),
                            validators=[DataRequired(message="Välj ett beslut.")])
     routine = TextAreaField("Reviderad rutin", validators=[
         Length(max=20000), required_when("decision", "standardisera", "Beskriv den reviderade rutinen.")],
@@ -71,7 +72,7 @@ class ForbattraForm(BaseForm):
 class MonsterBedomningForm(BaseForm):
     """monster_bedomning — the enhetschef assesses whether repeated reports point to a systematic failure."""
 
-    decision = SelectField("Bedömning", choices=[("", "Välj")] + SIGNAL_DECISIONS,
+    decision = SelectField("Bedömning", choices=options(SIGNAL_DECISIONS, "Välj"),
                            validators=[DataRequired(message="Välj en bedömning.")],
                            description="Ärendena som ingår i mönstret står på ärendesidan under Förbättringsarbete "
                                        "och kopplingar.")

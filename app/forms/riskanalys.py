@@ -11,6 +11,7 @@ from app.forms.fields import (
     YesNoField,
     existing_user,
     not_in_past,
+    options,
     required_when,
 )
 from app.vocabulary import SCALE
@@ -32,9 +33,9 @@ class RiskanalysForm(BaseForm):
 
     risks = TextAreaField("Risker: vad kan gå fel?",
                           validators=[DataRequired(message="Beskriv riskerna."), Length(max=20000)])
-    consequence = SelectField("Konsekvens (1–4)", choices=[("", "Välj")] + SCALE,
+    consequence = SelectField("Konsekvens (1–4)", choices=options(SCALE, "Välj"),
                               validators=[DataRequired(message="Välj konsekvens 1–4.")])
-    likelihood = SelectField("Sannolikhet (1–4)", choices=[("", "Välj")] + SCALE,
+    likelihood = SelectField("Sannolikhet (1–4)", choices=options(SCALE, "Välj"),
                              validators=[DataRequired(message="Välj sannolikhet 1–4.")])
     actions = TextAreaField("Åtgärder för att minska riskerna",
                             validators=[DataRequired(message="Ange åtgärderna."), Length(max=10000)])

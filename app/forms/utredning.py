@@ -5,7 +5,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app import clock
-from app.forms.fields import DATE_REQUIRED, PERSONNUMMER, BaseForm, YesNoField, not_in_future
+from app.forms.fields import DATE_REQUIRED, PERSONNUMMER, BaseForm, YesNoField, not_in_future, options
 from app.vocabulary import UTREDNING_OUTCOMES
 
 
@@ -43,7 +43,7 @@ class UtredningAvslutForm(BaseForm):
     """utredning_avslut — the investigation is finished."""
 
     completed_on = DateField("Utredningen avslutad", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
-    outcome = SelectField("Utfall", choices=[("", "Välj")] + UTREDNING_OUTCOMES,
+    outcome = SelectField("Utfall", choices=options(UTREDNING_OUTCOMES, "Välj"),
                           validators=[DataRequired(message="Välj utfall.")])
     summary = TextAreaField("Sammanfattning", validators=[Optional(), Length(max=10000)])
 

@@ -24,7 +24,8 @@ def _open_task(case, task_id: str) -> Task | None:
 def _recipients(task: Task | None, role: str, case) -> list:
     if task is not None and task.assignee_id:
         return [task.assignee]
-    return list(role_holders(role, task.unit_id if task is not None and task.unit_id else resolve_unit(role, case.unit)))
+    unit_id = task.unit_id if task is not None and task.unit_id else resolve_unit(role, case.unit)
+    return list(role_holders(role, unit_id))
 
 
 @handler("ejv_register")
@@ -79,8 +80,8 @@ def ejv_outcome(ctx, data, **params):
     if (data.get("reason") or "").strip():
         record.reason = data["reason"].strip()
     record.updated_at = clock.now()
-    ctx.audit.append({"action": "ej_verkstallt_outcome",
-                      "summary": f"{EJ_VERKSTALLT_OUTCOME_LABELS.get(record.outcome, record.outcome)} {record.outcome_on.isoformat()}"})
+    label = EJ_VERKSTALLT_OUTCOME_LABELS.get(record.outcome, record.outcome)
+    ctx.audit.append({"action": "ej_verkstallt_outcome", "summary": f"{label} {record.outcome_on.isoformat()}"})
     return {"recorded": True}
 
 
@@ -125,7 +126,7 @@ def kvartalsrapport_submitted(ctx, data, **params):
     if row is None:
         return {"submitted": False}
     ctx.audit.append({"action": "ivo_report_submitted",
-                      "summary": f"Kvartalsrapporten {row.quarter} inrapporterad till IVO {row.submitted_on.isoformat()} "
+                      "summary": f"Kvartalsrapporten {row.quarter} inrapporterad till IVO {row.submitted_on} "
                                  f"({row.item_count} beslut)",
                       "details": {"quarter": row.quarter, "items": row.item_count}})
     return {"submitted": True, "items": row.item_count}

@@ -7,7 +7,7 @@ record them, add the reminder a configurable number of days before the limit and
 extension, and return what the timers wait for."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -22,7 +22,8 @@ from app.services.access import resolve_unit, role_holders
 
 
 def _record(case) -> Investigation:
-    return db.session.scalar(select(Investigation).where(Investigation.case_id == case.id))
+    # The investigation row is written by the process's first service task, before any later step runs.
+    return db.session.execute(select(Investigation).where(Investigation.case_id == case.id)).scalar_one()
 
 
 def _day(value) -> date | None:
@@ -47,7 +48,7 @@ def limits(started_on: date, limit_at: str) -> dict:
         "limit_on": limit_on.isoformat(),
         "limit_at": limit_at,
         "remind_on": remind_on.isoformat(),
-        "remind_at": datetime.combine(remind_on, time(_REMIND_HOUR), clock.LOCAL_TZ).astimezone(timezone.utc).isoformat(),
+        "remind_at": datetime.combine(remind_on, time(_REMIND_HOUR), clock.LOCAL_TZ).astimezone(UTC).isoformat(),
     }
 
 
@@ -109,7 +110,7 @@ def investigation_extension(ctx, data, **params):
                           "summary": "Ingen förlängning beslutad: utredningen pågår över tidsgränsen",
                           "details": {"reason": data.get("reason")}})
         return {"extended": False}
-    new_deadline = _day(data["new_deadline"])
+    new_deadline = date.fromisoformat(data["new_deadline"][:10])  # the form requires it when extending
     record.extended_to = new_deadline
     record.extensions = (record.extensions or 0) + 1
     record.extension_reason = data.get("reason")

@@ -5,12 +5,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.organisation import User
 from app.models.types import JSONType, UTCDateTime
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Append-only: written in the transaction of the change it describes. The database refuses
     UPDATE and DELETE on this table (triggers in the migration); the mapper refuses them too."""
 

@@ -5,12 +5,12 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.organisation import Unit, User
 from app.models.types import JSONType, UTCDateTime
 
 
-class Case(db.Model):
+class Case(Model):
     """One matter followed through a process: an avvikelse, a klagomål, a PDCA cycle, ...
 
     The columns besides `fields` are denormalised from the process so that lists and reports are
@@ -45,7 +45,7 @@ class Case(db.Model):
     reporter: Mapped[User | None] = relationship(lazy="joined")
 
 
-class CaseNumberSequence(db.Model):
+class CaseNumberSequence(Model):
     """Counter per prefix and year, so AVV-2026-0001 is handed out once even under concurrency."""
 
     __tablename__ = "case_number_sequences"
@@ -54,7 +54,7 @@ class CaseNumberSequence(db.Model):
     last_value: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class CaseAccessLog(db.Model):
+class CaseAccessLog(Model):
     """Who opened a case page (besides the reporter), and when. Append-only."""
 
     __tablename__ = "case_access_log"
@@ -66,7 +66,7 @@ class CaseAccessLog(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """A mail to send. Written in the transaction of the event it tells about; `event_key` makes a
     second mail for the same event impossible."""
 
@@ -84,7 +84,7 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-class CaseLink(db.Model):
+class CaseLink(Model):
     """`from_case` (a PDCA cycle, a risk analysis, a pattern signal) was prompted by `to_case`."""
 
     __tablename__ = "case_links"

@@ -10,13 +10,13 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.cases import Case
 from app.models.organisation import Unit, User
 from app.models.types import JSONType, UTCDateTime
 
 
-class EjVerkstalltBeslut(db.Model):
+class EjVerkstalltBeslut(Model):
     """One granted decision (or interrupted insats) followed until it is executed or ends.
 
     `reportable_from` is the first day the decision is late: the day after three calendar months from
@@ -53,7 +53,7 @@ class EjVerkstalltBeslut(db.Model):
     unit: Mapped[Unit] = relationship(lazy="joined")
 
 
-class IvoKvartalsrapport(db.Model):
+class IvoKvartalsrapport(Model):
     """One row per reporting quarter ('2026Q1'): the process instance that asks the nämnd secretary
     to file it. The unique quarter makes starting it twice impossible, also with two schedulers."""
 

@@ -6,13 +6,13 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.cases import Case
 from app.models.organisation import Unit
 from app.models.types import JSONType, UTCDateTime
 
 
-class PatternSignal(db.Model):
+class PatternSignal(Model):
     """N deviations or complaints of one category in one unit within D days.
 
     One signal per pattern: while a signal is open (not yet assessed) `open_key` holds

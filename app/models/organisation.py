@@ -6,11 +6,11 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime
 
 
-class Unit(db.Model):
+class Unit(Model):
     """A node of the organisation tree: förvaltning → verksamhetsområde → enhet."""
 
     __tablename__ = "units"
@@ -34,7 +34,7 @@ class Unit(db.Model):
         return len(self.ancestors_and_self()) - 1
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -58,7 +58,7 @@ class User(UserMixin, db.Model):
         return {r.role for r in self.roles}
 
 
-class RoleAssignment(db.Model):
+class RoleAssignment(Model):
     __tablename__ = "role_assignments"
     __table_args__ = (UniqueConstraint("user_id", "role", "unit_id", name="uq_role_assignment"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -69,7 +69,7 @@ class RoleAssignment(db.Model):
     unit: Mapped[Unit] = relationship(lazy="joined")
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """Only the token's SHA-256 is stored; the token itself is shown once when created."""
 
     __tablename__ = "api_tokens"

@@ -11,12 +11,12 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.organisation import User
 from app.models.types import UTCDateTime
 
 
-class PdcaTurn(db.Model):
+class PdcaTurn(Model):
     """One turn of a PDCA cycle (Planera → Genomföra → Följa upp → Förbättra), one process instance."""
 
     __tablename__ = "pdca_turns"

@@ -5,13 +5,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.cases import Case
 from app.models.organisation import Unit, User
 from app.models.types import JSONType, UTCDateTime
 
 
-class ProcessInstance(db.Model):
+class ProcessInstance(Model):
     """A running BPMN process: the serialized SpiffWorkflow state, pinned to the spec version
     (content hash) it started on. `version` is checked on every save (optimistic locking)."""
 
@@ -31,7 +31,7 @@ class ProcessInstance(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-class Task(db.Model):
+class Task(Model):
     """An inbox row for a user task. Written when the engine saves an instance; the inbox is a
     query over these rows and never touches the serialized workflow."""
 
@@ -64,7 +64,7 @@ class Task(db.Model):
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
 
 
-class Timer(db.Model):
+class Timer(Model):
     """A waiting BPMN timer event. The scheduler claims due rows and advances their instance."""
 
     __tablename__ = "timers"

@@ -6,12 +6,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.organisation import User
 from app.models.types import UTCDateTime
 
 
-class ReportText(db.Model):
+class ReportText(Model):
     """One editable section of one year's kvalitetsberättelse (the figures are always computed)."""
 
     __tablename__ = "report_texts"

@@ -6,11 +6,11 @@ from datetime import datetime
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """One row per username (as typed, lower-cased; also for names that do not exist, so a lock says
     nothing about who has an account). Removed when the user logs in; stale rows are pruned."""
 

@@ -10,13 +10,13 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.cases import Case
 from app.models.organisation import Unit
 from app.models.types import UTCDateTime
 
 
-class Investigation(db.Model):
+class Investigation(Model):
     """One report of concern about a child and the investigation it may lead to.
 
     `limit_on` is the last day of the four calendar months from `started_on` (the limit set by law);

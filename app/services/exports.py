@@ -9,7 +9,6 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from typing import Protocol
 
-from flask import Response
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -113,9 +112,3 @@ def table_xlsx(table: ExportTable) -> bytes:
 
 
 TABLE_WRITERS = {"csv": table_csv, "xlsx": table_xlsx}
-
-
-def download(body: bytes | str, mimetype: str, filename: str, *, inline: bool = False) -> Response:
-    """A file response: shown in the browser (`inline`, e.g. a PDF) or saved under `filename`."""
-    disposition = "inline" if inline else "attachment"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})

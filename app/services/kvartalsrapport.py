@@ -24,6 +24,7 @@ from app.services.ej_verkstallt.report import quarter_items
 from app.services.ej_verkstallt.rules import Quarter
 from app.services.numbering import next_case_number
 from app.services.projection import apply_step
+from app.vocabulary import CASE_TYPES
 
 log = logging.getLogger(__name__)
 MAX_CATCH_UP = 8  # quarters started in one sweep after a long downtime
@@ -105,7 +106,7 @@ def start_quarter(quarter: Quarter) -> int:
     row.case_id = case.id
     audit.record("case_created", case=case, summary=f"{case.number}: rapporteringsperioden för {quarter.label} "
                  f"öppnade ({window_start.isoformat()}–{window_end.isoformat()})", details=data)
-    result = engine.start(case, "Process_kvartalsrapport", {**data, "case_number": case.number}, None)
+    result = engine.start(case, CASE_TYPES["kvartalsrapport"].process_id, {**data, "case_number": case.number}, None)
     apply_step(case, result, None)
     db.session.commit()
     log.info("started the IVO report for %s (%s)", quarter.key, case.number)

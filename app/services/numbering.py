@@ -1,8 +1,10 @@
 """Case numbers: the case type's prefix, the year and a counter per prefix and year (AVV-2026-0001)."""
 from __future__ import annotations
 
+from typing import cast
+
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app import clock
@@ -10,7 +12,7 @@ from app.extensions import db
 from app.models import CaseNumberSequence
 from app.vocabulary import CASE_TYPES
 
-_SEQUENCES = CaseNumberSequence.__table__
+_SEQUENCES = cast(Table, CaseNumberSequence.__table__)  # a mapped class's table (typed as FromClause)
 
 
 def next_case_number(case_type: str) -> str:

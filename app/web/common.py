@@ -20,7 +20,14 @@ from app.extensions import db, login_manager
 from app.http import SERVER_ERROR_TEXT, json_error
 from app.models import User
 from app.services.errors import DomainError
-from app.vocabulary import CASE_TYPE_LABELS, ROLE_LABELS, SEVERITY_LABELS, STATUS_LABELS
+from app.vocabulary import (
+    CASE_TYPE_LABELS,
+    PDCA_CLOSED_AS,
+    PDCA_DECISION_SHORT,
+    ROLE_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+)
 
 ERROR_TITLES = {
     400: "Felaktig förfrågan", 403: "Behörighet saknas", 404: "Sidan finns inte", 405: "Metoden stöds inte",
@@ -175,7 +182,7 @@ def form_fields(form_cls) -> tuple:
             continue
         label = field.args[0] if field.args else field.kwargs.get("label") or name
         choices = field.kwargs.get("choices")
-        choices = {str(k): v for k, v in choices} if isinstance(choices, (list, tuple)) else {}
+        choices = {str(k): v for k, v in choices.items()} if isinstance(choices, dict) else {}
         result.append((name, label, choices))
     return tuple(result)
 
@@ -285,6 +292,8 @@ def register_common(app, nav: list) -> None:
     app.add_template_filter(_label(CASE_TYPE_LABELS), "case_type_label")
     app.add_template_filter(_label(STATUS_LABELS), "status_label")
     app.add_template_filter(_label(SEVERITY_LABELS), "severity_label")
+    app.add_template_filter(_label(PDCA_DECISION_SHORT), "pdca_decision_label")
+    app.add_template_filter(_label(PDCA_CLOSED_AS), "pdca_closed_label")
     app.add_template_filter(is_overdue, "overdue")
     app.add_template_global(field_kind, "field_kind")
 

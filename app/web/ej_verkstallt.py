@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
+from app.http import download
 from app.models import Unit, User
 from app.services import ej_verkstallt as ejv
 from app.services import exports
@@ -137,7 +138,7 @@ def report_file(key: str, fmt: str):
         body = ejv.report_xlsx(items, quarter)
     else:
         raise Invalid("Okänt format; välj csv eller xlsx.")
-    return exports.download(body, exports.MIMETYPES[fmt], name)
+    return download(body, exports.MIMETYPES[fmt], name)
 
 
 @bp.post("/ivo-rapport/<key>/inskickad")

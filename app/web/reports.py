@@ -7,9 +7,9 @@ from flask_login import current_user, login_required
 
 from app import clock
 from app.charts import chart_for
+from app.http import download
 from app.services import exports, reports
 from app.services.errors import Forbidden, Invalid
-from app.services.exports import download
 from app.services.reports import documents
 from app.services.reports import kvalitetsberattelse as kb
 

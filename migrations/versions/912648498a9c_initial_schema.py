@@ -8,8 +8,8 @@ Frozen: this revision is the schema of the first release. Do not edit it; a late
 new revision (`flask --app app db migrate -m "..."`) with this one as its down_revision. It imports no
 application code, so it keeps building the same schema whatever the models become.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.

@@ -15,7 +15,7 @@ from app.forms.fields import BaseForm, MultiCheckboxField, YesNoField, not_in_fu
 
 class Question(Form):
     answer = YesNoField("Svar")
-    areas = MultiCheckboxField("Orsaksområden", choices=[("rutiner", "Rutiner"), ("bemanning", "Bemanning")])
+    areas = MultiCheckboxField("Orsaksområden", choices={"rutiner": "Rutiner", "bemanning": "Bemanning"})
     happened = DateField("Inträffade", validators=[not_in_future])
     follow_up = DateField("Uppföljning", validators=[not_in_past])
 
@@ -73,7 +73,7 @@ def test_dates_against_the_swedish_today(today_2_march):
 
 def test_built_in_messages_are_swedish(today_2_march):
     class Choice(BaseForm):
-        unit = SelectField("Enhet", choices=[("HG", "Hemgården")])
+        unit = SelectField("Enhet", choices={"HG": "Hemgården"})
 
     form = Choice(formdata=MultiDict({"unit": "SR"}), meta={"csrf": False})
     assert not form.validate() and form.errors["unit"] == ["Inte ett giltigt val"]
