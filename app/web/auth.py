@@ -18,7 +18,7 @@ from app.web.common import safe_next, start_session
 from app.web.oidc import provider_logout_url
 
 bp = Blueprint("auth", __name__)
-LOCKED = ("För många misslyckade inloggningar med det här användarnamnet. Försök igen om {minutes} minuter. "
+LOCKED = ("För många misslyckade inloggningar med det här användarnamnet. Försök igen om {minutes}. "
           "Från en webbläsare där du har loggat in förut kan du logga in som vanligt; annars kontakta "
           "systemförvaltaren.")
 TOO_MANY = "För många inloggningsförsök från din adress. Vänta en stund och försök igen."
@@ -30,6 +30,10 @@ class LoginForm(BaseForm):
     # No upper limit that a long passphrase would hit (the request size is the only bound).
     password = PasswordField("Lösenord", validators=[DataRequired(message="Ange ditt lösenord.")],
                              render_kw={"autocomplete": "current-password"})
+
+
+def _minutes(count: int) -> str:
+    return f"{count} minut" if count == 1 else f"{count} minuter"
 
 
 def _login_rate() -> str:
@@ -52,12 +56,12 @@ def login():
         minutes = login_throttle.wait_minutes(form.username.data, trusted)
         user = None if minutes else authenticate(form.username.data, form.password.data)
         if minutes:
-            error, status = LOCKED.format(minutes=minutes), 429
+            error, status = LOCKED.format(minutes=_minutes(minutes)), 429
         elif user is None:
             error, status = "Fel användarnamn eller lösenord.", 401
             started = login_throttle.record_failure(form.username.data, trusted)
             if started:
-                error, status = LOCKED.format(minutes=started), 429
+                error, status = LOCKED.format(minutes=_minutes(started)), 429
         else:
             login_throttle.record_success(form.username.data)
             start_session(user, via="losenord")
