@@ -126,7 +126,8 @@ def load(app, n_cases: int) -> float:
     import_organisation(
         {
             "units": ORGANISATION["units"],
-            "users": [{**u, "password": "bench-lösenord-2026"} if u["username"] == "sas" else u for u in ORGANISATION["users"]],
+            "users": [{**u, "password": "bench-lösenord-2026"} if u["username"] == "sas" else u
+                      for u in ORGANISATION["users"]],
         }
     )
     leaves = [

@@ -122,7 +122,8 @@ def test_org_import_of_a_missing_file(runner, tmp_path):
 
 def test_users_create(org, runner):
     result = runner.invoke(args=["users", "create", "kalle", "--name", "Kalle Kula", "--email", "kalle@kommun.example",
-                                 "--password", "lösenord-kalle-2026", "--role", "medarbetare:HG", "--role", "enhetschef:SR"])
+                                 "--password", "lösenord-kalle-2026", "--role", "medarbetare:HG",
+                                 "--role", "enhetschef:SR"])
     assert result.exit_code == 0, result.output
     assert "kalle" in result.output
     assert roles_of("kalle") == [("enhetschef", "SR"), ("medarbetare", "HG")]

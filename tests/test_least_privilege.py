@@ -95,7 +95,8 @@ def test_the_app_runs_as_a_role_that_can_only_read_and_add_to_the_logs(pg_only, 
             assert client.get(f"/arenden/{case.id}").status_code == 200
             assert db.session.scalar(select(CaseAccessLog.via).where(CaseAccessLog.case_id == case.id)) == "web"
             # ...but the logs can only grow.
-            for statement in ("TRUNCATE audit_events", "DELETE FROM audit_events", "UPDATE audit_events SET summary = ''",
+            for statement in ("TRUNCATE audit_events", "DELETE FROM audit_events",
+                              "UPDATE audit_events SET summary = ''",
                               "TRUNCATE case_access_log", "DELETE FROM case_access_log",
                               "DROP TABLE audit_events", "ALTER TABLE audit_events DISABLE TRIGGER USER"):
                 with pytest.raises(DBAPIError) as refused, db.engine.begin() as connection:

@@ -9,7 +9,7 @@ from sqlalchemy import Select, and_, false, or_, select, tuple_
 from app.extensions import db
 from app.models import Case, RoleAssignment, Task, Unit, User
 from app.models.roles import memoized, resolve_unit  # noqa: F401  (resolve_unit: re-exported for the handlers)
-from app.vocabulary import ORGANISATION_WIDE_ROLES
+from app.vocabulary import MANAGER_ROLES, ORGANISATION_WIDE_ROLES, REPORT_WIDE_ROLES
 
 # Lex Sarah investigation content: shown only to people with a part in the case.
 SENSITIVE_FIELDS = frozenset({
@@ -58,6 +58,19 @@ def visible_unit_ids(user) -> set[int] | None:
             units |= descendants_and_self(assignment.unit_id, children)
         elif assignment.role in unit_readers:
             units.add(assignment.unit_id)
+    return units
+
+
+def report_unit_ids(user) -> set[int] | None:
+    """The units a report reader's figures cover (app.services.reports.access.report_scope's rule): the
+    whole förvaltning (None) for the wide report roles, the units of a chef's role and those below."""
+    if any(r.role in REPORT_WIDE_ROLES for r in user.roles):
+        return None
+    children = _children_map()
+    units: set[int] = set()
+    for assignment in user.roles:
+        if assignment.role in MANAGER_ROLES:
+            units |= descendants_and_self(assignment.unit_id, children)
     return units
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import timedelta
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask import request
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
 
@@ -188,5 +188,5 @@ def end_by_oidc(oidc_sid: str | None, user: User | None) -> int:
 def prune(older_than_days: int = 30) -> None:
     """Rows of sessions that ended or expired long ago are of no use (the audit keeps logins)."""
     limit = clock.now() - timedelta(days=older_than_days)
-    db.session.execute(UserSession.__table__.delete().where(UserSession.expires_at < limit))
+    db.session.execute(delete(UserSession).where(UserSession.expires_at < limit))
 

@@ -347,6 +347,7 @@ def _map_group_roles(user: User, claims: dict) -> None:
         if role in ROLES and code in units:
             wanted.add((role, units[code]))
     if _set_roles(user, wanted):
-        audit.record("roles_from_sso", actor=user, summary=f"Roller för {user.username} från inloggningstjänstens grupper",
+        audit.record("roles_from_sso", actor=user,
+                     summary=f"Roller för {user.username} från inloggningstjänstens grupper",
                      details={"roles": sorted(f"{role}:{code}" for role, _, code in
                                               (str(i).partition(":") for i in wanted_names))})

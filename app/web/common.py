@@ -2,6 +2,7 @@
 and describing form data with the forms' own Swedish labels."""
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime
 from functools import cache
 from urllib.parse import urlsplit
@@ -165,15 +166,12 @@ def database_unavailable(err=None):
     """The database cannot be reached: 503 in Swedish, as JSON for the API, as a page that needs no
     database (not the menu, not the signed-in user) for the rest. The app keeps running and answers
     normally again as soon as the database is back."""
-    try:
+    with contextlib.suppress(Exception):  # the connection may be gone: nothing to roll back
         db.session.rollback()
-    except Exception:  # noqa: BLE001 - the connection is gone; nothing to roll back
-        pass
     if _wants_json():
-        response, status = json_error("unavailable", UNAVAILABLE_TEXT, 503)
+        response = current_app.make_response(json_error("unavailable", UNAVAILABLE_TEXT, 503))
     else:
-        response, status = render_template("unavailable.html", message=UNAVAILABLE_TEXT), 503
-    response = current_app.make_response((response, status))
+        response = current_app.make_response((render_template("unavailable.html", message=UNAVAILABLE_TEXT), 503))
     response.headers["Retry-After"] = "30"
     return response
 
