@@ -80,7 +80,14 @@ class ServerSessionInterface(SessionInterface):
         try:
             self._save(app, session, response, name, domain, path)
         except SQLAlchemyError:
-            db.session.rollback()  # the page is answered; the session is kept as it was
+            # The database went away: a page whose session cannot be kept (its CSRF token, a login) would
+            # only fail at the next step. Answer as every other request does then (app.web.common).
+            db.session.rollback()
+            unavailable = app.extensions["kf_unavailable"]()
+            response.status_code = unavailable.status_code
+            response.set_data(unavailable.get_data())
+            response.headers["Content-Type"] = unavailable.headers["Content-Type"]
+            response.headers["Retry-After"] = unavailable.headers["Retry-After"]
 
     def _save(self, app, session, response, name, domain, path):
         now = clock.now()

@@ -115,6 +115,7 @@ def start_session(user, *, via: str, extra: dict | None = None):
     session["seen"] = session["login_at"] = clock.now().timestamp()
     session.update(extra or {})
     audit.record("login", actor=user, summary=f"{user.name} loggade in", details={"via": via})
+    sessions.prune()
     db.session.commit()
 
 
@@ -338,6 +339,7 @@ def register_common(app, nav: list) -> None:
     app.register_error_handler(500, _server_error)
     app.register_error_handler(StaleDataError, _stale)
     app.register_error_handler(OperationalError, database_unavailable)
+    app.extensions["kf_unavailable"] = database_unavailable  # the session store answers with it too
     app.register_error_handler(InterfaceError, database_unavailable)
 
     app.add_template_filter(local_datetime, "local_datetime")
