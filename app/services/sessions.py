@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import request
+from flask import current_app, request
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete, select, update
@@ -26,6 +26,7 @@ from app.services import audit
 
 _serializer = TaggedJSONSerializer()  # what Flask's cookie sessions use: tuples, bytes, dates survive
 TOUCH_SECONDS = 60
+EXPIRY_GRACE = timedelta(days=1)
 
 
 def _hash(sid: str) -> str:
@@ -98,7 +99,10 @@ class ServerSessionInterface(SessionInterface):
                 response.delete_cookie(name, domain=domain, path=path)
             return
         data = _serializer.dumps(dict(session))
-        expires = now + app.permanent_session_lifetime
+        # The idle and maximum limits are checked on every request against the session's own times
+        # (app.web.common), which also says why someone was logged out; the row outlives them by a
+        # day only so that it can say so, and is useless after that.
+        expires = now + app.permanent_session_lifetime + EXPIRY_GRACE
         user_id = _user_id(session)
         if session.row_id is None or session.rotate:
             if session.row_id is not None:
@@ -138,8 +142,11 @@ def _end_rows(condition, reason: str, now) -> int:
 
 def active_sessions(user: User | None = None) -> list[UserSession]:
     """Signed-in sessions that have not ended or expired, newest use first (all users' when None)."""
-    query = select(UserSession).where(UserSession.ended_at.is_(None), UserSession.expires_at > clock.now(),
-                                      UserSession.user_id.is_not(None))
+    now = clock.now()
+    idle = current_app.permanent_session_lifetime + timedelta(minutes=1)  # rows are touched once a minute
+    longest = timedelta(hours=float(current_app.config["SESSION_MAX_HOURS"]))
+    query = select(UserSession).where(UserSession.ended_at.is_(None), UserSession.last_seen_at > now - idle,
+                                      UserSession.created_at > now - longest, UserSession.user_id.is_not(None))
     if user is not None:
         query = query.where(UserSession.user_id == user.id)
     return list(db.session.scalars(query.order_by(UserSession.last_seen_at.desc()).limit(1000)))
