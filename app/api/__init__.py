@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 
 from app.api.common import date_arg, json_body
 from app.api.ej_verkstallt import bp as ej_verkstallt_bp
+from app.api.openapi import bp as openapi_bp
 from app.api.pdca import bp as pdca_bp
 from app.api.reports import bp as reports_bp
 from app.api.utredning import bp as utredning_bp
@@ -29,6 +30,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 @bp.before_request
 def authenticate():
+    if request.endpoint == "api.openapi.openapi":
+        return None  # the description of the API is public
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         user = user_for_token(header[7:].strip())
@@ -136,5 +139,5 @@ def _still_visible(task) -> bool:
 
 # The other areas: /api/v1/reports/... (reports; ej verkställda beslut: /reports/ivo/... and
 # /ej-verkstallda/import; utredningstider), /api/v1/forbattring and /api/v1/cases/<id>/links (pdca).
-for _nested in (reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp):
+for _nested in (reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp, openapi_bp):
     bp.register_blueprint(_nested)
