@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Node tooling for `make lint` (bpmnlint), pinned in package.json and package-lock.json.
+# Node tooling, pinned in package.json and package-lock.json: bpmnlint for `make lint`, and oidc-provider,
+# the real OpenID Connect provider the single sign-on tests run on loopback.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch node_modules/.installed
@@ -27,11 +28,14 @@ lint: $(STAMP) node_modules/.installed
 	$(VENV)/bin/mypy app
 	npx bpmnlint bpmn/*.bpmn
 
-# Debian packages the tests need: chromium for Playwright, and the libraries WeasyPrint renders PDF with.
+# Debian packages the tests need: chromium for Playwright, the libraries WeasyPrint renders PDF with, and
+# node/npm for the OpenID Connect provider of the single sign-on tests.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	ldconfig -p 2>/dev/null | grep -q libpango-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installerar:$$missing"; \
@@ -44,7 +48,7 @@ run: $(STAMP)
 	$(FLASK) demo load
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps node_modules/.installed
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.config import DEFAULTS, from_environment
-from app.extensions import csrf, db, login_manager, migrate
+from app.extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
     # Imported here, not at the top: this package is the root of every module, and `import app.clock`
     # (the migrations, a unit test) should not load the whole application with it. The factory is
@@ -47,8 +48,12 @@ def create_app(config: dict | None = None) -> Flask:
     from app.cli import register_commands
     from app.demo import demo_cli
     from app.scheduler import scheduler_cli, serving_web, start_background
+    from app.services.sessions import ServerSessionInterface
     from app.web import register_web
+    from app.web.oidc import configure as configure_oidc
 
+    app.session_interface = ServerSessionInterface()  # sessions kept in the database (user_sessions)
+    configure_oidc(app)
     register_web(app)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (bearer tokens need none)

@@ -11,11 +11,13 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.models import User
+from app.services.database import least_privilege_grants
 from app.services.errors import DomainError
 from app.services.timers import retry_failed, run_due
-from app.services.users import create_token, import_organisation, revoke_tokens
+from app.services.users import create_token, import_organisation, revoke_tokens, tokens_of
 from app.vocabulary import ROLES
 
 org = AppGroup("org", help="Organisation: enheter och användare.")
@@ -27,6 +29,7 @@ timers = AppGroup("timers", help="BPMN-timers.")
 def register_commands(app: Flask) -> None:
     for group in (org, users, tokens, timers):
         app.cli.add_command(group)
+    app.cli.add_command(db_grants)
 
 
 def _click_error(err: DomainError) -> click.ClickException:
@@ -95,11 +98,37 @@ def users_list():
 
 @tokens.command("create")
 @click.argument("username")
-def tokens_create(username):
+@click.option("--days", type=int, default=None, help="Hur många dagar nyckeln gäller (standard: API_TOKEN_DAYS).")
+def tokens_create(username, days):
     """Skapa en API-nyckel; nyckeln skrivs ut på sista raden."""
-    token = create_token(_existing_user(username))
+    try:
+        token = create_token(_existing_user(username), days)
+    except DomainError as err:
+        raise _click_error(err) from err
     click.echo(f"API-nyckel för {username} (visas bara en gång):")
     click.echo(token)
+
+
+@tokens.command("list")
+@click.argument("username")
+def tokens_list(username):
+    """Visa en användares API-nycklar: skapad, giltig till och senast använd."""
+    for token in tokens_of(_existing_user(username)):
+        expires = _local(token.expires_at) if token.expires_at else "utan slutdatum"
+        used = _local(token.last_used_at) if token.last_used_at else "aldrig"
+        click.echo(f"{token.id}\tskapad {_local(token.created_at)}\tgiltig till {expires}\tsenast använd {used}")
+
+
+def _local(value) -> str:
+    return clock.to_local(value).strftime("%Y-%m-%d %H:%M")
+
+
+@click.command("db-grants")
+@click.argument("role")
+def db_grants(role):
+    """Skriv ut GRANT-satserna för en PostgreSQL-roll som appen kör som (minsta behörighet): läsa och
+    skriva ärendetabellerna, men bara läsa och lägga till i granskningsloggen och läsloggen."""
+    click.echo(least_privilege_grants(role))
 
 
 @tokens.command("revoke")

@@ -29,10 +29,48 @@ DEFAULTS: dict = {
     # Not sent with requests started by other sites (with the CSRF token: two locks on every form).
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
-    # Login throttling: after LOGIN_MAX_FAILURES wrong passwords for one username within
-    # LOGIN_LOCKOUT_MINUTES, that username is refused for LOGIN_LOCKOUT_MINUTES (0 turns it off).
+    # Login throttling per account (app.services.login_throttle): after LOGIN_MAX_FAILURES wrong passwords
+    # for one username within LOGIN_FAILURE_WINDOW_HOURS, each further one makes the next attempt wait
+    # LOGIN_LOCKOUT_MINUTES, then twice as long, ... up to LOGIN_DELAY_MAX_MINUTES (0 failures turns it off).
+    # The wait holds for browsers that have not logged in as that user within LOGIN_DEVICE_DAYS (a signed
+    # device cookie), so a stranger cannot keep the owner out.
     "LOGIN_MAX_FAILURES": 5,
-    "LOGIN_LOCKOUT_MINUTES": 15,
+    "LOGIN_LOCKOUT_MINUTES": 1,
+    "LOGIN_DELAY_MAX_MINUTES": 60,
+    "LOGIN_FAILURE_WINDOW_HOURS": 24,
+    "LOGIN_DEVICE_DAYS": 90,
+    # Login attempts per client address (Flask-Limiter, "N per minute;M per hour"). RATELIMIT_STORAGE_URI:
+    # memory:// counts in each process, so with several gunicorn workers the real limit is the number of
+    # workers times this; use redis://... or memcached://... for one count (the per-account delays above
+    # are in the database and hold across workers either way).
+    "LOGIN_RATE_LIMIT": "20 per minute;200 per hour",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": True,
+    # Password login (username + password form). Turn off when everyone signs in through OpenID Connect.
+    "PASSWORD_LOGIN": True,
+    # Passwords: at least this many characters, none of the common passwords in app/data (no upper limit).
+    "PASSWORD_MIN_LENGTH": 12,
+    # Single sign-on with OpenID Connect (authorization code + PKCE) when ISSUER, CLIENT_ID and CLIENT_SECRET
+    # are set. The user is the active local user whose username is the claim OIDC_USERNAME_CLAIM; unknown
+    # people are refused unless OIDC_CREATE_USERS (then created without roles). OIDC_GROUP_ROLES maps a value
+    # of the OIDC_GROUPS_CLAIM to roles, e.g. {"kf-sas": ["sas:SOC"]}: a user with any mapped group gets
+    # exactly the mapped roles at each login (none mapped: the local roles stay).
+    "OIDC_ISSUER": None,
+    "OIDC_CLIENT_ID": None,
+    "OIDC_CLIENT_SECRET": None,
+    "OIDC_USERNAME_CLAIM": "preferred_username",
+    "OIDC_SCOPES": "openid profile email",
+    "OIDC_CREATE_USERS": False,
+    "OIDC_GROUPS_CLAIM": "groups",
+    "OIDC_GROUP_ROLES": {},
+    "OIDC_LOGIN_LABEL": "Logga in med kommunens inloggning",
+    # API tokens expire after this many days (`tokens create --days` may give fewer or more).
+    "API_TOKEN_DAYS": 365,
+    # Need to know (app.services.access): roles that read every case of the unit where they hold the role,
+    # and roles that read every case of the units below theirs too. Anyone else reads what they reported
+    # and cases where they hold, held or are offered a task. Comma-separated in KF_CASE_READER_ROLES.
+    "CASE_READER_ROLES": ["enhetschef", "lasare"],
+    "CASE_AREA_READER_ROLES": ["verksamhetschef"],
     # Largest request body (bytes): the CSV import takes files up to 10 MB.
     "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
@@ -43,6 +81,10 @@ DEFAULTS: dict = {
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_DEFAULT_SENDER": "kvalitetsflode@kommun.example",
+    # A message that cannot be built or sent is tried again after BASE, 2×BASE, 4×BASE ... seconds, at
+    # most MAX times; the other messages of the run are delivered meanwhile.
+    "MAIL_RETRY_BASE_SECONDS": 300,
+    "MAIL_MAX_ATTEMPTS": 5,
     "BASE_URL": "http://127.0.0.1:5000",
     # Barnavårdsutredning: the paragraphs behind its time limits ("# Deadlines" below) are shown as text
     # (UTREDNING_LAGRUM_*) so they can follow the new SoL (2025:400) numbering.
@@ -104,6 +146,8 @@ DEFAULTS: dict = {
 # Types that are read from the environment as something other than a string.
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
 _BOOL_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)} | {"SCHEDULER_ENABLED"}
+# Lists are read from the environment comma-separated.
+_LIST_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, list) and k != "EJ_VERKSTALLT_UNITS"}
 _ENV_ALIASES = {"KF_DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
 
 
@@ -128,6 +172,8 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict:
             result[key] = int(value)
         elif key in _BOOL_KEYS:
             result[key] = value.strip().lower() in ("1", "true", "yes", "ja", "on")
+        elif key in _LIST_KEYS:
+            result[key] = [item.strip() for item in value.split(",") if item.strip()]
         elif key in DEFAULTS and isinstance(DEFAULTS[key], dict):
             result[key] = json.loads(value)
         else:

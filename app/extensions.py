@@ -1,5 +1,7 @@
 from typing import TYPE_CHECKING
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -32,3 +34,6 @@ else:
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+# Limits per client address (the login form); storage and limits from the app's config (RATELIMIT_*).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

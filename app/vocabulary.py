@@ -14,6 +14,7 @@ ROLES = (
     "socialchef",
     "namndsekreterare",
     "admin",
+    "lasare",
 )
 
 ROLE_LABELS = {
@@ -24,12 +25,15 @@ ROLE_LABELS = {
     "socialchef": "Socialchef",
     "namndsekreterare": "Nämndsekreterare",
     "admin": "Administratör",
+    "lasare": "Läser enhetens ärenden",
 }
 
 # Roles that see every case of the förvaltning.
 ORGANISATION_WIDE_ROLES = ("sas", "socialchef", "admin")
-# Roles that see every unit below theirs: a verksamhetschef answers for the units below; the nämnd
-# secretary prepares the nämnd's reports (ej verkställda beslut, kvalitetsberättelse) for them.
+# Roles whose reports cover every unit below theirs: a verksamhetschef answers for the units below; the
+# nämnd secretary prepares the nämnd's reports (ej verkställda beslut, kvalitetsberättelse) for them. Who
+# reads the cases themselves is need to know (CASE_READER_ROLES in app.config, app.services.access):
+# the nämnd secretary reads figures, not case texts, unless given a part.
 AREA_ROLES = ("verksamhetschef", "namndsekreterare")
 # Who sees the statistics and reports: managers for their units, the wide roles for the förvaltning.
 MANAGER_ROLES = ("enhetschef", "verksamhetschef")

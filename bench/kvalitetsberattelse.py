@@ -126,7 +126,8 @@ def load(app, n_cases: int) -> float:
     import_organisation(
         {
             "units": ORGANISATION["units"],
-            "users": [{**u, "password": "bench"} if u["username"] == "sas" else u for u in ORGANISATION["users"]],
+            "users": [{**u, "password": "bench-lösenord-2026"} if u["username"] == "sas" else u
+                      for u in ORGANISATION["users"]],
         }
     )
     leaves = [
@@ -203,7 +204,7 @@ def measure(url: str, n_cases: int, label: str) -> None:
             docx_s, _ = timed(lambda: documents.render_docx(report))
             pdf_s, pdf = timed(lambda: documents.render_pdf(report), repeat=1)
         client = app.test_client()
-        client.post("/login", data={"username": "sas", "password": "bench"})
+        client.post("/login", data={"username": "sas", "password": "bench-lösenord-2026"})
         page_s, response = timed(lambda: client.get(f"/statistik/?ar={YEAR}"))
         assert response.status_code == 200, response.status_code
         summary_s, _ = timed(lambda: client.get(f"/api/v1/reports/summary?year={YEAR}"))

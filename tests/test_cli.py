@@ -40,7 +40,7 @@ def roles_of(username):
 def test_org_import_creates_then_updates_idempotently(runner, tmp_path):
     document = {
         "units": ORGANISATION["units"],
-        "users": [{**u, "password": "hemligt-123"} if u["username"] == "anna" else u for u in ORGANISATION["users"]],
+        "users": [{**u, "password": "hemligt-1234"} if u["username"] == "anna" else u for u in ORGANISATION["users"]],
     }
     path = write(tmp_path, document)
     result = runner.invoke(args=["org", "import", path])
@@ -49,7 +49,7 @@ def test_org_import_creates_then_updates_idempotently(runner, tmp_path):
     first = counts()
     assert first == (13, 13, 16)
     assert db.session.scalar(select(Unit).where(Unit.code == "HG")).parent.code == "AOSB"
-    assert authenticate("anna", "hemligt-123") is not None
+    assert authenticate("anna", "hemligt-1234") is not None
 
     result = runner.invoke(args=["org", "import", path])
     assert result.exit_code == 0, result.output
@@ -72,7 +72,7 @@ def test_org_import_creates_then_updates_idempotently(runner, tmp_path):
     assert roles_of("anna") == [("medarbetare", "HTJ"), ("medarbetare", "SR")]
     assert db.session.scalar(select(Unit.name).where(Unit.code == "HG")) == "Hemgården"
     assert counts() == (13, 13, 17)
-    assert authenticate("anna", "hemligt-123") is not None  # no password in the file: the old one stays
+    assert authenticate("anna", "hemligt-1234") is not None  # no password in the file: the old one stays
 
 
 BAD_FILES = [
@@ -122,11 +122,12 @@ def test_org_import_of_a_missing_file(runner, tmp_path):
 
 def test_users_create(org, runner):
     result = runner.invoke(args=["users", "create", "kalle", "--name", "Kalle Kula", "--email", "kalle@kommun.example",
-                                 "--password", "lösen-2026", "--role", "medarbetare:HG", "--role", "enhetschef:SR"])
+                                 "--password", "lösenord-kalle-2026", "--role", "medarbetare:HG",
+                                 "--role", "enhetschef:SR"])
     assert result.exit_code == 0, result.output
     assert "kalle" in result.output
     assert roles_of("kalle") == [("enhetschef", "SR"), ("medarbetare", "HG")]
-    assert authenticate("kalle", "lösen-2026").name == "Kalle Kula"
+    assert authenticate("kalle", "lösenord-kalle-2026").name == "Kalle Kula"
     result = runner.invoke(args=["users", "create", "kalle", "--name", "Kalle Kula", "--password", "x",
                                  "--role", "chef:HG"])
     assert result.exit_code != 0 and "Ogiltig roll" in result.output

@@ -43,9 +43,13 @@ def table_export(key: str, fmt: str):
     return download(exports.TABLE_WRITERS[fmt](table), exports.MIMETYPES[fmt], f"{table.key}_{year}.{fmt}")
 
 
+def _published() -> bool:
+    return kb.parse_version(request.args.get("version"))
+
+
 @bp.get("/kvalitetsberattelse")
 def kvalitetsberattelse():
-    return jsonify(kb.as_json(kb.build(g.api_user, _year())))
+    return jsonify(kb.as_json(kb.build(g.api_user, _year(), published=_published())))
 
 
 @bp.put("/kvalitetsberattelse")
@@ -61,18 +65,19 @@ def kvalitetsberattelse_texts():
 
 @bp.get("/kvalitetsberattelse.html")
 def kvalitetsberattelse_html():
-    return Response(documents.render_html(kb.build(g.api_user, _year())), mimetype="text/html")
+    return Response(documents.render_html(kb.build(g.api_user, _year(), published=_published())),
+                    mimetype="text/html")
 
 
 @bp.get("/kvalitetsberattelse.pdf")
 def kvalitetsberattelse_pdf():
     year = _year()
-    return download(documents.render_pdf(kb.build(g.api_user, year)), documents.PDF_MIMETYPE,
+    return download(documents.render_pdf(kb.build(g.api_user, year, published=_published())), documents.PDF_MIMETYPE,
                     f"kvalitetsberattelse_{year}.pdf", inline=True)
 
 
 @bp.get("/kvalitetsberattelse.docx")
 def kvalitetsberattelse_docx():
     year = _year()
-    return download(documents.render_docx(kb.build(g.api_user, year)), documents.DOCX_MIMETYPE,
+    return download(documents.render_docx(kb.build(g.api_user, year, published=_published())), documents.DOCX_MIMETYPE,
                     f"kvalitetsberattelse_{year}.docx")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectMultipleField, StringField, widgets
+from wtforms import DateField, RadioField, SelectMultipleField, StringField, widgets
 from wtforms.meta import DefaultMeta
 from wtforms.validators import InputRequired, ValidationError
 
@@ -22,6 +22,24 @@ DATE_REQUIRED = "Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."
 # Anything that looks like a personnummer or samordningsnummer (10 or 12 digits, with or without the dash).
 PERSONNUMMER = re.compile(r"^(\d{2})?\d{6}[-+]?\d{4}$")
 _CASE_NUMBER = re.compile(r"[A-ZÅÄÖ]{2,8}-\d{4}-\d{1,6}")
+
+
+# Every date in a form lies between these: a typo (1026, 20266) is caught at once rather than becoming a
+# deadline a thousand years away or a case that sorts before everything.
+EARLIEST_YEAR = 1900
+LATEST_YEARS_AHEAD = 10
+
+
+def date_out_of_range(value) -> str | None:
+    """Why a date field's value is refused, or None."""
+    if not isinstance(value, date):
+        return None
+    if value.year < EARLIEST_YEAR:
+        return f"Ange ett datum från år {EARLIEST_YEAR} och framåt."
+    latest = clock.today().year + LATEST_YEARS_AHEAD
+    if value.year > latest:
+        return f"Ange ett datum senast år {latest}."
+    return None
 
 
 def options(pairs, blank: str | None = None) -> dict[str, str]:
@@ -42,6 +60,15 @@ class BaseForm(FlaskForm):
             raise RuntimeError(f"{type(self).__name__} was built without the lookup {name!r} "
                                "(app.services.cases.supply_lookups)")
         return found
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            problem = date_out_of_range(field.data) if isinstance(field, DateField) else None
+            if problem:
+                field.errors = [*field.errors, problem] if isinstance(field.errors, list) else [problem]
+                valid = False
+        return valid
 
     class Meta:
         locales = ["sv", "sv_SE"]

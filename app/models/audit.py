@@ -12,7 +12,7 @@ from app.models.types import JSONType, UTCDateTime
 
 class AuditEvent(Model):
     """Append-only: written in the transaction of the change it describes. The database refuses
-    UPDATE and DELETE on this table (triggers in the migration); the mapper refuses them too."""
+    UPDATE, DELETE and TRUNCATE on this table (triggers in the migrations); the mapper refuses them too."""
 
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -32,30 +32,43 @@ def _refuse_change(mapper, connection, target):
     raise RuntimeError("audit events are append-only")
 
 
-# The database itself refuses to change or remove an audit row. Used by create_all (below) and by
-# the migration, so both ways of building the schema carry the same guard.
-APPEND_ONLY_DDL = {
-    "sqlite": [
-        "CREATE TRIGGER IF NOT EXISTS audit_events_no_update BEFORE UPDATE ON audit_events "
-        "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
-        "CREATE TRIGGER IF NOT EXISTS audit_events_no_delete BEFORE DELETE ON audit_events "
-        "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
-    ],
-    "postgresql": [
-        "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN RAISE EXCEPTION 'audit events are append-only'; END $$",
-        "DROP TRIGGER IF EXISTS audit_events_no_change ON audit_events",
-        "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
-        "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
-    ],
-}
+# The tables the database keeps append-only: the audit log and the read log (who read which case).
+APPEND_ONLY_TABLES = ("audit_events", "case_access_log")
+_MESSAGES = {"audit_events": "audit events are append-only", "case_access_log": "the read log is append-only"}
 
 
-def create_append_only_guard(connection) -> None:
-    for statement in APPEND_ONLY_DDL.get(connection.dialect.name, []):
+def append_only_ddl(dialect: str, table: str) -> list[str]:
+    """Triggers that refuse UPDATE, DELETE and (PostgreSQL) TRUNCATE on `table`. The message names the
+    table's rows as append-only. Used by create_all (below) and by the migrations, so both ways of building
+    the schema carry the same guard. TRUNCATE fires no row trigger: it needs its own statement trigger."""
+    message = _MESSAGES.get(table, f"{table} is append-only")
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+        ]
+    if dialect == "postgresql":
+        function = f"{table}_append_only"
+        return [
+            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$",
+            f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}",
+            f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {function}()",
+            f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+        ]
+    return []
+
+
+def create_append_only_guard(connection, table: str = "audit_events") -> None:
+    for statement in append_only_ddl(connection.dialect.name, table):
         connection.exec_driver_sql(statement)
 
 
 @event.listens_for(AuditEvent.__table__, "after_create")
 def _after_create(target, connection, **kw):
-    create_append_only_guard(connection)
+    create_append_only_guard(connection, "audit_events")

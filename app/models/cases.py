@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
+from app.models.audit import create_append_only_guard
 from app.models.organisation import Unit, User
 from app.models.types import JSONType, UTCDateTime
 
@@ -55,7 +56,9 @@ class CaseNumberSequence(Model):
 
 
 class CaseAccessLog(Model):
-    """Who opened a case page (besides the reporter), and when. Append-only."""
+    """Who read a case's full fields (besides the reporter), when and how (`via`: web, api, a list,
+    an export, a report). Append-only like the audit log: the database refuses UPDATE, DELETE and
+    TRUNCATE (app.models.audit), and so does the mapper."""
 
     __tablename__ = "case_access_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -64,6 +67,17 @@ class CaseAccessLog(Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     via: Mapped[str] = mapped_column(String(16), default="web")
     user: Mapped[User] = relationship(lazy="joined")
+
+
+@event.listens_for(CaseAccessLog, "before_update")
+@event.listens_for(CaseAccessLog, "before_delete")
+def _refuse_change(mapper, connection, target):
+    raise RuntimeError("the read log is append-only")
+
+
+@event.listens_for(CaseAccessLog.__table__, "after_create")
+def _after_create(target, connection, **kw):
+    create_append_only_guard(connection, "case_access_log")
 
 
 class OutboxMessage(Model):
@@ -82,6 +96,8 @@ class OutboxMessage(Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # After a failed attempt: not tried again before this (growing back-off, MAIL_RETRY_BASE_SECONDS).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CaseLink(Model):

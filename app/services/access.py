@@ -9,7 +9,7 @@ from sqlalchemy import Select, and_, false, or_, select, tuple_
 from app.extensions import db
 from app.models import Case, RoleAssignment, Task, Unit, User
 from app.models.roles import memoized, resolve_unit  # noqa: F401  (resolve_unit: re-exported for the handlers)
-from app.vocabulary import AREA_ROLES, ORGANISATION_WIDE_ROLES
+from app.vocabulary import MANAGER_ROLES, ORGANISATION_WIDE_ROLES, REPORT_WIDE_ROLES
 
 # Lex Sarah investigation content: shown only to people with a part in the case.
 SENSITIVE_FIELDS = frozenset({
@@ -39,26 +39,53 @@ def sees_everything(user) -> bool:
     return any(r.role in ORGANISATION_WIDE_ROLES for r in user.roles)
 
 
+def _roles_setting(key: str) -> set[str]:
+    value = current_app.config.get(key) or []
+    return {v.strip() for v in value.split(",")} if isinstance(value, str) else set(value)
+
+
 def visible_unit_ids(user) -> set[int] | None:
-    """The units whose cases the user sees; None means every unit."""
+    """The units whose every case the user reads; None means every unit. Need to know: only the roles
+    of CASE_READER_ROLES (their unit) and CASE_AREA_READER_ROLES (their unit and those below) read a
+    unit's cases; anyone else reads the cases they have a part in (scope_cases)."""
     if sees_everything(user):
+        return None
+    unit_readers, area_readers = _roles_setting("CASE_READER_ROLES"), _roles_setting("CASE_AREA_READER_ROLES")
+    children = _children_map() if any(r.role in area_readers for r in user.roles) else {}
+    units: set[int] = set()
+    for assignment in user.roles:
+        if assignment.role in area_readers:
+            units |= descendants_and_self(assignment.unit_id, children)
+        elif assignment.role in unit_readers:
+            units.add(assignment.unit_id)
+    return units
+
+
+def report_unit_ids(user) -> set[int] | None:
+    """The units a report reader's figures cover (app.services.reports.access.report_scope's rule): the
+    whole förvaltning (None) for the wide report roles, the units of a chef's role and those below."""
+    if any(r.role in REPORT_WIDE_ROLES for r in user.roles):
         return None
     children = _children_map()
     units: set[int] = set()
     for assignment in user.roles:
-        if assignment.role in AREA_ROLES:
+        if assignment.role in MANAGER_ROLES:
             units |= descendants_and_self(assignment.unit_id, children)
-        else:
-            units.add(assignment.unit_id)
     return units
+
+
+def _own_part(user):
+    """Cases the user reported, or in which they hold, held or are offered a task."""
+    return or_(Case.reporter_id == user.id, Case.id.in_(select(Task.case_id).where(or_(
+        Task.assignee_id == user.id, Task.completed_by_id == user.id,
+        and_(Task.state == "open", Task.assignee_id.is_(None), candidate_filter(user))))))
 
 
 def scope_cases(query: Select, user) -> Select:
     units = visible_unit_ids(user)
     if units is None:
         return query
-    return query.where(or_(Case.unit_id.in_(units) if units else false(), Case.reporter_id == user.id,
-                           Case.id.in_(select(Task.case_id).where(Task.assignee_id == user.id))))
+    return query.where(or_(Case.unit_id.in_(units), _own_part(user)) if units else _own_part(user))
 
 
 def can_view(user, case: Case) -> bool:

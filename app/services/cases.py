@@ -15,6 +15,7 @@ from app.services.access import can_view, has_part, may_register_for, redact, re
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.numbering import next_case_number
 from app.services.projection import apply_step
+from app.services.read_log import log_reads
 from app.vocabulary import STARTABLE_CASE_TYPES
 
 
@@ -85,9 +86,8 @@ def get_case(user, case_id: int, *, log_read: bool = True, via: str = "web") -> 
     case = db.session.get(Case, case_id)
     if case is None or not can_view(user, case):
         raise NotFound("Ärendet finns inte eller så saknar du behörighet.")
-    if log_read and case.reporter_id != user.id:
-        db.session.add(CaseAccessLog(case_id=case.id, user_id=user.id, at=clock.now(), via=via))
-        db.session.commit()
+    if log_read:
+        log_reads(user, [case.id], via)
     return case
 
 

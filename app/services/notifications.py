@@ -6,10 +6,11 @@ import logging
 import smtplib
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -93,7 +94,10 @@ def deliver_pending(limit: int = 2000) -> int:
 
 
 def _deliver(config, limit: int) -> int:
-    query = (select(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < 5)
+    now = clock.now()
+    query = (select(OutboxMessage)
+             .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < int(config["MAIL_MAX_ATTEMPTS"]),
+                    or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
              .order_by(OutboxMessage.id).limit(limit))
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
@@ -115,25 +119,43 @@ def _deliver(config, limit: int) -> int:
             for recipient, group in by_recipient.items():
                 batches = [group] if len(group) > threshold else [[m] for m in group]
                 for batch in batches:
-                    subject, body = (batch[0].subject, batch[0].body) if len(batch) == 1 else _digest(batch)
-                    for message in batch:
-                        message.attempts += 1
-                    try:
-                        smtp.send_message(_mail(config, recipient, subject, body))
-                    except smtplib.SMTPException as err:
-                        for message in batch:
-                            message.last_error = str(err)
-                        continue
-                    for message in batch:
-                        message.sent_at = clock.now()
-                        message.last_error = None
-                    sent += 1
-    except (OSError, smtplib.SMTPException) as err:
-        for message in messages:
-            if message.sent_at is None:
-                message.last_error = f"SMTP: {err}"
+                    sent += _send_one(config, smtp, recipient, batch)
+    except (OSError, smtplib.SMTPException) as err:  # no server, or the connection broke: all unsent wait
+        now = clock.now()
+        _failed(config, [m for m in messages if m.sent_at is None and (m.next_attempt_at is None
+                                                                        or m.next_attempt_at <= now)], f"SMTP: {err}")
     db.session.commit()
     return sent
+
+
+def _send_one(config, smtp, recipient: str, batch: list[OutboxMessage]) -> int:
+    """Build and send one mail (one message, or a digest of several). Whatever goes wrong with it — an
+    address or header that cannot be built, a refusal by the server — is that mail's error: it is noted
+    on its messages (tried again later, with back-off) and the run goes on with the next mail."""
+    subject, body = (batch[0].subject, batch[0].body) if len(batch) == 1 else _digest(batch)
+    for message in batch:
+        message.attempts += 1
+    try:
+        smtp.send_message(_mail(config, recipient, subject, body))
+    except smtplib.SMTPServerDisconnected:
+        raise  # the connection is gone: the rest of the run fails alike (caught by the caller)
+    except (smtplib.SMTPException, ValueError, TypeError, UnicodeError) as err:
+        _failed(config, batch, f"{type(err).__name__}: {err}")
+        return 0
+    for message in batch:
+        message.sent_at = clock.now()
+        message.last_error = None
+        message.next_attempt_at = None
+    return 1
+
+
+def _failed(config, batch: list[OutboxMessage], error: str) -> None:
+    base = int(config["MAIL_RETRY_BASE_SECONDS"])
+    for message in batch:
+        message.last_error = error[:2000]
+        message.next_attempt_at = clock.now() + timedelta(seconds=base * 2 ** max(message.attempts - 1, 0))
+        log.warning("mail %s to user %s failed (attempt %s): %s", message.id, message.user_id, message.attempts,
+                    error[:200])
 
 
 def _mail(config, recipient: str, subject: str, body: str) -> EmailMessage:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import cast
 
 from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine, forms
 from app.extensions import db
@@ -109,12 +110,13 @@ def complete(user, task_id: int, formdata, *, csrf: bool = True):
         raise Conflict("Uppgiften är redan slutförd av någon annan.")
     try:
         result = engine.complete(locked, data, user)
-    except engine.TaskNotReady:
+        case = locked.case
+        audit.record("task_completed", case=case, actor=user, task_id=locked.task_id,
+                     summary=f"{user.name} slutförde {locked.name}", details=data)
+        apply_step(case, result, user)
+    except (engine.TaskNotReady, StaleDataError):
+        # SQLite has no row lock: a simultaneous completion shows as a stale instance version at a flush.
         db.session.rollback()
         raise Conflict("Uppgiften är redan slutförd av någon annan.") from None
-    case = locked.case
-    audit.record("task_completed", case=case, actor=user, task_id=locked.task_id,
-                 summary=f"{user.name} slutförde {locked.name}", details=data)
-    apply_step(case, result, user)
     commit()
     return locked

@@ -1,11 +1,17 @@
-"""People and organisation: password hashing (Argon2id, memory-hard), org import, API tokens."""
+"""People and organisation: password hashing (Argon2id, memory-hard) and policy, e-mail addresses, org
+import, API tokens (with expiry and last use), and the person behind a single sign-on."""
 from __future__ import annotations
 
 import hashlib
 import secrets
+import string
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select
 
@@ -13,7 +19,7 @@ from app import clock
 from app.extensions import db
 from app.models import ApiToken, RoleAssignment, Unit, User
 from app.services import audit
-from app.services.errors import Invalid
+from app.services.errors import Forbidden, Invalid
 from app.vocabulary import ROLES
 
 _hashers: dict[tuple[int, int], tuple[PasswordHasher, str]] = {}
@@ -31,6 +37,45 @@ def _hasher() -> tuple[PasswordHasher, str]:
 
 def hash_password(password: str) -> str:
     return _hasher()[0].hash(password)
+
+
+# --- password policy and e-mail addresses -------------------------------------------------------
+
+_COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common_passwords.txt"
+_ENDS = string.digits + string.punctuation + " "
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    lines = _COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def password_problems(password: str) -> list[str]:
+    """Why `password` may not be used (Swedish), or []: at least PASSWORD_MIN_LENGTH characters and not
+    one of the common passwords (app/data/common_passwords.txt), also with digits and punctuation at
+    the ends removed. No upper limit on the length."""
+    minimum = int(current_app.config["PASSWORD_MIN_LENGTH"])
+    problems = []
+    if len(password or "") < minimum:
+        problems.append(f"Lösenordet ska ha minst {minimum} tecken.")
+    lowered = (password or "").strip().lower()
+    if lowered and (lowered in _common_passwords() or lowered.strip(_ENDS) in _common_passwords()
+                    or not lowered.strip(_ENDS)):
+        problems.append("Lösenordet är för vanligt och lätt att gissa. Välj ett annat, gärna en mening med flera ord.")
+    return problems
+
+
+def email_problem(address: str) -> str | None:
+    """Why `address` cannot be mailed to (Swedish), or None. Syntax only (no DNS look-up): a line break
+    or other control character, a missing @ or domain would make every mail to it fail."""
+    if not address:
+        return None
+    try:
+        validate_email(address, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError:
+        return f"Ogiltig e-postadress: {address[:80]!r}."
+    return None
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -140,11 +185,14 @@ def _upsert_users(users_in: list, existing: dict[str, Unit], counts: dict,
         if not username or not item.get("name"):
             errors.setdefault(f"users[{index}]", []).append("En användare behöver 'username' och 'name'.")
             continue
+        # An address with a line break (or no domain) would make every mail to it fail; a weak password
+        # is refused wherever one is set.
+        problems: list[str] = [p for p in [email_problem(item.get("email") or "")] if p]
+        problems += password_problems(item["password"]) if item.get("password") else []
         user = _upsert_user(item, counts)
-        if item.get("password"):
+        if item.get("password") and not problems:
             user.password_hash = hash_password(item["password"])
             passwords_set.append(username)
-        problems: list[str] = []
         wanted = _wanted_roles(item, existing, problems)
         if problems:
             errors.setdefault(f"users[{index}]", []).extend(problems)
@@ -214,13 +262,22 @@ def _shape_errors(document: dict) -> dict[str, list[str]]:
     return errors
 
 
-def create_token(user: User) -> str:
+def create_token(user: User, days: int | None = None) -> str:
+    """A new API token for `user`, valid `days` (default API_TOKEN_DAYS); only its hash is kept."""
+    days = int(current_app.config["API_TOKEN_DAYS"]) if days is None else int(days)
+    if days < 1:
+        raise Invalid("Ange hur många dagar nyckeln ska gälla (minst 1).", {"days": ["Minst 1 dag."]})
     token = secrets.token_urlsafe(32)
+    now = clock.now()
     db.session.add(ApiToken(user_id=user.id, token_hash=hashlib.sha256(token.encode()).hexdigest(),
-                            created_at=clock.now()))
-    audit.record("token_created", actor=user, summary=f"API-nyckel skapad för {user.username}")
+                            created_at=now, expires_at=now + timedelta(days=days)))
+    audit.record("token_created", actor=user, summary=f"API-nyckel skapad för {user.username} ({days} dagar)")
     db.session.commit()
     return token
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
 
 
 def revoke_tokens(user: User) -> int:
@@ -234,8 +291,63 @@ def revoke_tokens(user: User) -> int:
 
 
 def user_for_token(token: str) -> User | None:
+    """The active user of an unexpired token; its last use is noted (at most once a minute per token)."""
     digest = hashlib.sha256(token.encode()).hexdigest()
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
-    if row is None or not row.user.active:
+    now = clock.now()
+    if row is None or not row.user.active or (row.expires_at is not None and row.expires_at <= now):
         return None
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() >= 60:
+        row.last_used_at = now
+        db.session.commit()
     return row.user
+
+
+# --- single sign-on ------------------------------------------------------------------------------
+
+NOT_KNOWN = ("Du är inloggad hos kommunens inloggningstjänst, men har inget aktivt konto i Kvalitetsflöde. "
+             "Kontakta systemförvaltaren.")
+
+
+def user_for_sso(claims: dict) -> User:
+    """The active local user the provider's verified claims name (OIDC_USERNAME_CLAIM). Unknown people
+    are refused, or created without roles when OIDC_CREATE_USERS is on. When OIDC_GROUP_ROLES maps any
+    of the person's groups, their roles become exactly the mapped ones (audited like an import)."""
+    config = current_app.config
+    username = claims.get(config["OIDC_USERNAME_CLAIM"])
+    if not isinstance(username, str) or not username.strip() or len(username) > 64:
+        raise Forbidden(NOT_KNOWN)
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None and config["OIDC_CREATE_USERS"]:
+        email = claims.get("email") if isinstance(claims.get("email"), str) else ""
+        user = User(username=username.strip(), name=str(claims.get("name") or username)[:200],
+                    email="" if email_problem(email or "") else (email or "")[:200], active=True)
+        db.session.add(user)
+        db.session.flush()
+        audit.record("user_created", actor=user, summary=f"{user.username} skapades vid inloggning (OpenID Connect)")
+    if user is None or not user.active:
+        raise Forbidden(NOT_KNOWN)
+    _map_group_roles(user, claims)
+    db.session.commit()
+    return user
+
+
+def _map_group_roles(user: User, claims: dict) -> None:
+    mapping = current_app.config.get("OIDC_GROUP_ROLES") or {}
+    groups = claims.get(current_app.config["OIDC_GROUPS_CLAIM"]) or []
+    if not mapping or not isinstance(groups, list):
+        return
+    wanted_names = [item for group in groups if isinstance(group, str) for item in mapping.get(group, [])]
+    if not wanted_names:
+        return
+    units = {u.code: u.id for u in db.session.scalars(select(Unit))}
+    wanted = set()
+    for item in wanted_names:
+        role, _, code = str(item).partition(":")
+        if role in ROLES and code in units:
+            wanted.add((role, units[code]))
+    if _set_roles(user, wanted):
+        audit.record("roles_from_sso", actor=user,
+                     summary=f"Roller för {user.username} från inloggningstjänstens grupper",
+                     details={"roles": sorted(f"{role}:{code}" for role, _, code in
+                                              (str(i).partition(":") for i in wanted_names))})

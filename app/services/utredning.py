@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Date, Integer, and_, case, cast, false, func, literal, or_, select
 
 from app import clock
 from app.extensions import db
 from app.models import Case, Investigation, Unit
-from app.services.access import scope_cases
+from app.services.access import report_unit_ids
+from app.services.errors import Forbidden
+from app.services.read_log import log_reads
+from app.vocabulary import REPORT_ROLES
 
 
 def _days(later, earlier):
@@ -48,10 +51,15 @@ def _rows(user, year: int):
         .join(Unit, Unit.id == Investigation.unit_id)
         .where(Investigation.started_on >= date(year, 1, 1), Investigation.started_on < date(year + 1, 1, 1))
     )
-    return scope_cases(query, user)
+    # A report for the chefs' internal control: the report roles' scope, as the statistics (need to know
+    # for the cases themselves does not narrow a chef's or the nämnd secretary's figures).
+    units = report_unit_ids(user)
+    return query if units is None else query.where(Case.unit_id.in_(units) if units else false())
 
 
 def utredningstider(user, year: int) -> dict:
+    if not may_see_utredningstider(user):
+        raise Forbidden(READERS_TEXT)
     rows = _rows(user, year).subquery()
     totals = db.session.execute(
         select(func.count(), func.coalesce(func.sum(rows.c.over_limit), 0),
@@ -71,8 +79,17 @@ def utredningstider(user, year: int) -> dict:
             "overrun": row.overrun, "over_limit": bool(row.over_limit),
             "over_limit_without_extension": bool(row.without_extension),
         })
+    log_reads(user, [item["case_id"] for item in items], "utredningstider")
     return {"year": year, "total": totals[0], "over_limit": int(totals[1]),
             "over_limit_without_extension": int(totals[2]), "items": items}
+
+
+READERS_TEXT = "Utredningstider visas för chefer, SAS, socialchef och nämndsekreterare."
+
+
+def may_see_utredningstider(user) -> bool:
+    """Who reads utredningstider: the report roles, on the page and in the API alike."""
+    return any(r.role in REPORT_ROLES for r in user.roles)
 
 
 def _iso(value: date | None) -> str | None:

@@ -11,7 +11,7 @@ from app.vocabulary import REPORT_ROLES
 from app.web.common import register_common
 from app.web.ej_verkstallt import shows_decisions
 
-AREAS = ["auth", "inbox", "cases", "admin", "reports", "ej_verkstallt", "pdca", "klagomal", "utredning"]
+AREAS = ["auth", "oidc", "inbox", "cases", "admin", "reports", "ej_verkstallt", "pdca", "klagomal", "utredning"]
 
 
 def _any_role(*roles):
@@ -35,6 +35,7 @@ NAV: list[tuple[str, str, object]] = [
     ("Utredningstider", "utredning.index", _any_role(*REPORT_ROLES)),
     ("Utskick", "admin.outbox", _any_role("admin")),
     ("Organisation", "admin.organisation", _any_role("admin")),
+    ("Inloggningar", "admin.sessions", _any_role("admin")),
 ]
 
 

@@ -1,12 +1,14 @@
-"""Administration: the mail outbox and a read-only view of the organisation."""
+"""Administration: the mail outbox, a read-only view of the organisation, and everyone's active sessions
+(an admin ends one through auth.end_session)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, session
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OutboxMessage, Unit, User
+from app.services import sessions as session_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -43,3 +45,12 @@ def organisation():
     walk(None, 0)
     users = db.session.scalars(select(User).order_by(User.name)).all()
     return render_template("admin/organisation.html", tree=tree, users=users)
+
+
+@bp.get("/inloggningar")
+def sessions():
+    rows = session_service.active_sessions()
+    names = dict(db.session.execute(select(User.id, User.username).where(
+        User.id.in_({r.user_id for r in rows if r.user_id}))).all()) if rows else {}
+    return render_template("auth/sessions.html", rows=rows, names=names, everyone=True,
+                           current=session_service.current_row_id(session))

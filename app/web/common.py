@@ -2,13 +2,16 @@
 and describing form data with the forms' own Swedish labels."""
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime
 from functools import cache
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, generate_csrf
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 from wtforms import BooleanField, HiddenField, RadioField, SelectMultipleField, SubmitField
@@ -19,6 +22,7 @@ from app import clock
 from app.extensions import db, login_manager
 from app.http import SERVER_ERROR_TEXT, json_error
 from app.models import User
+from app.services import audit, sessions
 from app.services.errors import DomainError
 from app.vocabulary import (
     CASE_TYPE_LABELS,
@@ -29,10 +33,12 @@ from app.vocabulary import (
     STATUS_LABELS,
 )
 
+UNAVAILABLE_TEXT = ("Kvalitetsflöde kommer inte åt sin databas just nu. Inget av det du gjort har gått förlorat "
+                    "som redan var sparat. Försök igen om en stund; kvarstår felet, kontakta förvaltningen.")
 ERROR_TITLES = {
     400: "Felaktig förfrågan", 403: "Behörighet saknas", 404: "Sidan finns inte", 405: "Metoden stöds inte",
     409: "Krock", 413: "För stor förfrågan", 422: "Uppgifterna behöver rättas", 429: "För många försök",
-    500: "Något gick fel",
+    500: "Något gick fel", 503: "Tillfälligt otillgänglig",
 }
 ERROR_TEXTS = {
     400: "Förfrågan kunde inte behandlas.",
@@ -87,6 +93,7 @@ def _expire_idle_session():
     if too_old or (isinstance(seen, (int, float)) and now - seen > limit):
         logout_user()
         session.clear()
+        sessions.rotate(session, "for_gammal" if too_old else "inaktiv")
         if request.path.startswith("/api/"):
             return None  # the API answers 401 itself
         flash("Du har varit inloggad länge och loggades ut. Logga in igen." if too_old else
@@ -96,6 +103,20 @@ def _expire_idle_session():
     session.permanent = True
     session["seen"] = now
     return None
+
+
+def start_session(user, *, via: str, extra: dict | None = None):
+    """Sign `user` in: a fresh session under a new id (nothing from before login carries over), audited.
+    Shared by password and OpenID Connect login."""
+    session.clear()
+    sessions.rotate(session)
+    login_user(user)
+    session.permanent = True
+    session["seen"] = session["login_at"] = clock.now().timestamp()
+    session.update(extra or {})
+    audit.record("login", actor=user, summary=f"{user.name} loggade in", details={"via": via})
+    sessions.prune()
+    db.session.commit()
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -126,12 +147,40 @@ def _csrf_error(err):
 
 
 def _domain_error(err: DomainError):
+    db.session.rollback()  # an error means the change did not happen (the session is saved after this)
     return error_page(err.status, err.message)
 
 
 def _server_error(err):
     db.session.rollback()
     return error_page(500)
+
+
+def _stale(err):
+    """A lost optimistic-lock race that surfaced outside the services' commit (SQLite: a flush inside the
+    engine step): the same 409 as PostgreSQL's row lock gives."""
+    db.session.rollback()
+    return error_page(409, "Ärendet ändrades av någon annan samtidigt. Ladda om sidan och försök igen.")
+
+
+def database_unavailable(err=None):
+    """The database cannot be reached: 503 in Swedish, as JSON for the API, as a page that needs no
+    database (not the menu, not the signed-in user) for the rest. The app keeps running and answers
+    normally again as soon as the database is back."""
+    with contextlib.suppress(Exception):  # the connection may be gone: nothing to roll back
+        db.session.rollback()
+    if _wants_json():
+        response = current_app.make_response(json_error("unavailable", UNAVAILABLE_TEXT, 503))
+    else:
+        response = current_app.make_response((render_template("unavailable.html", message=UNAVAILABLE_TEXT), 503))
+    response.headers["Retry-After"] = "30"
+    return response
+
+
+def _refuse_without_session_store():
+    if getattr(session, "unavailable", False):  # the session could not be read from the database
+        return database_unavailable()
+    return None
 
 
 # --- labels and filters -----------------------------------------------------------------------
@@ -252,8 +301,10 @@ def security_headers(response):
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
+    # No inline scripts or handlers: scripts only from our own static files.
     headers.setdefault("Content-Security-Policy",
-                       "frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'")
+                       "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'; "
+                       "form-action 'self'")
     headers.setdefault("Referrer-Policy", "same-origin")
     if request.endpoint != "static":
         headers.setdefault("Cache-Control", "no-store")
@@ -277,6 +328,7 @@ def register_common(app, nav: list) -> None:
     login_manager.login_message_category = "info"
 
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
+    app.before_request_funcs[None].insert(1, _refuse_without_session_store)
     app.before_request(_refuse_nul)
     app.before_request(_expire_idle_session)
     for status in (400, 403, 404, 405, 413, 429):
@@ -285,6 +337,10 @@ def register_common(app, nav: list) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(500, _server_error)
+    app.register_error_handler(StaleDataError, _stale)
+    app.register_error_handler(OperationalError, database_unavailable)
+    app.extensions["kf_unavailable"] = database_unavailable  # the session store answers with it too
+    app.register_error_handler(InterfaceError, database_unavailable)
 
     app.add_template_filter(local_datetime, "local_datetime")
     app.add_template_filter(local_date, "local_date")

@@ -70,7 +70,7 @@ def export(key: str, fmt: str):
 @bp.get("/kvalitetsberattelse")
 def kvalitetsberattelse():
     year = _year()
-    report = kb.build(current_user, year)
+    report = kb.build(current_user, year, published=kb.parse_version(request.args.get("version")))
     return render_template("reports/kvalitetsberattelse.html", title=f"Kvalitetsberättelse {year}", report=report,
                            year=year, years=_years(), chart_for=chart_for)
 
@@ -95,12 +95,14 @@ def edit_texts():
 @bp.get("/kvalitetsberattelse.<fmt>")
 def kvalitetsberattelse_document(fmt: str):
     year = _year()
+    published = kb.parse_version(request.args.get("version"))
     if fmt == "pdf":
-        return download(documents.render_pdf(kb.build(current_user, year)), documents.PDF_MIMETYPE,
+        return download(documents.render_pdf(kb.build(current_user, year, published=published)), documents.PDF_MIMETYPE,
                         f"kvalitetsberattelse_{year}.pdf", inline=True)
     if fmt == "docx":
-        return download(documents.render_docx(kb.build(current_user, year)), documents.DOCX_MIMETYPE,
+        return download(documents.render_docx(kb.build(current_user, year, published=published)),
+                        documents.DOCX_MIMETYPE,
                         f"kvalitetsberattelse_{year}.docx")
     if fmt == "html":
-        return Response(documents.render_html(kb.build(current_user, year)), mimetype="text/html")
+        return Response(documents.render_html(kb.build(current_user, year, published=published)), mimetype="text/html")
     raise Invalid("Okänt format: välj pdf, docx eller html.")

@@ -10,20 +10,16 @@ from app.config import deadline_length
 from app.services import utredning
 from app.services.errors import Forbidden
 from app.services.reports import parse_year
-from app.vocabulary import REPORT_ROLES, UTREDNING_OUTCOME_LABELS
+from app.vocabulary import UTREDNING_OUTCOME_LABELS
 
 bp = Blueprint("utredning", __name__, url_prefix="/utredningstider")
-
-
-def may_see(user) -> bool:
-    return any(r.role in REPORT_ROLES for r in user.roles)
 
 
 @bp.before_request
 @login_required
 def _login():
-    if not may_see(current_user):
-        raise Forbidden("Utredningstider visas för chefer, SAS, socialchef och nämndsekreterare.")
+    if not utredning.may_see_utredningstider(current_user):  # the same rule as the API's
+        raise Forbidden(utredning.READERS_TEXT)
     return None
 
 

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Case, EjVerkstalltBeslut, Unit
 from app.services.ej_verkstallt.access import report_unit_ids
 from app.services.ej_verkstallt.rules import Quarter, check_quarter, reference_day, reportable_condition
+from app.services.read_log import log_reads
 
 
 def scoped(query, units: set[int] | None):
@@ -64,5 +65,7 @@ def quarter_report(user, quarter: Quarter) -> dict:
     """`GET /api/v1/reports/ivo/ej-verkstallda?quarter=YYYYQn` (DESIGN.md), scoped to the caller."""
     units = report_unit_ids(user)
     check_quarter(quarter)
+    items = quarter_items(quarter, units)
+    log_reads(user, [item["case_id"] for item in items], "ivo-rapport")  # person codes and reasons: a read each
     return {"quarter": quarter.key, "start": quarter.start.isoformat(), "end": quarter.end.isoformat(),
-            "items": quarter_items(quarter, units)}
+            "items": items}

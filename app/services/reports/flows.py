@@ -11,6 +11,7 @@ from app import clock
 from app.extensions import db
 from app.models import Case, PatternSignal, PdcaTurn
 from app.services.access import cases_with_part
+from app.services.read_log import log_reads
 from app.services.reports.scope import OrgTree, Scope, count_if, in_year, verksamhet_expr
 from app.services.reports.table import Table
 from app.vocabulary import (
@@ -18,6 +19,7 @@ from app.vocabulary import (
     CATEGORIES,
     CHANNELS,
     COMPLAINT_CATEGORIES,
+    EVENT_TYPES,
     KINDS,
     NOT_ASSESSED,
     PDCA_DECISIONS,
@@ -26,9 +28,11 @@ from app.vocabulary import (
 
 
 def lex_sarah_cases(user, scope: Scope, year: int, tree: OrgTree) -> Table:
-    """The year's lex Sarah cases with verksamhet, händelse, bedömning and anmälan. Only the short
-    title and the decisive fields are read (JSON extraction in SQL), never the investigation text.
-    The bedömning is shown to those with a part in the case (access.SENSITIVE_FIELDS)."""
+    """The year's lex Sarah cases with verksamhet, händelse, bedömning and anmälan (the internal
+    kvalitetsberättelse). Only the short title and the decisive fields are read (JSON extraction in SQL),
+    never the investigation text. The bedömning is shown to those with a part in the case
+    (access.SENSITIVE_FIELDS). The title is the report's own words: listing it is a read of each case,
+    logged in the read log."""
 
     f = Case.fields
     query = (select(Case.id, Case.number, Case.unit_id, Case.occurred_on, Case.title, Case.category, Case.status,
@@ -60,10 +64,34 @@ def lex_sarah_cases(user, scope: Scope, year: int, tree: OrgTree) -> Table:
                      "occurred_on": occurred.isoformat() if occurred else None,
                      "event": f"{category_names.get(category, category or '')}: {title}".strip(": "),
                      "assessment": judged, "ivo": reported})
+    log_reads(user, [r[0] for r in rows_in], "kvalitetsber")
     return Table("lex_sarah", f"Lex Sarah-rapporter {year}",
                  [("number", "Ärende"), ("verksamhet", "Verksamhetsområde"), ("unit", "Enhet"),
                   ("occurred_on", "Inträffade"), ("event", "Händelse"), ("assessment", "Bedömning"),
                   ("ivo", "Anmälan till IVO")], rows)
+
+
+def lex_sarah_published(scope: Scope, year: int, tree: OrgTree) -> Table:
+    """The published kvalitetsberättelse's lex Sarah table: how many reports per verksamhetsområde, type
+    of event (the SAS's event types, else the report's category) and assessment; no case numbers,
+    units, dates or free text, so no case can be told from it."""
+    f = Case.fields
+    query = (select(Case.unit_id, Case.category, f["event_types"], f["assessment"].as_string())
+             .where(Case.type == "avvikelse", Case.is_lex_sarah.is_(True), in_year(year), scope.where(Case.unit_id)))
+    assessments, categories, event_types = dict(ASSESSMENTS), dict(CATEGORIES), dict(EVENT_TYPES)
+    counts: dict[tuple[str, str, str], int] = {}
+    for unit_id, category, types, assessment in db.session.execute(query):
+        verksamhet = tree.name(tree.verksamhet(unit_id))
+        kinds = [str(event_types.get(t, t)) for t in types] if isinstance(types, list) and types else \
+            [str(categories.get(category, category or "Okänd"))]
+        judged = str(assessments.get(assessment, assessment)) if assessment else "Utredning pågår"
+        for kind in kinds:
+            counts[(verksamhet, kind, judged)] = counts.get((verksamhet, kind, judged), 0) + 1
+    rows = [{"verksamhet": v, "event": e, "assessment": a, "count": n} for (v, e, a), n in sorted(counts.items())]
+    return Table("lex_sarah", f"Lex Sarah-rapporter {year}",
+                 [("verksamhet", "Verksamhetsområde"), ("event", "Typ av händelse"), ("assessment", "Bedömning"),
+                  ("count", "Antal")], rows,
+                 note="En rapport med flera typer av händelser räknas under varje typ.")
 
 
 def complaints(scope: Scope, year: int, tree: OrgTree) -> Table:

@@ -71,9 +71,12 @@ def save_texts(user, year: int, formdata, *, csrf: bool = True) -> list[str]:
 # --------------------------------------------------------------------------------------------------
 # The report.
 
-def build(user, year: int) -> dict:
+def build(user, year: int, *, published: bool = False) -> dict:
+    """The report. `published`: the version for the nämnd's public papers (lex Sarah counted by
+    verksamhet, type of event and assessment, without case numbers or free text); the internal version
+    lists the cases with their titles (a read of each, logged)."""
     tree = OrgTree.load()
-    ctx = Context(user, year, report_scope(user, tree), tree)
+    ctx = Context(user, year, report_scope(user, tree), tree, published)
     texts = load_texts(year)
     sections = []
     for number, section in enumerate(SECTIONS, start=1):
@@ -86,7 +89,7 @@ def build(user, year: int) -> dict:
             "text_updated_by": saved.updated_by.name if saved and saved.updated_by else None,
             "facts": figures.facts, "missing": figures.missing, "tables": figures.tables, "charts": figures.charts,
         })
-    return {"year": year, "scope": ctx.scope.label,
+    return {"year": year, "scope": ctx.scope.label, "version": "publicerad" if published else "intern",
             "generated_at": clock.to_local(clock.now()).strftime("%Y-%m-%d %H:%M"), "generated_by": user.name,
             "sections": sections, "editable": may_write_texts(user)}
 
@@ -97,6 +100,18 @@ def _paragraphs(text: str) -> list[str]:
 
 def all_tables(user, year: int) -> list[Table]:
     return [t for s in build(user, year)["sections"] for t in s["tables"]]
+
+
+VERSIONS = ("intern", "publicerad")
+
+
+def parse_version(value: str | None) -> bool:
+    """`version=intern|publicerad` → published?"""
+    if value in (None, "", "intern"):
+        return False
+    if value == "publicerad":
+        return True
+    raise Invalid("Okänd version.", {"version": ["Välj intern eller publicerad."]})
 
 
 def as_json(report: dict) -> dict:

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 
 from app.services import ej_verkstallt, utredning
 from app.services.reports.counts import summary, summary_tables, totals
-from app.services.reports.flows import complaints, complaints_by, lex_sarah_cases, pattern_signals, pdca_cycles
+from app.services.reports.flows import (
+    complaints,
+    complaints_by,
+    lex_sarah_cases,
+    lex_sarah_published,
+    pattern_signals,
+    pdca_cycles,
+)
 from app.services.reports.scope import OrgTree, Scope
 from app.services.reports.statistics_page import followups_on_time, lead_times, month_by_category
 from app.services.reports.table import Table
@@ -20,6 +27,7 @@ class Context:
     year: int
     scope: Scope
     tree: OrgTree
+    published: bool = False  # the version for the nämnd's public papers: no case-level free text
 
 
 @dataclass
@@ -104,9 +112,13 @@ def _fmt_percent(value) -> str:
 
 
 def _lex_sarah(ctx: Context) -> Figures:
-    table = lex_sarah_cases(ctx.user, ctx.scope, ctx.year, ctx.tree)
-    notified = sum(1 for row in table.rows if row["ivo"].startswith("Anmäld"))
-    facts = [f"{_n(len(table.rows), 'lex Sarah-rapport', 'lex Sarah-rapporter')} gällde händelser under "
+    if ctx.published:
+        table = lex_sarah_published(ctx.scope, ctx.year, ctx.tree)
+        reports, notified = totals(ctx.scope, ctx.year)["lex_sarah"], totals(ctx.scope, ctx.year)["ivo_anmalningar"]
+    else:
+        table = lex_sarah_cases(ctx.user, ctx.scope, ctx.year, ctx.tree)
+        reports, notified = len(table.rows), sum(1 for row in table.rows if row["ivo"].startswith("Anmäld"))
+    facts = [f"{_n(reports, 'lex Sarah-rapport', 'lex Sarah-rapporter')} gällde händelser under "
              f"{ctx.year}; {notified} av dem anmäldes till IVO."]
     return Figures([table], facts)
 
