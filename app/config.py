@@ -39,7 +39,7 @@ DEFAULTS: dict = {
     "LOGIN_DELAY_MAX_MINUTES": 60,
     "LOGIN_FAILURE_WINDOW_HOURS": 24,
     "LOGIN_DEVICE_DAYS": 90,
-    # Login attempts per client address (Flask-Limiter, "N per minute;M per hour"). RATELIMIT_STORAGE_URI:
+    # Failed login attempts per client address (Flask-Limiter, "N per minute;M per hour"). RATELIMIT_STORAGE_URI:
     # memory:// counts in each process, so with several gunicorn workers the real limit is the number of
     # workers times this; use redis://... or memcached://... for one count (the per-account delays above
     # are in the database and hold across workers either way).

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.forms import json_to_formdata
-from app.models import Case, Task, User
+from app.models import Case, IvoKvartalsrapport, Task, User
 from app.services import cases as case_service
+from app.services import kvartalsrapport
 from app.services import tasks as task_service
 from app.services.errors import DomainError
 from app.services.timers import run_due
@@ -177,7 +178,8 @@ def _tell(s: _Story) -> None:
     - PDCA: one in each of Planera, Genomföra (linked to the lex Sarah case), Följa upp, Förbättra
       (from the anonymous complaint), and one standardised; a risk analysis waiting for its follow-up;
     - ej verkställda beslut: one reportable (seven months), one executed late, one within the limit;
-    - a barnavårdsutredning under way."""
+    - a barnavårdsutredning under way;
+    - the nämndsekreterare filed the latest quarter's IVO report on ej verkställda beslut."""
     contact_person = _ej_verkstallt_decisions(s)
     continuity = _pdca_last_quarter(s)
     photo = _lex_sarah_notified_to_ivo(s)
@@ -186,6 +188,7 @@ def _tell(s: _Story) -> None:
     child, warm_food, planning = _last_ten_days(s, photo=photo, food=food, contact_person=contact_person)
     _last_week(s, photo=photo, locked=locked, child=child, planning=planning)
     _last_days(s, continuity=continuity, warm_food=warm_food)
+    _quarterly_report_filed(s)
 
 
 # The chapters of the story, in the order told. Each returns the cases a later chapter goes on with.
@@ -460,3 +463,17 @@ def _last_days(s: _Story, *, continuity: Case, warm_food: Case) -> None:
         "unit": "SR", "occurred_on": s.day(0), "category": "fall",
         "description": "Boende föll vid förflyttning från rullstol.",
         "immediate_actions": "Sjuksköterska undersökte, inga synliga skador.", "suspected_lex_sarah": False})
+
+
+def _quarterly_report_filed(s: _Story) -> None:
+    """The latest quarter's reporting period opened and Nora filed the report a few days later (a fresh
+    installation starts no past quarter by itself, so the story opens it at its moment)."""
+    quarter = kvartalsrapport.due_quarter(s.today)
+    opened, closes = kvartalsrapport.window(quarter)
+    filed = min(opened + timedelta(days=4), closes, s.today)
+    s.at((s.today - opened).days, "07:00")
+    kvartalsrapport.start_quarter(quarter)
+    db.session.commit()
+    row = db.session.scalars(select(IvoKvartalsrapport).where(IvoKvartalsrapport.quarter == quarter.key)).one()
+    s.at((s.today - filed).days, "10:00")
+    s.complete("namnd", db.session.get_one(Case, row.case_id), "kvartalsrapport", {"submitted_on": filed.isoformat()})
