@@ -15,7 +15,7 @@ from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.access import has_part, visible_unit_ids
 from app.services.errors import Invalid
-from app.vocabulary import CASE_TYPE_LABELS, ROLE_LABELS, STARTABLE_CASE_TYPES, STATUS_LABELS
+from app.vocabulary import CASE_TYPE_LABELS, REPORTABLE_CASE_TYPES, ROLE_LABELS, STARTABLE_CASE_TYPES, STATUS_LABELS
 from app.web.common import describe, local_date
 
 bp = Blueprint("cases", __name__)
@@ -102,7 +102,7 @@ def submit_start_form(case_type: str):
 @bp.route("/rapportera", methods=["GET", "POST"], defaults={"case_type": "avvikelse"})
 @bp.route("/rapportera/<case_type>", methods=["GET", "POST"])
 def report(case_type: str):
-    if case_type not in STARTABLE_CASE_TYPES:
+    if case_type not in REPORTABLE_CASE_TYPES:
         abort(404)
     form, case, status = submit_start_form(case_type)
     if case is not None:
@@ -110,7 +110,7 @@ def report(case_type: str):
         return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/report.html", form=form, case_type=case_type,
                            type_label=CASE_TYPE_LABELS.get(case_type, case_type),
-                           other_types=[t for t in STARTABLE_CASE_TYPES if t != case_type],
+                           other_types=[t for t in REPORTABLE_CASE_TYPES if t != case_type],
                            has_units=not hasattr(form, "unit") or len(form.unit.choices) > 1), status
 
 
