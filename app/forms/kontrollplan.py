@@ -83,17 +83,20 @@ class PointForm(_SubForm):
         if isinstance(field.data, date) and self.year and field.data.year != self.year:
             raise ValidationError(f"Datumet ska ligga inom planens år ({self.year}).")
 
-    def validate_consequence(self, field):
-        if self.kind == "internkontroll" and not field.data:
-            raise ValidationError("Internkontrollens punkter riskbedöms: ange konsekvens.")
-
-    def validate_likelihood(self, field):
-        if self.kind == "internkontroll" and not field.data:
-            raise ValidationError("Internkontrollens punkter riskbedöms: ange sannolikhet.")
-
-    def validate_sample_size(self, field):
-        if self.sample_case_type.data and not field.data:
-            raise ValidationError("Ange hur många ärenden stickprovet ska ha.")
+    def validate(self, extra_validators=None):
+        """Requirements that depend on other fields, checked after the fields (Optional() ends an empty
+        field's own checks)."""
+        valid = super().validate(extra_validators)
+        missing = []
+        if self.kind == "internkontroll":
+            missing += [(self.consequence, "Internkontrollens punkter riskbedöms: ange konsekvens."),
+                        (self.likelihood, "Internkontrollens punkter riskbedöms: ange sannolikhet.")]
+        if self.sample_case_type.data:
+            missing.append((self.sample_size, "Ange hur många ärenden stickprovet ska ha."))
+        missing = [(field, message) for field, message in missing if not field.data and not field.errors]
+        for field, message in missing:
+            field.errors = [message]
+        return valid and not missing
 
     def validate_sample_to(self, field):
         start = self.sample_from.data
@@ -168,28 +171,28 @@ class KontrollpunktForm(BaseForm):
             item = by_number.get(entry.form.case.data) or {}
             entry.label.text = f"{item.get('number', entry.form.case.data)} {item.get('title') or ''}".strip()
 
-    def validate_action(self, field):
-        if self.result.data == "brist" and not field.data:
-            raise ValidationError("Välj vad bristen leder till.")
-        if self.result.data == "utan_anmarkning" and field.data not in ("", None, "ingen"):
-            raise ValidationError("En kontroll utan anmärkning leder inte till någon åtgärd.")
-
-    def validate_action_text(self, field):
-        text = (field.data or "").strip()
-        if text or self.result.data != "brist":
-            return
+    def validate(self, extra_validators=None):
+        """What a brist requires, checked after the fields (their Optional() ends an empty field's own checks)."""
+        valid = super().validate(extra_validators)
+        brist = self.result.data == "brist"
+        action = self.action.data or ""
+        required = []
+        if brist and not action:
+            required.append((self.action, "Välj vad bristen leder till."))
+        if not brist and action not in ("", "ingen"):
+            required.append((self.action, "En kontroll utan anmärkning leder inte till någon åtgärd."))
+        if brist and action == "atgard":
+            if not self.action_due_on.data and not self.action_due_on.errors:
+                required.append((self.action_due_on, "Ange när åtgärden ska vara klar."))
+            if not (self.action_responsible.data or "").strip():
+                required.append((self.action_responsible, "Ange vem som ansvarar för åtgärden."))
         messages = {"atgard": "Beskriv åtgärden.", "pdca": "Beskriv målet för förbättringsarbetet.",
                     "ingen": "Motivera varför bristen inte leder till någon åtgärd."}
-        if self.action.data in messages:
-            raise ValidationError(messages[self.action.data])
-
-    def validate_action_due_on(self, field):
-        if self.action.data == "atgard" and self.result.data == "brist" and not field.data:
-            raise ValidationError("Ange när åtgärden ska vara klar.")
-
-    def validate_action_responsible(self, field):
-        if self.action.data == "atgard" and self.result.data == "brist" and not (field.data or "").strip():
-            raise ValidationError("Ange vem som ansvarar för åtgärden.")
+        if brist and action in messages and not (self.action_text.data or "").strip():
+            required.append((self.action_text, messages[action]))
+        for field, message in required:
+            field.errors = [*field.errors, message]
+        return valid and not required
 
     def validate_verdicts(self, field):
         sample = [item.get("number") for item in self.attachment] if isinstance(self.attachment, list) else []
