@@ -251,3 +251,44 @@ def test_a_plan_is_copied_to_the_next_year(app, user):
     assert [(p.title, p.due_on, p.responsible.username) for p in points_of(copy)] == [
         ("Brandskydd", date(2027, 2, 28), "anna"), ("Läkemedel", date(2027, 6, 30), "ec_hg")]
     assert open_tasks(copy) == []  # nothing is due within the notice yet
+
+
+def test_the_kontroller_report_its_exports_and_the_kvalitetsberattelse(app, user, api, clock):
+    plan = egenkontroll(user, [point("Brandskydd", "2026-03-10", "anna"), point("Läkemedel", "2026-03-12", "anna"),
+                               point("Genomförandeplaner", "2026-03-14", "ec_hg"),
+                               point("Hygien", "2026-03-05", "ec_hg")])
+    brand, lakemedel, planer, hygien = open_tasks(plan)
+    do(user("anna"), brand, {"done_on": "2026-03-02", "result": "utan_anmarkning"})
+    do(user("anna"), lakemedel, result(action="atgard", action_text="Ny rutin för signering.",
+                                       action_due_on="2026-04-30", action_responsible="ec_hg"))
+    do(user("ec_hg"), planer, result(finding="Planerna följs inte upp.", action="pdca",
+                                     action_text="Uppföljning var sjätte månad."))
+    clock.set(end_of("2026-03-06"))  # Hygien is overdue
+    assert hygien.task_id == "kontrollpunkt"
+
+    body = api.get("vc_ao", "/api/v1/reports/kontroller?year=2026&kind=egenkontroll").get_json()
+    assert {k: body[k] for k in ("planned", "done", "done_on_time", "brister", "actions_open", "overdue")} == {
+        "planned": 4, "done": 3, "done_on_time": 3, "brister": 2, "actions_open": 2, "overdue": 1}
+    assert [i["state"] for i in body["items"]] == ["klar", "atgard", "klar", "forsenad"]
+    assert api.get("vc_ao", "/api/v1/reports/kontroller?year=2026&kind=internkontroll").get_json()["planned"] == 0
+    assert api.get("vc_ifo", "/api/v1/reports/kontroller?year=2026").get_json()["planned"] == 0
+    assert api.get("sas", "/api/v1/reports/kontroller?year=2026&kind=fel").status_code == 422
+    assert api.get("anna", "/api/v1/reports/kontroller?year=2026").status_code == 403
+
+    csv = api.get("vc_ao", "/api/v1/reports/tables/kontroll_atgarder_egenkontroll.csv?year=2026")
+    lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0] == "Kontrollpunkt;Brist;Åtgärd;Ansvarig;Tidplan;Uppföljning"
+    assert lines[1].startswith("2. Läkemedel") and "Ny rutin för signering.;Eva Carlsson;2026-04-30;Pågår" in lines[1]
+    assert "Förbättringsarbete PDCA-2026-" in lines[2]
+    xlsx = api.get("vc_ao", "/api/v1/reports/tables/kontrollpunkter_egenkontroll.xlsx?year=2026")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+
+    story = api.get("sas", "/api/v1/reports/kvalitetsberattelse?year=2026").get_json()
+    section = next(s for s in story["sections"] if s["key"] == "egenkontroll")
+    assert section["title"] == "Egenkontroll"
+    assert section["facts"][0] == ("4 kontrollpunkter planerades för 2026; 3 är genomförda, varav 3 i tid. "
+                                   "2 kontroller visade brister.")
+    internal = next(s for s in story["sections"] if s["key"] == "intern_kontroll")
+    assert internal["facts"] == ["Inga kontrollpunkter planerades för 2026."]
+    supervision = next(s for s in story["sections"] if s["key"] == "tillsyn")
+    assert supervision["title"] == "Tillsyn och klagomål till IVO" and supervision["facts"][0].startswith("0 tillsyns")

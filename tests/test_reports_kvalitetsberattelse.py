@@ -15,7 +15,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent
 
-SECTIONS = ["sammanfattning", "avvikelser", "lex_sarah", "klagomal", "ej_verkstallda", "utredningar", "pdca", "plan"]
+SECTIONS = ["sammanfattning", "avvikelser", "lex_sarah", "klagomal", "ej_verkstallda", "utredningar", "pdca",
+            "egenkontroll", "intern_kontroll", "tillsyn", "plan"]
 
 
 def section(body: dict, key: str) -> dict:

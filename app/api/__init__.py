@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 
 from app.api.common import date_arg, json_body
 from app.api.ej_verkstallt import bp as ej_verkstallt_bp
+from app.api.kontrollplan import bp as kontrollplan_bp
 from app.api.pdca import bp as pdca_bp
 from app.api.reports import bp as reports_bp
 from app.api.utredning import bp as utredning_bp
@@ -131,6 +132,7 @@ def _still_visible(task) -> bool:
 
 
 # The other areas: /api/v1/reports/... (reports; ej verkställda beslut: /reports/ivo/... and
-# /ej-verkstallda/import; utredningstider), /api/v1/forbattring and /api/v1/cases/<id>/links (pdca).
-for _nested in (reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp):
+# /ej-verkstallda/import; utredningstider), /api/v1/forbattring and /api/v1/cases/<id>/links (pdca),
+# /api/v1/kontrollplaner, /api/v1/tillsyn and /reports/kontroller, /reports/tillsyn (kontrollplan).
+for _nested in (reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp, kontrollplan_bp):
     bp.register_blueprint(_nested)

@@ -171,6 +171,7 @@ def task_dict(task: Task, now=None) -> dict:
         "due_at": task.due_at.isoformat() if task.due_at else None,
         "overdue": bool(task.due_at and task.due_at < now and task.state == "open"),
         "state": task.state,
+        **({"attachment": task.attachment} if task.attachment is not None else {}),
     }
 
 
