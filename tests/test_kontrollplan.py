@@ -7,10 +7,10 @@ may see; the kontroller report and its exports; access by unit and role. Real BP
 real scheduler job, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
-from helpers import complete, logged_in, open_task, open_tasks, sweep
+from helpers import complete, open_task, open_tasks, sweep
 from sqlalchemy import select
 
 from app import clock as app_clock
@@ -19,7 +19,7 @@ from app.forms import json_to_formdata
 from app.models import Case, CaseLink, KontrollPoint, OutboxMessage
 from app.services import kontrollplan
 from app.services import tasks as task_service
-from app.services.errors import Forbidden, Invalid
+from app.services.errors import Invalid
 
 
 def end_of(day: str) -> datetime:
@@ -155,9 +155,9 @@ def test_bad_plans_are_refused_with_field_messages(app, user, api):
 
 def test_a_csv_with_a_bad_row_imports_nothing_and_names_the_row(app, user):
     plan = {"kind": "egenkontroll", "unit": "HG", "year": 2026, "title": "Egenkontroll Hemgården"}
-    content = ("Kontrollpunkt;Metod;Klart senast;Ansvarig\n"
-               "Brandskydd;Rundvandring;2026-04-30;anna\n"
-               "Journalgranskning;20 akter;2026-13-01;ec_hg\n").encode()
+    content = (b"Kontrollpunkt;Metod;Klart senast;Ansvarig\n"
+               b"Brandskydd;Rundvandring;2026-04-30;anna\n"
+               b"Journalgranskning;20 akter;2026-13-01;ec_hg\n")
     with pytest.raises(Invalid) as err:
         kontrollplan.create_plan_from_csv(user("ec_hg"), plan, content)
     assert err.value.fields == {"fil": ["Rad 3, Klart senast: Inte ett giltigt datum"]}

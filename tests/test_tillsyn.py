@@ -63,7 +63,8 @@ def test_reply_decision_and_report_with_their_deadlines(app, user, api, clock):
     assert case.status == "avslutad" and open_tasks(case) == []
 
     body = api.get("chef", "/api/v1/reports/tillsyn?year=2026").get_json()
-    assert (body["total"], body["by_authority"]["IVO"], body["by_outcome"]["foreleggande"], body["open"]) == (1, 1, 1, 0)
+    assert (body["total"], body["by_authority"]["IVO"], body["by_outcome"]["foreleggande"], body["open"]) == (
+        1, 1, 1, 0)
     (item,) = body["items"]
     assert (item["reply_sent_on"], item["report_due_on"], item["report_sent_on"]) == (
         "2026-03-21", "2026-04-30", "2026-03-22")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import Select, and_, false, not_, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, select, true, tuple_
 
 from app.extensions import db
 from app.models import Case, RoleAssignment, Task, Unit, User
@@ -72,7 +72,7 @@ def scope_cases(query: Select, user, *, via_tasks: bool = True) -> Select:
     units = visible_unit_ids(user)
     if units is None and supervises(user):
         return query
-    by_unit = Case.unit_id.in_(units) if units else (true() if units is None else false())
+    by_unit: ColumnElement[bool] = Case.unit_id.in_(units) if units else (true() if units is None else false())
     if not supervises(user):
         by_unit = and_(by_unit, not_(restricted_cases()))
     visible = [by_unit, Case.reporter_id == user.id]

@@ -272,7 +272,7 @@ def _name_rows(fields: dict, row_names: list[str]) -> dict:
 def web_points(formdata: MultiDict) -> MultiDict:
     """The plan form's rows without the empty ones (the page offers a few blank rows), renumbered."""
     rows: dict[int, dict[str, list[str]]] = {}
-    rest = MultiDict()
+    rest: MultiDict[str, str] = MultiDict()
     for key, value in formdata.items(multi=True):
         match = re.fullmatch(r"points-(\d+)-(\w+)", key)
         if match:
@@ -362,7 +362,7 @@ def copy_to_next_year(user, case: Case) -> Case:
     """A new plan for the following year with the same points, each due on the same day a year later
     (29 February becomes 28 February). Results, actions and samples are the new year's own."""
     fields = case.fields or {}
-    year = int(fields.get("year")) + 1
+    year = int(fields.get("year") or case.created_at.year) + 1
     rows = []
     for point in points(case):
         rows.append({

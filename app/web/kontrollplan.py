@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from app import clock
 from app.http import ID
+from app.models import Task
 from app.services import cases as case_service
 from app.services import kontrollplan, reports
 from app.services.access import sees_whole_case
@@ -105,7 +106,7 @@ def show(case_id: int):
     """The plan's progress: every point with its state, result and action."""
     case = kontrollplan.get_plan(current_user, case_id)
     progress = kontrollplan.progress(case, current_user)
-    tasks = {}
+    tasks: dict[int, list[Task]] = {}
     for task in case_service.open_tasks(case):
         tasks.setdefault(task.instance_id, []).append(task)
     by_number = {p.number: tasks.get(p.instance_id, []) for p in kontrollplan.points(case, current_user)}

@@ -37,7 +37,7 @@ def assert_accessible(page) -> None:
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
         .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 || e.scrollWidth > e.clientWidth + 1)
-        .map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + e.scrollWidth + ' ' + e.textContent.slice(0, 40)).slice(0, 8)""")
+        .map(e => `${e.tagName}#${e.id}.${e.className}: ${e.textContent.slice(0, 40)}`).slice(0, 8)""")
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), \
         f"{page.url} scrolls sideways at 320 px: {wide}"
     page.set_viewport_size(size)
