@@ -81,5 +81,4 @@ class TillsynRedovisningForm(BaseForm):
 
     sent_on = DateField("Redovisningen skickades", validators=[InputRequired(message=DATE_REQUIRED), not_in_future,
                                                                 _not_before_case_date("opened_on", "ärendets början")])
-    notes = TextAreaField("Vad redovisades?", validators=[DataRequired(message="Beskriv redovisningen."),
-                                                          Length(max=10000)])
+    notes = TextAreaField("Vad redovisades?", validators=[Optional(), Length(max=10000)])
