@@ -141,6 +141,9 @@ DEFAULTS: dict = {
     # of the decision, or an interrupted insats not resumed within three months, is reported to IVO every
     # quarter until it is executed or ends (SoL 16 kap. 6 f–6 h §§, LSS 28 f–28 h §§).
     "EJ_VERKSTALLT_LIMIT_MONTHS": 3,
+    # Planned controls (bpmn/kontrollplan.bpmn; SOSFS 2011:9 5 kap. 2 §): a control point's task reaches its
+    # responsible person this many days before the point is due (the local routine's notice).
+    "KONTROLL_NOTICE_DAYS": 14,
 }
 
 # Types that are read from the environment as something other than a string.

@@ -1,7 +1,7 @@
 """Demo organisation, people and a few cases (`flask --app app demo load`)."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import click
 from flask import current_app
@@ -144,8 +144,9 @@ class _Story:
     def claim(self, username: str, case: Case, task_id: str) -> None:
         self._checked(lambda: task_service.claim(_user(username), _open_task(case, task_id).id))
 
-    def complete(self, username: str, case: Case, task_id: str, data: dict) -> None:
-        self._checked(lambda: task_service.complete(_user(username), _open_task(case, task_id).id,
+    def complete(self, username: str, case: Case, task_id: str, data: dict, *, subject: str | None = None) -> None:
+        """`subject`: which of the case's open `task_id` tasks (a plan's points: "Genomför kontrollen: <subject>")."""
+        self._checked(lambda: task_service.complete(_user(username), _open_task(case, task_id, subject).id,
                                                     json_to_formdata(data), csrf=False))
 
     @staticmethod
@@ -160,9 +161,11 @@ def _user(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == username))
 
 
-def _open_task(case: Case, task_id: str) -> Task:
-    task = db.session.scalar(select(Task).where(Task.case_id == case.id, Task.task_id == task_id,
-                                                Task.state == "open").order_by(Task.id).limit(1))
+def _open_task(case: Case, task_id: str, subject: str | None = None) -> Task:
+    query = select(Task).where(Task.case_id == case.id, Task.task_id == task_id, Task.state == "open")
+    if subject is not None:
+        query = query.where(Task.name.endswith(f": {subject}"))
+    task = db.session.scalar(query.order_by(Task.id).limit(1))
     if task is None:
         raise RuntimeError(f"Demodata: {case.number} har ingen öppen uppgift {task_id}.")
     return task
@@ -179,7 +182,11 @@ def _tell(s: _Story) -> None:
       (from the anonymous complaint), and one standardised; a risk analysis waiting for its follow-up;
     - ej verkställda beslut: one reportable (seven months), one executed late, one within the limit;
     - a barnavårdsutredning under way;
-    - the nämndsekreterare filed the latest quarter's IVO report on ej verkställda beslut."""
+    - the nämndsekreterare filed the latest quarter's IVO report on ej verkställda beslut;
+    - planned controls: Hemgården's egenkontroll (a brist with its action open, one point overdue and
+      escalated, one with a sample to review) and the nämnd's internkontroll (risk-assessed points, a brist
+      that started a PDCA cycle); two IVO cases, one waiting for the reply, one (a särskild avgift request
+      about a decision executed late) with criticism and a report due."""
     contact_person = _ej_verkstallt_decisions(s)
     continuity = _pdca_last_quarter(s)
     photo = _lex_sarah_notified_to_ivo(s)
@@ -189,6 +196,8 @@ def _tell(s: _Story) -> None:
     _last_week(s, photo=photo, locked=locked, child=child, planning=planning)
     _last_days(s, continuity=continuity, warm_food=warm_food)
     _quarterly_report_filed(s)
+    _planned_controls(s)
+    _supervision(s, contact_person=contact_person)
 
 
 # The chapters of the story, in the order told. Each returns the cases a later chapter goes on with.
@@ -477,3 +486,82 @@ def _quarterly_report_filed(s: _Story) -> None:
     row = db.session.scalars(select(IvoKvartalsrapport).where(IvoKvartalsrapport.quarter == quarter.key)).one()
     s.at((s.today - filed).days, "10:00")
     s.complete("namnd", db.session.get_one(Case, row.case_id), "kvartalsrapport", {"submitted_on": filed.isoformat()})
+def _in_year(s: _Story, days: int) -> str:
+    """The day `days` before today, kept inside this year (a plan's points are due in its year)."""
+    day = s.today - timedelta(days=days)
+    return min(max(day, date(s.today.year, 1, 1)), date(s.today.year, 12, 31)).isoformat()
+
+
+def _planned_controls(s: _Story) -> None:
+    """This year's egenkontroll at Hemgården and the nämnd's internkontroll; the timers due by today fire
+    when the story ends (notices, the overdue point's escalation)."""
+    s.at(45, "09:00")
+    intern = s.report("namnd", "kontrollplan", {
+        "kind": "internkontroll", "unit": "SOC", "year": s.today.year, "title": "Internkontrollplan", "points": [
+            {"title": "Ej verkställda beslut rapporteras i tid", "method": "Avstämning mot IVO:s kvittenser",
+             "due_on": _in_year(s, 35), "responsible": "namnd", "consequence": 3, "likelihood": 2},
+            {"title": "Lex Sarah-utredningar inom målsatt tid", "method": "Genomgång av årets utredningar",
+             "due_on": _in_year(s, 32), "responsible": "sas", "consequence": 3, "likelihood": 3},
+            {"title": "Barnavårdsutredningar inom fyra månader", "method": "Stickprov ur akterna",
+             "due_on": _in_year(s, -3), "responsible": "vc_ifo", "consequence": 4, "likelihood": 2,
+             "sample_case_type": "utredning", "sample_size": 5},
+            {"title": "Delegationsordningen följs", "method": "Granskning av tio beslut",
+             "due_on": _in_year(s, -120), "responsible": "chef", "consequence": 2, "likelihood": 2}]})
+    s.at(36, "14:00")
+    s.complete("namnd", intern, "kontrollpunkt", {"done_on": s.day(36), "result": "utan_anmarkning",
+                                                  "finding": "Alla beslut rapporterades inom perioden."},
+               subject="Ej verkställda beslut rapporteras i tid")
+    s.at(33, "10:30")
+    s.complete("sas", intern, "kontrollpunkt", {
+        "done_on": s.day(33), "result": "brist",
+        "finding": "Två av fem utredningar tog längre än fyra veckor; bevakningen av tiderna var manuell.",
+        "action": "pdca", "action_text": "Alla lex Sarah-utredningar klara inom fyra veckor."},
+        subject="Lex Sarah-utredningar inom målsatt tid")
+
+    s.at(30, "08:45")
+    own = s.report("ec_hg", "kontrollplan", {
+        "kind": "egenkontroll", "unit": "HG", "year": s.today.year, "title": "Egenkontroll Hemgården", "points": [
+            {"title": "Brandskydd", "method": "Rundvandring: utrymningsvägar, brandfiltar, larm",
+             "due_on": _in_year(s, 25), "responsible": "anna"},
+            {"title": "Signeringslistor för läkemedel", "method": "Genomgång av en månads listor",
+             "due_on": _in_year(s, 20), "responsible": "ec_hg"},
+            {"title": "Avvikelser följs upp", "method": "Stickprov ur årets avvikelser",
+             "due_on": _in_year(s, 2), "responsible": "ec_hg", "sample_case_type": "avvikelse", "sample_size": 3},
+            {"title": "Genomförandeplaner", "method": "Är varje plan uppföljd det senaste halvåret?",
+             "due_on": _in_year(s, -6), "responsible": "ec_hg"},
+            {"title": "Skydds- och begränsningsåtgärder", "method": "Genomgång med sjuksköterska och arbetsterapeut",
+             "due_on": _in_year(s, -90), "responsible": "ec_hg"}]})
+    s.at(26, "13:15")
+    s.complete("anna", own, "kontrollpunkt", {
+        "done_on": s.day(26), "result": "brist", "finding": "Två brandfiltar saknades i köket på avdelning 2.",
+        "action": "atgard", "action_text": "Köp in och sätt upp två brandfiltar.", "action_responsible": "ec_hg",
+        "action_due_on": _in_year(s, -10)}, subject="Brandskydd")
+    s.at(21, "09:30")
+    s.complete("ec_hg", own, "kontrollpunkt", {"done_on": s.day(21), "result": "utan_anmarkning"},
+               subject="Signeringslistor för läkemedel")
+
+
+def _supervision(s: _Story, *, contact_person: Case) -> None:
+    """Two IVO cases: a supervision waiting for the reply, and a särskild avgift request about the decision
+    executed late, criticised, with a report due."""
+    s.at(40, "11:00")
+    fee = s.report("sas", "tillsyn", {
+        "unit": "MYN-LSS", "authority": "IVO", "kind": "anmalan", "opened_on": s.day(40),
+        "subject": "Begäran om yttrande: ansökan om särskild avgift för ej verkställt beslut om kontaktperson",
+        "reference": "IVO 3.7.2-4411/" + str(s.today.year), "reply_due_on": s.day(26), "sarskild_avgift": True,
+        "source_cases": [contact_person.number]})
+    s.at(28, "15:00")
+    s.complete("sas", fee, "tillsyn_yttrande", {
+        "sent_on": s.day(28),
+        "reply": "Beslutet verkställdes när en kontaktperson fanns; rekryteringen har förstärkts."})
+    s.at(8, "10:00")
+    s.complete("sas", fee, "tillsyn_beslut", {
+        "decided_on": s.day(8), "outcome": "kritik",
+        "requirements": "Nämnden ska redovisa hur väntetiden för kontaktperson enligt LSS ska kortas.",
+        "report_due_on": s.day(-30)})
+    s.at(6, "09:20")
+    s.report("sas", "tillsyn", {
+        "unit": "HG", "authority": "IVO", "kind": "tillsyn", "opened_on": s.day(6),
+        "subject": "Tillsyn av läkemedelshanteringen på Hemgårdens äldreboende",
+        "reference": "IVO 3.5.1-1234/" + str(s.today.year), "reply_due_on": s.day(-14)})
+

@@ -206,6 +206,43 @@ UTREDNING_OUTCOMES = [
 ]
 UTREDNING_OUTCOME_LABELS = dict(UTREDNING_OUTCOMES)
 
+# --- planned controls (kontrollplan) and supervision (tillsyn) ------------------------------------------
+# Who sees the nämnd's internkontroll and the supervision register (besides the people given a task in them).
+SUPERVISION_ROLES = ("sas", "socialchef", "namndsekreterare", "admin")
+KONTROLL_KINDS = [("egenkontroll", "Egenkontroll"), ("internkontroll", "Intern kontroll")]
+KONTROLL_KIND_LABELS = dict(KONTROLL_KINDS)
+KONTROLL_RESULTS = [("utan_anmarkning", "Utan anmärkning"), ("brist", "Brist")]
+KONTROLL_RESULT_LABELS = dict(KONTROLL_RESULTS)
+KONTROLL_ACTIONS = [
+    ("ingen", "Ingen åtgärd (motivera)"),
+    ("atgard", "Åtgärd med ansvarig och datum"),
+    ("pdca", "Starta ett förbättringsarbete (PDCA)"),
+]
+KONTROLL_ACTION_LABELS = {"ingen": "Ingen åtgärd", "atgard": "Åtgärd", "pdca": "Förbättringsarbete (PDCA)"}
+SAMPLE_VERDICTS = [("utan_anmarkning", "Utan anmärkning"), ("brist", "Brist"), ("ej_aktuell", "Ej aktuell")]
+SAMPLE_VERDICT_LABELS = dict(SAMPLE_VERDICTS)
+# The kinds of case a control point may draw its sample from.
+SAMPLE_CASE_TYPES = ("utredning", "avvikelse", "klagomal", "ej_verkstallt")
+# How far a point has come (the plan's progress page).
+POINT_STATES = {"planerad": "Planerad", "pagaende": "Att göra", "forsenad": "Försenad",
+                "atgard": "Åtgärd pågår", "klar": "Klar"}
+AUTHORITIES = [("IVO", "IVO"), ("JO", "JO"), ("IMY", "IMY"), ("annan", "Annan myndighet")]
+AUTHORITY_LABELS = dict(AUTHORITIES)
+TILLSYN_KINDS = [
+    ("tillsyn", "Tillsyn"),
+    ("klagomal", "Klagomål från enskild"),
+    ("initiativ", "Initiativärende"),
+    ("anmalan", "Anmälan (t.ex. lex Sarah, särskild avgift)"),
+]
+TILLSYN_KIND_LABELS = dict(TILLSYN_KINDS)
+TILLSYN_OUTCOMES = [
+    ("ingen_kritik", "Ingen kritik"),
+    ("kritik", "Kritik"),
+    ("foreleggande", "Föreläggande"),
+    ("avslutat", "Avslutat utan ställningstagande"),
+]
+TILLSYN_OUTCOME_LABELS = dict(TILLSYN_OUTCOMES)
+
 
 # --- case types: one registry -------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -221,6 +258,17 @@ class CaseType:
     occurred_on_field: str | None = None  # start field copied to Case.occurred_on (statistics, patterns)
     category_field: str | None = None  # start field copied to Case.category
     link_name: str = "ärendet"  # how the case is named on the timeline of a case behind it
+    # A start field holding a list: the process runs once per item (one instance each, with the item's
+    # keys beside the other start data), e.g. a control plan's points. Each instance keeps its own record;
+    # the case's fields stay the start data.
+    instance_per: str | None = None
+    # Seen only by SUPERVISION_ROLES (and people given a task in the case): True for every case of the
+    # type, or the one Case.category (category_field) that is restricted.
+    restricted: bool | str = False
+    on_report_page: bool = True  # offered on Rapportera (False: the area has its own page)
+    # Roles that may start such a case, for the units they hold them in (and those below an area role;
+    # every unit for the organisation-wide roles). None: anyone, for the units where they hold a role.
+    started_by: tuple[str, ...] | None = None
 
 
 def _first_line(key: str) -> Callable[[dict], str]:
@@ -240,6 +288,15 @@ def _ej_verkstallt_title(data: dict) -> str:
 
 def _utredning_title(data: dict) -> str:
     return f"Orosanmälan {data.get('person_ref') or ''}"[:120]
+
+
+def _kontrollplan_title(data: dict) -> str:
+    return f"{data.get('title') or ''} {data.get('year') or ''}".strip()[:120]
+
+
+def _tillsyn_title(data: dict) -> str:
+    authority = data.get("authority") or ""
+    return f"{AUTHORITY_LABELS.get(authority, authority)}: {_first_line('subject')(data)}"[:120]
 
 
 CASE_TYPES: dict[str, CaseType] = {
@@ -262,6 +319,14 @@ CASE_TYPES: dict[str, CaseType] = {
     "utredning": CaseType(
         process_id="utredning", label="Barnavårdsutredning", number_prefix="UTR", start_form="utredning",
         title=_utredning_title, occurred_on_field="received_on"),
+    "kontrollplan": CaseType(
+        process_id="kontrollplan", label="Kontrollplan", number_prefix="KPL", start_form="kontrollplan",
+        title=_kontrollplan_title, category_field="kind", link_name="kontrollplanen", instance_per="points",
+        restricted="internkontroll", on_report_page=False, started_by=MANAGER_ROLES + SUPERVISION_ROLES),
+    "tillsyn": CaseType(
+        process_id="tillsyn", label="Tillsyn och klagomål till myndighet", number_prefix="TIL", start_form="tillsyn",
+        title=_tillsyn_title, occurred_on_field="opened_on", category_field="authority", link_name="tillsynsärendet",
+        restricted=True, on_report_page=False, started_by=SUPERVISION_ROLES),
     # Opened by the system: the pattern signal (app.services.monster) and the quarter's IVO report.
     "monster": CaseType(process_id="monster", label="Mönstersignal", number_prefix="MON", link_name="mönstersignalen"),
     "kvartalsrapport": CaseType(process_id="Process_kvartalsrapport", label="IVO-kvartalsrapport",
@@ -269,4 +334,6 @@ CASE_TYPES: dict[str, CaseType] = {
 }
 # The case types a user starts with a form (the report page, the API's POST /cases), in menu order.
 STARTABLE_CASE_TYPES = {key: spec for key, spec in CASE_TYPES.items() if spec.start_form}
+# Those offered on the Rapportera page (the others have a page of their own).
+REPORTABLE_CASE_TYPES = {key: spec for key, spec in STARTABLE_CASE_TYPES.items() if spec.on_report_page}
 CASE_TYPE_LABELS = {key: spec.label for key, spec in CASE_TYPES.items()}

@@ -96,3 +96,19 @@ def test_each_demo_user_logs_in_and_finds_work(demo):
     assert "19380412-T124" in report and "19950918-T131" in report  # waiting, and executed late
     assert "20010305-T148" not in report  # still within three months
     page(namnd, "/statistik/")
+
+
+def test_demo_has_planned_controls_and_supervision(demo):
+    plans = db.session.scalars(select(Case).where(Case.type == "kontrollplan").order_by(Case.id)).all()
+    assert sorted(c.category for c in plans) == ["egenkontroll", "internkontroll"]
+    supervision = db.session.scalars(select(Case).where(Case.type == "tillsyn")).all()
+    assert len(supervision) == 2 and {c.fields["authority"] for c in supervision} == {"IVO"}
+    waiting = {t.task_id for t in db.session.scalars(select(Task).where(Task.state == "open"))}
+    assert {"kontrollpunkt", "kontroll_atgard", "tillsyn_yttrande", "tillsyn_redovisning"} <= waiting
+    own = next(c for c in plans if c.category == "egenkontroll")
+    escalated = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.case_id == own.id, AuditEvent.action == "escalated"))
+    assert escalated >= 1  # the overdue point reached the chef above its responsible person
+    page = logged_in(demo, "ec_hg").get(f"/kontroller/{own.id}").get_data(as_text=True)
+    assert "Brandskydd" in page and "Åtgärd pågår" in page
+    assert "Tillsyn av läkemedelshanteringen" in logged_in(demo, "sas").get("/tillsyn/").get_data(as_text=True)

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent
 
-SECTIONS = ["sammanfattning", "avvikelser", "lex_sarah", "klagomal", "ej_verkstallda", "utredningar", "pdca", "plan"]
+SECTIONS = ["sammanfattning", "avvikelser", "lex_sarah", "klagomal", "ej_verkstallda", "utredningar", "pdca",
+            "egenkontroll", "intern_kontroll", "tillsyn", "plan"]
 
 
 def section(body: dict, key: str) -> dict:
@@ -187,7 +188,7 @@ def test_word_and_html_documents(world, world_api):
     document = Document(io.BytesIO(response.get_data()))
     paragraphs = [p.text for p in document.paragraphs]
     assert paragraphs[0] == "Kvalitetsberättelse 2026"
-    assert "1. Sammanfattning" in paragraphs and "8. Plan för nästa år" in paragraphs
+    assert "1. Sammanfattning" in paragraphs and "11. Plan för nästa år" in paragraphs
     assert any(p.startswith("Under 2026 rapporterades 6 avvikelser") for p in paragraphs)
     assert any(p.startswith("[Skriv här: Sammanfatta årets kvalitetsarbete") for p in paragraphs)
     cells = [[c.text for c in row.cells] for t in document.tables for row in t.rows]

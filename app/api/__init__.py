@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 
 from app.api.common import date_arg, json_body
 from app.api.ej_verkstallt import bp as ej_verkstallt_bp
+from app.api.kontrollplan import bp as kontrollplan_bp
 from app.api.openapi import bp as openapi_bp
 from app.api.pdca import bp as pdca_bp
 from app.api.reports import bp as reports_bp
@@ -138,6 +139,8 @@ def _still_visible(task) -> bool:
 
 
 # The other areas: /api/v1/reports/... (reports; ej verkställda beslut: /reports/ivo/... and
-# /ej-verkstallda/import; utredningstider), /api/v1/forbattring and /api/v1/cases/<id>/links (pdca).
-for _nested in (reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp, openapi_bp):
+# /ej-verkstallda/import; utredningstider), /api/v1/forbattring and /api/v1/cases/<id>/links (pdca),
+# /api/v1/kontrollplaner, /api/v1/tillsyn and /reports/kontroller, /reports/tillsyn (kontrollplan), and
+# the OpenAPI description.
+for _nested in (reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp, kontrollplan_bp, openapi_bp):
     bp.register_blueprint(_nested)

@@ -276,11 +276,11 @@ def _inbox_row(instance: ProcessInstance, task, now: datetime) -> Task:
     role = lane_role(spec.lane)
     return Task(
         instance_id=instance.id, case_id=case.id, spiff_id=str(task.id),
-        task_id=spec.bpmn_id or spec.name, name=spec.bpmn_name or spec.name, lane=spec.lane,
+        task_id=spec.bpmn_id or spec.name, name=_task_name(task), lane=spec.lane,
         role=role, unit_id=resolve_unit(role, case.unit) if role else case.unit_id,
         # A medarbetare task belongs to the person who reported; other tasks may name their user.
         assignee_id=case.reporter_id if role == "medarbetare" else _named_assignee(task),
-        due_at=_task_due(task), created_at=now, state="open",
+        due_at=_task_due(task), created_at=now, state="open", attachment=_attachment(task),
     )
 
 
@@ -317,11 +317,32 @@ def _named_assignee(task) -> int | None:
     """A user task may belong to a user named in the process data, e.g. a PDCA cycle's owner:
     `<spiffworkflow:property name="assignee" value="owner" />` on the task names the data variable
     holding the username. Without it (or without such an active user) the task is offered to its lane."""
-    variable = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {}).get("assignee")
+    variable = _properties(task).get("assignee")
     username = task.data.get(variable) if variable else None
     if not username or not isinstance(username, str):
         return None
     return db.session.scalar(select(User.id).where(User.username == username, User.active.is_(True)))
+
+
+def _task_name(task) -> str:
+    """The diagram's name, followed by what the task concerns when `<spiffworkflow:property name="subject"
+    value="title" />` names a data variable: "Genomför kontrollen: Brandskydd" (many tasks of one case)."""
+    name = task.task_spec.bpmn_name or task.task_spec.name
+    variable = _properties(task).get("subject")
+    subject = task.data.get(variable) if variable else None
+    return f"{name}: {subject}"[:200] if isinstance(subject, str) and subject.strip() else name
+
+
+def _attachment(task):
+    """What the task carries for its doer: `<spiffworkflow:property name="attachment" value="sample" />`
+    names the data variable (a list or dict), e.g. the cases a control point's reviewer judges one by one."""
+    variable = _properties(task).get("attachment")
+    value = task.data.get(variable) if variable else None
+    return value if isinstance(value, (list, dict)) else None
+
+
+def _properties(task) -> dict:
+    return (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
 
 
 def _last_data(workflow: BpmnWorkflow) -> dict:

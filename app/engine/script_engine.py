@@ -50,6 +50,15 @@ def deadline_on(day: str | date) -> str:
     return clock.end_of_local_day(day).isoformat()
 
 
+def notice_before(setting: str, day: str | date) -> str:
+    """The first moment of the Swedish calendar day `N` days before `day`, where N is the configuration
+    value `setting`: when a task due on `day` is handed out (a control point's notice). An aware ISO
+    timestamp for a timeDate timer; a moment already past fires at once."""
+    if isinstance(day, str):
+        day = date.fromisoformat(day[:10])
+    return clock.local_midnight(day - timedelta(days=deadline_length(current_app.config, setting))).isoformat()
+
+
 def _start_day(start: str | None) -> date:
     return _as_local_date(start) if start else clock.today()
 
@@ -61,7 +70,8 @@ def _as_local_date(value: str) -> date:
     return clock.to_local(moment).date()
 
 
-EXPRESSION_GLOBALS = {"deadline": deadline, "deadline_months": deadline_months, "deadline_on": deadline_on}
+EXPRESSION_GLOBALS = {"deadline": deadline, "deadline_months": deadline_months, "deadline_on": deadline_on,
+                      "notice_before": notice_before}
 
 
 class CaseScriptEngine(PythonScriptEngine):

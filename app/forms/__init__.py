@@ -19,6 +19,7 @@ from app.forms.avvikelse import (
 )
 from app.forms.ej_verkstallt import EjVerkstalltForm, KvartalsrapportForm, VerkstallighetForm
 from app.forms.klagomal import KlagomalForm, KlagomalHanteringForm, KlagomalSvarForm
+from app.forms.kontrollplan import KontrollAtgardForm, KontrollplanStartForm, KontrollpunktForm
 from app.forms.pdca import (
     FoljaUppForm,
     ForbattraForm,
@@ -28,6 +29,7 @@ from app.forms.pdca import (
     PlaneraForm,
 )
 from app.forms.riskanalys import RiskanalysForm, RiskanalysStartForm, RiskanalysUppfoljningForm
+from app.forms.tillsyn import TillsynBeslutForm, TillsynRedovisningForm, TillsynStartForm, TillsynYttrandeForm
 from app.forms.utredning import ForhandsbedomningForm, ForlangningForm, UtredningAvslutForm, UtredningStartForm
 
 # tests/test_contract.py checks these against the user tasks of bpmn/ and the case types of app.vocabulary.
@@ -58,6 +60,12 @@ TASK_FORMS = {
     "forhandsbedomning": ForhandsbedomningForm,
     "utredning_avslut": UtredningAvslutForm,
     "forlangning": ForlangningForm,
+    # planned controls and supervision
+    "kontrollpunkt": KontrollpunktForm,
+    "kontroll_atgard": KontrollAtgardForm,
+    "tillsyn_yttrande": TillsynYttrandeForm,
+    "tillsyn_beslut": TillsynBeslutForm,
+    "tillsyn_redovisning": TillsynRedovisningForm,
 }
 
 START_FORMS = {
@@ -67,6 +75,8 @@ START_FORMS = {
     "riskanalys": RiskanalysStartForm,
     "ej_verkstallt": EjVerkstalltForm,
     "utredning": UtredningStartForm,
+    "kontrollplan": KontrollplanStartForm,
+    "tillsyn": TillsynStartForm,
 }
 
 _SKIP = {"csrf_token", "submit"}
@@ -74,39 +84,61 @@ _SKIP = {"csrf_token", "submit"}
 
 def json_to_formdata(payload: dict) -> MultiDict:
     """An API body as if it were posted from the page: one validation path for both."""
-    items = []
+    items: list[tuple[str, str]] = []
     for key, value in (payload or {}).items():
-        if value is None:
-            continue
-        values = value if isinstance(value, (list, tuple)) else [value]
-        for item in values:
-            if isinstance(item, bool):
-                item = "true" if item else "false"
-            items.append((key, str(item)))
+        _flatten(items, key, value)
     return MultiDict(items)
+
+
+def _flatten(items: list, key: str, value) -> None:
+    if value is None:
+        return
+    values = value if isinstance(value, (list, tuple)) else [value]
+    for index, item in enumerate(values):
+        if isinstance(item, dict):  # a list of objects: WTForms' FieldList keys, points-0-title
+            for sub, sub_value in item.items():
+                _flatten(items, f"{key}-{index}-{sub}", sub_value)
+            continue
+        if isinstance(item, bool):
+            item = "true" if item else "false"
+        items.append((key, str(item)))
 
 
 def form_data(form) -> dict:
     """The form's values as JSON-friendly task data (dates as ISO strings)."""
-    result = {}
-    for name, field in form._fields.items():
-        if name in _SKIP:
-            continue
-        value = field.data
-        if isinstance(value, date):
-            value = value.isoformat()
-        elif isinstance(value, str):
-            value = value.strip()
-        result[name] = value
-    # Scales are numbers in the process (the DMN multiplies them).
-    for key in ("consequence", "likelihood"):
-        if key in result and isinstance(result[key], str) and result[key].isdigit():
-            result[key] = int(result[key])
-    return result
+    return _plain({name: field.data for name, field in form._fields.items() if name not in _SKIP})
+
+
+def _plain(value, key: str | None = None):
+    """Dates as ISO strings, text stripped, and the same inside lists of sub-forms (FieldList)."""
+    if isinstance(value, dict):
+        return {k: _plain(v, k) for k, v in value.items() if k not in _SKIP}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        value = value.strip()
+        # Scales are numbers in the process (the DMN multiplies them).
+        if key in ("consequence", "likelihood") and value.isdigit():
+            return int(value)
+    return value
 
 
 def form_errors(form) -> dict:
-    return {name: list(errors) for name, errors in form.errors.items() if name not in _SKIP}
+    """{field: [messages]}; a list of sub-forms' errors under their own keys (points-1-due_on), as the
+    page names those fields."""
+    result: dict[str, list] = {}
+    for name, errors in form.errors.items():
+        if name in _SKIP:
+            continue
+        for index, entry in enumerate(errors if isinstance(errors, list) else [errors]):
+            if isinstance(entry, dict):
+                for sub, messages in entry.items():
+                    result.setdefault(f"{name}-{index}-{sub}", []).extend(messages)
+            else:
+                result.setdefault(name, []).append(entry)
+    return result
 
 
 def build(form_cls, formdata=None, *, csrf: bool = True, **kwargs):

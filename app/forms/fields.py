@@ -53,6 +53,12 @@ class BaseForm(FlaskForm):
     user_exists: Callable[[str], bool] | None = None  # an active user has this username
     registers_decisions: Callable[[str], bool] | None = None  # the unit (code) registers ej verkställda beslut
     case_fields: dict | None = None  # a task form: the fields of the task's case
+    user_roles: frozenset[str] = frozenset()  # a start form: the roles its user holds (somewhere)
+    attachment: list | dict | None = None  # a task form: what the task carries (e.g. a sample of cases)
+
+    def attach(self, attachment) -> None:
+        """The task's attachment (engine: the `attachment` property); a form may build fields from it."""
+        self.attachment = attachment
 
     def lookup(self, name: str) -> Callable[[str], bool]:
         found = getattr(self, name)

@@ -9,6 +9,8 @@ from app.services.access import resolve_unit, role_holders
 
 REASONS = {
     "ivo_beslut_forsenat": "Beslutet om anmälan till IVO har passerat sin tidsfrist.",
+    "tillsyn_yttrande_forsenat": "Yttrandet till tillsynsmyndigheten har inte lämnats före svarsdatumet.",
+    "tillsyn_redovisning_forsenad": "Redovisningen till tillsynsmyndigheten har inte lämnats före sitt datum.",
 }
 
 

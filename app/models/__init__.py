@@ -7,6 +7,7 @@ from app.models.cases import (  # noqa: F401
     OutboxMessage,
 )
 from app.models.ej_verkstallt import EjVerkstalltBeslut, IvoKvartalsrapport  # noqa: F401
+from app.models.kontrollplan import KontrollPoint  # noqa: F401
 from app.models.monster import PatternSignal  # noqa: F401
 from app.models.organisation import ApiToken, RoleAssignment, Unit, User  # noqa: F401
 from app.models.pdca import PdcaTurn  # noqa: F401

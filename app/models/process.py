@@ -57,6 +57,9 @@ class Task(Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     data: Mapped[dict | None] = mapped_column(JSONType)
+    # What the task carries for the person doing it, from the process data (the engine copies the
+    # variable its `attachment` property names), e.g. the sample of cases a control point reviews.
+    attachment: Mapped[list | dict | None] = mapped_column(JSONType)
 
     case: Mapped[Case] = relationship(lazy="joined")
     unit: Mapped[Unit | None] = relationship(lazy="joined")

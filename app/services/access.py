@@ -4,12 +4,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import Select, and_, false, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, select, true, tuple_
 
 from app.extensions import db
-from app.models import Case, RoleAssignment, Task, Unit, User
+from app.models import Case, KontrollPoint, RoleAssignment, Task, Unit, User
 from app.models.roles import memoized, resolve_unit  # noqa: F401  (resolve_unit: re-exported for the handlers)
-from app.vocabulary import MANAGER_ROLES, ORGANISATION_WIDE_ROLES, REPORT_WIDE_ROLES
+from app.vocabulary import (
+    AREA_ROLES,
+    CASE_TYPES,
+    MANAGER_ROLES,
+    ORGANISATION_WIDE_ROLES,
+    REPORT_WIDE_ROLES,
+    SUPERVISION_ROLES,
+)
 
 # Lex Sarah investigation content: shown only to people with a part in the case.
 SENSITIVE_FIELDS = frozenset({
@@ -74,22 +81,70 @@ def report_unit_ids(user) -> set[int] | None:
     return units
 
 
-def _own_part(user):
-    """Cases the user reported, or in which they hold, held or are offered a task."""
-    return or_(Case.reporter_id == user.id, Case.id.in_(select(Task.case_id).where(or_(
+def _task_part(user):
+    """Cases in which the user holds, held or is offered a task, or is responsible for a control point
+    (before its task appears, KONTROLL_NOTICE_DAYS ahead)."""
+    return or_(Case.id.in_(select(Task.case_id).where(or_(
         Task.assignee_id == user.id, Task.completed_by_id == user.id,
-        and_(Task.state == "open", Task.assignee_id.is_(None), candidate_filter(user))))))
+        and_(Task.state == "open", Task.assignee_id.is_(None), candidate_filter(user))))),
+        Case.id.in_(select(KontrollPoint.case_id).where(KontrollPoint.responsible_id == user.id)))
 
 
-def scope_cases(query: Select, user) -> Select:
+def supervises(user) -> bool:
+    """Sees the nämnd's internkontroll and the supervision register (app.vocabulary.SUPERVISION_ROLES)."""
+    return any(r.role in SUPERVISION_ROLES for r in user.roles)
+
+
+def restricted_cases():
+    """Cases only SUPERVISION_ROLES see by unit (the registry's `restricted`): e.g. tillsyn, internkontroll."""
+    conditions = [Case.type == key if spec.restricted is True
+                  else and_(Case.type == key, Case.category == spec.restricted)
+                  for key, spec in CASE_TYPES.items() if spec.restricted]
+    return or_(*conditions) if conditions else false()
+
+
+def scope_cases(query: Select, user, *, via_tasks: bool = True) -> Select:
+    """Need to know: cases in the units whose cases the user reads (restricted kinds only for
+    SUPERVISION_ROLES), those they reported and, with via_tasks, those where they hold, held or are
+    offered a task (e.g. a control point's responsible person)."""
     units = visible_unit_ids(user)
-    if units is None:
+    if units is None and supervises(user):
         return query
-    return query.where(or_(Case.unit_id.in_(units), _own_part(user)) if units else _own_part(user))
+    by_unit: ColumnElement[bool] = Case.unit_id.in_(units) if units else (true() if units is None else false())
+    visible = [by_unit, Case.reporter_id == user.id]
+    if supervises(user):
+        # The supervision register and the nämnd's internkontroll are theirs, whatever units they read.
+        visible.append(restricted_cases())
+    else:
+        visible[0] = and_(by_unit, not_(restricted_cases()))
+    if via_tasks:
+        visible.append(_task_part(user))
+    return query.where(or_(*visible))
 
 
 def can_view(user, case: Case) -> bool:
     return db.session.scalar(scope_cases(select(Case.id).where(Case.id == case.id), user)) is not None
+
+
+def sees_whole_case(user, case: Case) -> bool:
+    """Sees the case by unit or as its reporter, not only through a task given to them: a control point's
+    responsible person sees their own points of a plan, the plan's owners all of them."""
+    return db.session.scalar(scope_cases(select(Case.id).where(Case.id == case.id), user, via_tasks=False)) is not None
+
+
+def units_held(user, roles) -> list[Unit]:
+    """The units where the user holds one of `roles`, with those below an area role; every unit for an
+    organisation-wide role (the units they may start a case for, app.vocabulary's `started_by`)."""
+    held = [r for r in user.roles if r.role in roles]
+    query = select(Unit).order_by(Unit.name)
+    if any(r.role in ORGANISATION_WIDE_ROLES for r in held):
+        return list(db.session.scalars(query))
+    children = _children_map()
+    ids: set[int] = set()
+    for assignment in held:
+        ids |= descendants_and_self(assignment.unit_id, children) if assignment.role in AREA_ROLES \
+            else {assignment.unit_id}
+    return list(db.session.scalars(query.where(Unit.id.in_(ids)))) if ids else []
 
 
 def candidate_filter(user):

@@ -11,8 +11,16 @@ from app import clock, engine, forms
 from app.extensions import db
 from app.models import AuditEvent, Case, CaseAccessLog, Task, Unit, User
 from app.services import audit, links, monster, notifications
-from app.services.access import can_view, has_part, may_register_for, redact, reporter_units, scope_cases
-from app.services.errors import Conflict, Invalid, NotFound
+from app.services.access import (
+    can_view,
+    has_part,
+    may_register_for,
+    redact,
+    reporter_units,
+    scope_cases,
+    units_held,
+)
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.numbering import next_case_number
 from app.services.projection import apply_step
 from app.services.read_log import log_reads
@@ -27,6 +35,8 @@ def supply_lookups(form, task: Task | None = None) -> None:
     form.registers_decisions = may_register_for
     if task is not None:
         form.case_fields = dict(task.case.fields or {}) if task.case is not None else {}
+        if task.attachment is not None:
+            form.attach(task.attachment)
 
 
 def _active_user_exists(username: str) -> bool:
@@ -37,10 +47,14 @@ def start_form(case_type: str, user, formdata=None, *, csrf: bool = True):
     spec = STARTABLE_CASE_TYPES.get(case_type)
     if spec is None or spec.start_form is None:
         raise Invalid("Okänd ärendetyp.", {"type": [f"Okänd ärendetyp: {case_type!r}."]})
+    if spec.started_by is not None and not any(r.role in spec.started_by for r in user.roles):
+        raise Forbidden(f"Du har ingen roll som kan registrera {spec.label.lower()}.")
     form = forms.build(forms.START_FORMS[spec.start_form], formdata, csrf=csrf)
     supply_lookups(form)
+    form.user_roles = frozenset(r.role for r in user.roles)
     if hasattr(form, "unit"):
-        form.unit.choices = [("", "Välj enhet")] + [(u.code, u.name) for u in reporter_units(user)]
+        units = reporter_units(user) if spec.started_by is None else units_held(user, spec.started_by)
+        form.unit.choices = [("", "Välj enhet")] + [(u.code, u.name) for u in units]
     return form
 
 
@@ -62,14 +76,22 @@ def create_case(user, case_type: str, formdata, *, csrf: bool = True, commit_now
     db.session.flush()
     audit.record("case_created", case=case, actor=user, summary=f"{case.number} registrerades",
                  details=data)
-    result = engine.start(case, spec.process_id,
-                          {**data, "reported_at": now.isoformat(), "case_number": case.number}, user)
-    apply_step(case, result, user)
+    for start in instance_starts(spec, {**data, "reported_at": now.isoformat(), "case_number": case.number}):
+        apply_step(case, engine.start(case, spec.process_id, start, user), user)
     links.after_create(user, case)
     monster.check(case)
     if commit_now:  # an import creates many cases in one transaction and commits once
         commit()
     return case
+
+
+def instance_starts(spec, start: dict) -> list[dict]:
+    """The start data of each process instance of a new case: one, or one per item of the start field
+    `spec.instance_per` (the item's keys beside the rest, numbered from 1 as `item_number`)."""
+    if not spec.instance_per:
+        return [start]
+    rest = {k: v for k, v in start.items() if k != spec.instance_per}
+    return [{**rest, **item, "item_number": number} for number, item in enumerate(start[spec.instance_per], 1)]
 
 
 def commit() -> None:
@@ -149,6 +171,7 @@ def task_dict(task: Task, now=None) -> dict:
         "due_at": task.due_at.isoformat() if task.due_at else None,
         "overdue": bool(task.due_at and task.due_at < now and task.state == "open"),
         "state": task.state,
+        **({"attachment": task.attachment} if task.attachment is not None else {}),
     }
 
 

@@ -17,8 +17,10 @@ from app.services.numbering import next_case_number
 from app.services.projection import apply_step
 from app.vocabulary import CASE_TYPES
 
-# Case types whose start form takes `source_cases`.
-LINKING_TYPES = ("pdca", "riskanalys")
+# Improvement work that may be started from another case; and every case type whose start form takes
+# `source_cases` (a supervision names the cases it concerns).
+IMPROVEMENT_TYPES = ("pdca", "riskanalys")
+LINKING_TYPES = IMPROVEMENT_TYPES + ("tillsyn",)
 
 
 # --- hooks called by services.cases.create_case --------------------------------------------------
@@ -27,7 +29,14 @@ def before_create(user, case_type: str, data: dict) -> dict:
     """Resolve `source_cases` (ids or case numbers) to ids of cases the caller may see."""
     if case_type not in LINKING_TYPES:
         return data
-    return {**data, "source_cases": resolve_refs(user, data.get("source_cases") or [])}
+    ids = resolve_refs(user, data.get("source_cases") or [])
+    if case_type == "tillsyn" and data.get("sarskild_avgift"):
+        # IVO asks the förvaltningsrätt for a särskild avgift about decisions not executed in time.
+        wrong = db.session.scalars(select(Case.number).where(Case.id.in_(ids), Case.type != "ej_verkstallt")).all()
+        if wrong:
+            raise Invalid("Uppgifterna behöver rättas.", {"source_cases": [
+                f"En begäran om särskild avgift gäller ej verkställda beslut; {', '.join(wrong)} är inget sådant."]})
+    return {**data, "source_cases": ids}
 
 
 def after_create(user, case: Case) -> None:
@@ -122,9 +131,9 @@ def open_case(actor, case_type: str, unit: Unit, title: str, data: dict, source_
 
 
 def start_linked_case(actor, from_case: Case, case_type: str, data: dict) -> Case:
-    """From a pattern signal or a risk analysis: a PDCA cycle or a risk analysis linked to the case it
-    came from and to the cases behind that one."""
-    if case_type not in LINKING_TYPES:
+    """From a pattern signal, a risk analysis or a control plan: a PDCA cycle or a risk analysis linked to
+    the case it came from and to the cases behind that one."""
+    if case_type not in IMPROVEMENT_TYPES:
         raise ValueError(f"cannot start a linked {case_type}")
     sources = [from_case.id] + list(db.session.scalars(
         select(CaseLink.to_case_id).where(CaseLink.from_case_id == from_case.id).order_by(CaseLink.id)))

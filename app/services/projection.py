@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import ProcessInstance, Task, User
 from app.services import audit, notifications
 from app.services.access import Holder, role_holders
+from app.vocabulary import CASE_TYPES
 
 # Keys the engine keeps in task data that are not part of the case's record.
 _INTERNAL_PREFIXES = ("spiff__",)
@@ -32,9 +33,12 @@ def apply_step(case, result, actor) -> None:
         ).all()
         # A case may run its process as several instances in turn (one per PDCA turn): it closes with the last.
         finished = result.completed and not _other_instance_running(case, result.instance)
-    case.fields = {**(case.fields or {}), **case_fields(data)}
+    spec = CASE_TYPES.get(case.type)
+    per_item = spec is not None and spec.instance_per is not None
+    if not per_item:  # one instance per item (a plan's points): each keeps its own record, not the case's
+        case.fields = {**(case.fields or {}), **case_fields(data)}
     case.updated_at = now
-    if data.get("severity"):
+    if data.get("severity") and not per_item:
         case.severity = data["severity"]
         case.risk_value = data.get("risk_value")
     if case.type == "avvikelse":

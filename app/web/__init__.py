@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import importlib
 
-from app.vocabulary import REPORT_ROLES
+from app.vocabulary import MANAGER_ROLES, REPORT_ROLES, SUPERVISION_ROLES
 from app.web.common import register_common
 from app.web.ej_verkstallt import shows_decisions
 
-AREAS = ["auth", "oidc", "inbox", "cases", "admin", "reports", "ej_verkstallt", "pdca", "klagomal", "utredning"]
+AREAS = ["auth", "oidc", "inbox", "cases", "admin", "reports", "ej_verkstallt", "pdca", "klagomal", "utredning",
+         "kontrollplan", "tillsyn"]
 
 
 def _any_role(*roles):
@@ -33,6 +34,8 @@ NAV: list[tuple[str, str, object]] = [
     ("Statistik", "reports.index", _any_role(*REPORT_ROLES)),
     ("Ej verkställda beslut", "ej_verkstallt.index", shows_decisions),
     ("Utredningstider", "utredning.index", _any_role(*REPORT_ROLES)),
+    ("Kontroller", "kontrollplan.index", _any_role(*MANAGER_ROLES, *SUPERVISION_ROLES)),
+    ("Tillsyn", "tillsyn.index", _any_role(*SUPERVISION_ROLES)),
     ("Utskick", "admin.outbox", _any_role("admin")),
     ("Organisation", "admin.organisation", _any_role("admin")),
     ("Inloggningar", "admin.sessions", _any_role("admin")),

@@ -15,8 +15,15 @@ from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.access import has_part, visible_unit_ids
 from app.services.errors import Invalid
-from app.vocabulary import CASE_TYPE_LABELS, ROLE_LABELS, STARTABLE_CASE_TYPES, STATUS_LABELS
-from app.web.common import describe, local_date
+from app.vocabulary import (
+    CASE_TYPE_LABELS,
+    CASE_TYPES,
+    REPORTABLE_CASE_TYPES,
+    ROLE_LABELS,
+    STARTABLE_CASE_TYPES,
+    STATUS_LABELS,
+)
+from app.web.common import apply_errors, describe, local_date
 
 bp = Blueprint("cases", __name__)
 
@@ -35,6 +42,14 @@ def _start_form_cls(case_type: str):
     return forms.START_FORMS.get(spec.start_form) if spec and spec.start_form else None
 
 
+def _start_fields(case_type: str, fields: dict) -> dict:
+    """The start data shown as the report: not the unit (shown apart), nor the items of a case that runs
+    once per item (a plan's points have their own page)."""
+    spec = CASE_TYPES.get(case_type)
+    hidden = {"unit", spec.instance_per if spec else None}
+    return {k: v for k, v in fields.items() if k not in hidden}
+
+
 def _timeline(case, history: list[dict]) -> list[dict]:
     usernames = {e["actor"] for e in history if e["actor"]}
     names: dict[str, str] = {}
@@ -47,7 +62,7 @@ def _timeline(case, history: list[dict]) -> list[dict]:
         if event["action"] == "task_completed":
             rows = describe(forms.TASK_FORMS.get(event["task_id"]), details)
         elif event["action"] == "case_created":
-            rows = describe(start_form, {k: v for k, v in details.items() if k != "unit"})
+            rows = describe(start_form, _start_fields(case.type, details))
         else:
             rows = []
             if details.get("role"):
@@ -62,8 +77,7 @@ def _timeline(case, history: list[dict]) -> list[dict]:
 def case_view(case) -> dict:
     """What the case page and the task page show of a case (the current user's view of it)."""
     data = case_service.case_dict(current_user, case)
-    fields = dict(data["fields"])
-    fields.pop("unit", None)
+    fields = _start_fields(case.type, data["fields"])
     redacted = case.is_lex_sarah and not has_part(current_user, case)
     reads = case_service.reads(case) if current_user.has_role("admin") or current_user.has_role("sas") else None
     return {
@@ -88,9 +102,7 @@ def submit_start_form(case_type: str):
             return None, case_service.create_case(current_user, case_type, request.form), 200
         except Invalid as err:
             form = case_service.start_form(case_type, current_user, request.form)
-            for name, messages in err.fields.items():
-                if name in form:
-                    form[name].errors = list(messages)
+            apply_errors(form, err.fields)
             return form, None, 422
     form = case_service.start_form(case_type, current_user)
     units = [code for code, _ in form.unit.choices if code] if hasattr(form, "unit") else []
@@ -102,7 +114,7 @@ def submit_start_form(case_type: str):
 @bp.route("/rapportera", methods=["GET", "POST"], defaults={"case_type": "avvikelse"})
 @bp.route("/rapportera/<case_type>", methods=["GET", "POST"])
 def report(case_type: str):
-    if case_type not in STARTABLE_CASE_TYPES:
+    if case_type not in REPORTABLE_CASE_TYPES:
         abort(404)
     form, case, status = submit_start_form(case_type)
     if case is not None:
@@ -110,7 +122,7 @@ def report(case_type: str):
         return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/report.html", form=form, case_type=case_type,
                            type_label=CASE_TYPE_LABELS.get(case_type, case_type),
-                           other_types=[t for t in STARTABLE_CASE_TYPES if t != case_type],
+                           other_types=[t for t in REPORTABLE_CASE_TYPES if t != case_type],
                            has_units=not hasattr(form, "unit") or len(form.unit.choices) > 1), status
 
 

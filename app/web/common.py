@@ -3,6 +3,7 @@ and describing form data with the forms' own Swedish labels."""
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import date, datetime
 from functools import cache
 from urllib.parse import urlsplit
@@ -14,7 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
-from wtforms import BooleanField, HiddenField, RadioField, SelectMultipleField, SubmitField
+from wtforms import BooleanField, FieldList, HiddenField, RadioField, SelectMultipleField, SubmitField
 from wtforms.fields.core import UnboundField
 from wtforms.widgets import CheckboxInput
 
@@ -274,7 +275,24 @@ def field_kind(field) -> str:
         return "radio"
     if isinstance(field, SelectMultipleField) and isinstance(getattr(field, "option_widget", None), CheckboxInput):
         return "checkboxes"
+    if isinstance(field, FieldList):
+        return "list"
     return "input"
+
+
+def apply_errors(form, fields: dict) -> None:
+    """Put a service's field messages (Invalid.fields) beside the form's fields, also those of a list of
+    sub-form rows (`points-1-due_on`); such a list then says that its rows need correcting."""
+    for name, messages in fields.items():
+        if name in form:
+            form[name].errors = list(messages)
+            continue
+        match = re.fullmatch(r"(\w+)-(\d+)-(\w+)", name)
+        if match and match[1] in form and isinstance(form[match[1]], FieldList):
+            rows = form[match[1]]
+            if int(match[2]) < len(rows.entries) and match[3] in rows.entries[int(match[2])].form:
+                rows.entries[int(match[2])].form[match[3]].errors = list(messages)
+                rows.errors = ["Rätta raderna nedan."]
 
 
 # --- menu ------------------------------------------------------------------------------------

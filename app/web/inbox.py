@@ -9,7 +9,7 @@ from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.web.cases import case_view
-from app.web.common import safe_next
+from app.web.common import apply_errors, safe_next
 
 bp = Blueprint("inbox", __name__)
 
@@ -84,9 +84,7 @@ def complete(task_id: int):
         task_service.complete(current_user, task_id, request.form)
     except Invalid as err:
         form = task_service.task_form(row, request.form)
-        for name, messages in err.fields.items():
-            if name in form:
-                form[name].errors = list(messages)
+        apply_errors(form, err.fields)
         return _render_task(row, form, 422)
     except (Conflict, Forbidden) as err:
         flash(err.message, "error")

@@ -15,7 +15,7 @@ from app.web.cases import submit_start_form
 
 bp = Blueprint("pdca", __name__)
 
-START_TYPES = links.LINKING_TYPES  # the start forms that take source_cases (?kalla= prefills them)
+START_TYPES = links.IMPROVEMENT_TYPES  # the start forms that take source_cases (?kalla= prefills them)
 START_TITLES = {"pdca": "Starta förbättringsarbete", "riskanalys": "Starta risk- och konsekvensanalys"}
 # Case pages that offer "Starta förbättringsarbete".
 STARTS_FROM = ("avvikelse", "klagomal", "riskanalys", "monster", "ej_verkstallt", "utredning")

@@ -48,7 +48,8 @@ def ids(app) -> dict:
                                                     Task.state == "open"))
         lex_sarah = db.session.scalar(select(Case).where(Case.type == "avvikelse", Case.is_lex_sarah.is_(True),
                                                          Case.status == "avslutad"))
-        return {"task": task.id, "lex_sarah": lex_sarah.id}
+        plan = db.session.scalar(select(Case).where(Case.type == "kontrollplan", Case.category == "egenkontroll"))
+        return {"task": task.id, "lex_sarah": lex_sarah.id, "plan": plan.id}
 
 
 def main() -> None:
@@ -66,6 +67,7 @@ def main() -> None:
             ("chef", "/forbattring", "pdca-tavla.png", None),
             ("chef", "/statistik/", "statistik.png", None),
             ("namnd", "/ivo-rapport", "ej-verkstallda-kvartalsrapport.png", None),
+            ("ec_hg", f"/kontroller/{found['plan']}", "kontrollplan.png", None),
         ]
         try:
             with sync_playwright() as playwright:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from app.services.errors import NotFound
+from app.services.reports import kontroller, tillsyn
 from app.services.reports.access import report_scope
 from app.services.reports.counts import SUMMARY_TABLES, summary, summary_tables
 from app.services.reports.flows import complaints, complaints_by, lex_sarah_cases, pattern_signals
@@ -38,6 +39,9 @@ def table_by_key(user, year: int, key: str) -> Table:
     }
     if key in producers:
         return producers[key]()
+    for table in _planned_controls(user, year, key):
+        if table.key == key:
+            return table
     if key in SUMMARY_TABLES:
         group_by, index = SUMMARY_TABLES[key]
         return summary_tables(summary(user, year, group_by))[index]
@@ -45,3 +49,13 @@ def table_by_key(user, year: int, key: str) -> Table:
         if table.key == key:
             return table
     raise NotFound("Tabellen finns inte.")
+
+
+def _planned_controls(user, year: int, key: str) -> list[Table]:
+    """The kontroller and tillsyn tables (kontrollpunkter[_kind], kontroll_atgarder[_kind], tillsyn*)."""
+    if key.startswith("tillsyn"):
+        return tillsyn.tables(user, year)
+    if key.startswith(("kontrollpunkter", "kontroll_atgarder")):
+        kind = key.rsplit("_", 1)[1] if key.endswith(("_egenkontroll", "_internkontroll")) else None
+        return kontroller.tables(user, year, kind)
+    return []

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from app.services import ej_verkstallt, utredning
+from app.services import ej_verkstallt, kontrollplan, tillsyn, utredning
+from app.services.reports import kontroller
+from app.services.reports import tillsyn as tillsyn_tables
 from app.services.reports.counts import summary, summary_tables, totals
 from app.services.reports.flows import (
     complaints,
@@ -192,6 +194,36 @@ def _pdca(ctx: Context) -> Figures:
     return Figures(tables, facts)
 
 
+def _kontroller(kind: str) -> Callable[[Context], Figures]:
+    """Planned controls of one kind (app.services.kontrollplan): counts, results, actions and what is open."""
+
+    def figures(ctx: Context) -> Figures:
+        data = kontrollplan.report(ctx.user, ctx.year, kind)
+        tables = kontroller.report_tables(data, kind)
+        if not data["planned"]:
+            return Figures(tables, [f"Inga kontrollpunkter planerades för {ctx.year}."])
+        facts = [f"{_n(data['planned'], 'kontrollpunkt', 'kontrollpunkter')} planerades för {ctx.year}; "
+                 f"{data['done']} är genomförda, varav {data['done_on_time']} i tid. "
+                 f"{_n(data['brister'], 'kontroll', 'kontroller')} visade brister.",
+                 f"{_n(data['actions_open'], 'åtgärd', 'åtgärder')} efter brister pågår; "
+                 f"{_n(data['overdue'], 'kontrollpunkt', 'kontrollpunkter')} är försenade."]
+        return Figures(tables, facts)
+
+    return figures
+
+
+def _tillsyn(ctx: Context) -> Figures:
+    """The supervision register (app.services.tillsyn): cases from IVO and other authorities in the year."""
+    data = tillsyn.report(ctx.user, ctx.year)
+    ivo = data["by_authority"].get("IVO", 0)
+    complaints = sum(1 for i in data["items"] if i["authority"] == "IVO" and i["kind"] == "klagomal")
+    criticised = data["by_outcome"].get("kritik", 0) + data["by_outcome"].get("foreleggande", 0)
+    facts = [f"{_n(data['total'], 'tillsynsärende', 'tillsynsärenden')} från myndigheter öppnades {ctx.year}, "
+             f"varav {ivo} från IVO ({_n(complaints, 'klagomål', 'klagomål')} från enskilda till IVO). "
+             f"{criticised} ledde till kritik eller föreläggande; {data['open']} pågår."]
+    return Figures(tillsyn_tables.report_tables(data), facts)
+
+
 SECTIONS: list[Section] = [
     Section("sammanfattning", "Sammanfattning",
             "Sammanfatta årets kvalitetsarbete: hur det har bedrivits, de viktigaste resultaten och slutsatserna.",
@@ -211,6 +243,15 @@ SECTIONS: list[Section] = [
             _utredningar),
     Section("pdca", "Förbättringsarbete (PDCA) och resultat",
             "Beskriv årets förbättringsarbeten, vad de ledde till och vilka rutiner som har ändrats.", _pdca),
+    Section("egenkontroll", "Egenkontroll",
+            "Beskriv årets egenkontroller, vad de visade och vilka åtgärder bristerna ledde till.",
+            _kontroller("egenkontroll")),
+    Section("intern_kontroll", "Intern kontroll",
+            "Beskriv nämndens interna kontroll: riskbedömningen bakom kontrollpunkterna, resultaten och åtgärderna.",
+            _kontroller("internkontroll")),
+    Section("tillsyn", "Tillsyn och klagomål till IVO",
+            "Beskriv tillsynen från IVO och andra myndigheter, vad den ledde till och hur kraven har följts upp.",
+            _tillsyn),
     Section("plan", "Plan för nästa år",
             "Beskriv de prioriterade områdena och målen för kvalitetsarbetet nästa år.", None),
 ]

@@ -1,0 +1,118 @@
+"""Kontroller and tillsyn in headless Debian chromium: ec_hg creates a plan on the form (a blank row is
+left out, a bad row is named), sees its progress page; the reviewer records a verdict per sampled case on
+the task page; SAS registers a tillsyn case and sees it in the register. Every page passes axe-core's
+WCAG 2.1 A/AA rules and reflows at 320 px without horizontal scrolling."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from helpers import open_task
+
+from app import clock as app_clock
+from app.extensions import db
+from app.forms import json_to_formdata
+from app.models import Case
+from app.services import cases as case_service
+from app.services import kontrollplan
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed")
+expect = sync_api.expect
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = os.environ.get("KF_SCREENSHOTS")
+
+
+def assert_accessible(page) -> None:
+    """axe-core (WCAG 2.1 A and AA) finds nothing, and at 320 px wide the page does not scroll sideways."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (npm ci)")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})")
+    problems = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+    assert problems == [], problems
+    size = page.viewport_size
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.wait_for_function("() => window.innerWidth === 320")
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 || e.scrollWidth > e.clientWidth + 1)
+        .map(e => `${e.tagName}#${e.id}.${e.className}: ${e.textContent.slice(0, 40)}`).slice(0, 8)""")
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), \
+        f"{page.url} scrolls sideways at 320 px: {wide}"
+    page.set_viewport_size(size)
+
+
+def test_a_plan_from_the_form_its_progress_and_the_reviewers_verdicts(page, login, user, clock):
+    for number in range(3):
+        case_service.create_case(user("ec_hg"), "avvikelse", json_to_formdata({
+            "unit": "HG", "occurred_on": app_clock.today().isoformat(), "category": "fall",
+            "description": f"Fall nummer {number}", "immediate_actions": "Tröstade.", "suspected_lex_sarah": False}),
+            csrf=False)
+    login(page, "ec_hg")
+    page.goto("/kontroller/ny")
+    assert_accessible(page)
+    page.get_by_label("Slag av plan").select_option("egenkontroll")
+    page.get_by_label("Planens namn").fill("Egenkontroll Hemgården")
+    page.locator("#points-0-title").fill("Avvikelsehantering")
+    page.locator("#points-0-due_on").fill("2026-03-12")
+    page.locator("#points-0-responsible").fill("ec_hg")
+    page.locator("fieldset.row-entry").nth(0).get_by_text("Stickprov (om punkten granskar ärenden)").click()
+    page.locator("#points-0-sample_case_type").select_option("avvikelse")
+    page.locator("#points-0-sample_size").fill("2")
+    page.locator("#points-1-title").fill("Brandskydd")
+    page.locator("#points-1-due_on").fill("2027-01-10")
+    page.locator("#points-1-responsible").fill("anna")
+    page.get_by_role("button", name="Skapa planen").click()
+    expect(page.locator(".error-text", has_text="Datumet ska ligga inom planens år (2026).")).to_be_visible()
+    assert_accessible(page)
+    page.locator("#points-1-due_on").fill("2026-10-10")
+    page.get_by_role("button", name="Skapa planen").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Egenkontroll Hemgården")
+    expect(page.locator("#punkter-totalt")).to_have_text("2")
+    expect(page.locator("#punkter-att-gora")).to_have_text("1")
+    assert_accessible(page)
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, "kontrollplan.png"), full_page=True)
+
+    plan = db.session.scalar(db.select(Case).where(Case.type == "kontrollplan"))
+    task = open_task(plan, "kontrollpunkt")
+    assert task.name == "Genomför kontrollen: Avvikelsehantering" and len(task.attachment) == 2
+    page.goto(f"/uppgifter/{task.id}")
+    assert_accessible(page)
+    page.get_by_label("Kontrollen genomförd").fill("2026-03-02")
+    page.get_by_label("Resultat").select_option("utan_anmarkning")
+    for index, item in enumerate(task.attachment):
+        expect(page.locator("fieldset.row-entry legend").nth(index)).to_contain_text(item["number"])
+        page.locator(f"#verdicts-{index}-verdict").select_option("utan_anmarkning")
+    page.get_by_role("button", name="Slutför uppgiften").click()
+    expect(page.locator(".flash-success")).to_contain_text("Klart")
+    db.session.expire_all()
+    (done, later) = kontrollplan.points(plan)
+    assert [v["verdict"] for v in done.verdicts] == ["utan_anmarkning", "utan_anmarkning"]
+    page.goto(f"/kontroller/{plan.id}")
+    expect(page.locator("#punkter-klara")).to_have_text("1")
+    page.goto("/kontroller/")
+    expect(page.locator("#kontrollplaner")).to_contain_text("1 av 2")
+    assert_accessible(page)
+
+
+def test_the_tillsyn_register(page, login, user):
+    login(page, "sas")
+    page.goto("/tillsyn/ny")
+    assert_accessible(page)
+    page.locator("#unit").select_option("HG")
+    page.locator("#authority").select_option("IVO")
+    page.locator("#kind").select_option("tillsyn")
+    page.locator("#opened_on").fill("2026-03-02")
+    page.locator("#subject").fill("Tillsyn av läkemedelshanteringen")
+    page.locator("#reply_due_on").fill("2026-03-01")
+    page.get_by_role("button", name="Registrera").click()
+    expect(page.locator(".error-text")).to_contain_text("Svarsdatumet kan inte ligga före")
+    page.locator("#reply_due_on").fill("2026-03-30")
+    page.get_by_role("button", name="Registrera").click()
+    expect(page.locator(".flash-success")).to_contain_text("TIL-2026-")
+    page.goto("/tillsyn/")
+    expect(page.locator("#tillsyn-totalt")).to_have_text("1")
+    expect(page.locator("#tillsynsregister")).to_contain_text("senast 2026-03-30")
+    assert_accessible(page)
