@@ -17,9 +17,11 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditio
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition  # what the spiff parser builds
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
@@ -43,6 +45,10 @@ SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
 
 class TaskNotReady(Exception):
     """The task was completed or withdrawn by someone else first."""
+
+
+class NotWaiting(Exception):
+    """The instance is not waiting for the signal (the step it belongs to has passed)."""
 
 
 @dataclass
@@ -139,7 +145,27 @@ def complete(task_row: Task, data: dict, actor) -> StepResult:
     task_row.data = data
     result = _save(instance, workflow, context)
     result.closed_tasks = [t for t in result.closed_tasks if t.id != task_row.id]
+    # With branches running side by side (an early IVO decision beside the investigation) the live task
+    # the case is read from may belong to another branch: what was just submitted always counts.
+    result.data = {**result.data, **data}
     return result
+
+
+def signal(instance_id: int, name: str, actor) -> StepResult:
+    """Deliver the signal `name` (a case action, e.g. tidig_ivo_anmalan) to a running instance, whose
+    diagram catches it on a boundary or intermediate event, and run the engine until it waits again."""
+    instance = db.session.execute(
+        select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    context = HandlerContext(case=instance.case, instance=instance, actor=actor)
+    workflow = _load(instance, context)
+    try:
+        workflow.send_event(BpmnEvent(SignalEventDefinition(name)))
+    except WorkflowException:
+        raise NotWaiting(name) from None
+    _run_engine(workflow)
+    return _save(instance, workflow, context)
 
 
 def fire_timers(instance: ProcessInstance) -> StepResult:

@@ -14,8 +14,11 @@ from app.forms.avvikelse import (
     EskaleringUppfoljningForm,
     IvoAnmalanForm,
     IvoBeslutForm,
+    IvoDiarienummerForm,
+    IvoKompletteringForm,
     SasUtredningForm,
     SasVerifieringForm,
+    TidigIvoAnmalanForm,
 )
 from app.forms.ej_verkstallt import EjVerkstalltForm, KvartalsrapportForm, VerkstallighetForm
 from app.forms.klagomal import KlagomalForm, KlagomalHanteringForm, KlagomalSvarForm
@@ -28,7 +31,13 @@ from app.forms.pdca import (
     PlaneraForm,
 )
 from app.forms.riskanalys import RiskanalysForm, RiskanalysStartForm, RiskanalysUppfoljningForm
-from app.forms.utredning import ForhandsbedomningForm, ForlangningForm, UtredningAvslutForm, UtredningStartForm
+from app.forms.utredning import (
+    ForhandsbedomningForm,
+    ForlangningForm,
+    SkyddsbedomningForm,
+    UtredningAvslutForm,
+    UtredningStartForm,
+)
 
 # tests/test_contract.py checks these against the user tasks of bpmn/ and the case types of app.vocabulary.
 TASK_FORMS = {
@@ -37,6 +46,7 @@ TASK_FORMS = {
     "sas_utredning": SasUtredningForm,
     "ivo_beslut": IvoBeslutForm,
     "ivo_anmalan": IvoAnmalanForm,
+    "ivo_komplettering": IvoKompletteringForm,
     "atgardsuppfoljning": AtgardsuppfoljningForm,
     "sas_verifiering": SasVerifieringForm,
     "eskalering_uppfoljning": EskaleringUppfoljningForm,
@@ -54,10 +64,17 @@ TASK_FORMS = {
     # ej verkställda beslut and the nämnd secretary's quarterly IVO report
     "verkstallighet": VerkstallighetForm,
     "kvartalsrapport": KvartalsrapportForm,
-    # barnavårdsutredning (SoL 11 kap. 1 a § and 2 §)
+    # barnavårdsutredning (rules skyddsbedomning, forhandsbedomning, utredningstid, forlangning: app.lagrum)
+    "skyddsbedomning": SkyddsbedomningForm,
     "forhandsbedomning": ForhandsbedomningForm,
     "utredning_avslut": UtredningAvslutForm,
     "forlangning": ForlangningForm,
+}
+
+# Case actions (app.services.case_actions): a form per action, keyed by the action's name.
+ACTION_FORMS = {
+    "tidig_ivo_anmalan": TidigIvoAnmalanForm,
+    "ivo_diarienummer": IvoDiarienummerForm,
 }
 
 START_FORMS = {
@@ -69,7 +86,7 @@ START_FORMS = {
     "utredning": UtredningStartForm,
 }
 
-_SKIP = {"csrf_token", "submit"}
+_SKIP = {"csrf_token", "submit", "confirm_personal_data"}
 
 
 def json_to_formdata(payload: dict) -> MultiDict:

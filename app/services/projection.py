@@ -42,7 +42,8 @@ def apply_step(case, result, actor) -> None:
         # from a side branch must not undo either).
         case.is_lex_sarah = bool(case.is_lex_sarah) or bool(data.get("suspected_lex_sarah")) \
             or data.get("classification") in LEX_SARAH_CLASSIFICATIONS
-        case.ivo_notified = bool(case.ivo_notified) or (bool(data.get("notify_ivo")) and bool(data.get("sent_on")))
+        case.ivo_notified = bool(case.ivo_notified) or (
+            bool(case.fields.get("notify_ivo")) and bool(data.get("sent_on")))
     if finished and case.status != "avslutad":
         case.status = "avslutad"
         case.closed_at = now
