@@ -35,6 +35,9 @@ AREA_ROLES = ("verksamhetschef", "namndsekreterare")
 MANAGER_ROLES = ("enhetschef", "verksamhetschef")
 REPORT_WIDE_ROLES = ("sas", "socialchef", "namndsekreterare", "admin")
 REPORT_ROLES = MANAGER_ROLES + REPORT_WIDE_ROLES
+# Roles the diagrams' lanes offer tasks to (medarbetare tasks go to the reporter): every unit needs a
+# holder of each at the unit or above, or its tasks go to FALLBACK_ROLE as orphans.
+LANE_ROLES = ("enhetschef", "verksamhetschef", "sas", "socialchef", "namndsekreterare")
 
 # --- cases (the case types themselves: CASE_TYPES, the registry at the end of this module) -----------------
 STATUS_LABELS = {"pagaende": "Pågående", "avslutad": "Avslutad", "fel": "Fel i flödet"}
@@ -47,7 +50,9 @@ MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "august
           "oktober", "november", "december")
 
 # --- avvikelse and lex Sarah ----------------------------------------------------------------------------
-# DOMAIN: the categories used in practice; no "annat", which hides the category from statistics.
+# DOMAIN: the categories used in practice; no "annat", which hides the category from statistics. The
+# defaults: a municipality adds its own (or replaces the list) in the configuration (CATEGORIES*), read
+# through app.services.categories.
 CATEGORIES = [
     ("utebliven_insats", "Utebliven insats"),
     ("brister_i_omsorg", "Brister i omsorg"),
@@ -111,6 +116,8 @@ CHANNELS = [
     ("webb", "Webbformulär"),
     ("besok", "Besök"),
     ("mote", "Möte"),
+    ("patientnamnden", "Via Patientnämnden"),
+    ("aldreombud", "Via äldreombud"),
 ]
 COMPLAINANTS = [
     ("brukare", "Brukare"),

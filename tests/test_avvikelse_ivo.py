@@ -30,6 +30,10 @@ from app.services import case_actions
 from app.services.errors import Conflict, Forbidden, Invalid
 
 
+def take(username, user, case, action, data):
+    return case_actions.take(user(username), case.id, action, json_to_formdata(data), csrf=False)
+
+
 def _lex_sarah(user):
     case = report(user("anna"), suspected_lex_sarah=True)
     complete(user("ec_hg"), case, "chef_uppfoljning",
@@ -91,7 +95,7 @@ def test_early_notification_opens_the_decision_beside_the_investigation_and_ends
 
 def test_an_early_no_leaves_the_decision_to_the_finished_investigation(app, user, clock):
     case = _lex_sarah(user)
-    case_actions.take(user("chef"), case.id, "tidig_ivo_anmalan", json_to_formdata({"reason": "Oklart läge."}), csrf=False)
+    take("chef", user, case, "tidig_ivo_anmalan", {"reason": "Oklart läge."})
     complete(user("chef"), case, "ivo_beslut", {"notify_ivo": False, "motivation": "Inte allvarligt än."})
     assert task_ids(case) == ["sas_utredning"]
     assert case_actions.available(user("sas"), case) == ["tidig_ivo_anmalan"]  # may be asked again
@@ -110,7 +114,7 @@ def test_an_early_no_leaves_the_decision_to_the_finished_investigation(app, user
 
 def test_a_decision_still_open_when_the_investigation_ends_carries_the_case_on(app, user):
     case = _lex_sarah(user)
-    case_actions.take(user("sas"), case.id, "tidig_ivo_anmalan", json_to_formdata({"reason": "Allvarligt."}), csrf=False)
+    take("sas", user, case, "tidig_ivo_anmalan", {"reason": "Allvarligt."})
     complete(user("sas"), case, "sas_utredning", sas_data(assessment="allvarligt_missforhallande"))
     assert task_ids(case) == ["ivo_beslut"]  # no second decision: the open one goes on
     complete(user("chef"), case, "ivo_beslut", IVO := {"notify_ivo": True, "motivation": "Ska anmälas."})
@@ -118,9 +122,9 @@ def test_a_decision_still_open_when_the_investigation_ends_carries_the_case_on(a
     complete(user("sas"), case, "ivo_anmalan", ivo_anmalan_data())
     assert task_ids(case) == ["atgardsuppfoljning"]  # sent with the finished investigation: no komplettering
     with pytest.raises(Conflict):
-        case_actions.take(user("sas"), case.id, "tidig_ivo_anmalan", json_to_formdata({"reason": "Igen."}), csrf=False)
+        take("sas", user, case, "tidig_ivo_anmalan", {"reason": "Igen."})
     with pytest.raises(Forbidden):
-        case_actions.take(user("anna"), case.id, "ivo_diarienummer", json_to_formdata({"ivo_reference": "1"}), csrf=False)
+        take("anna", user, case, "ivo_diarienummer", {"ivo_reference": "1"})
 
 
 def test_the_case_page_offers_the_action_and_the_decision_page_shows_the_assessment(app, user):

@@ -33,7 +33,7 @@ from app.engine.specs import library
 from app.engine.timers import CLOCK_TIMER_CLASSES, due_of
 from app.extensions import db
 from app.models import ProcessInstance, Task, Timer, User
-from app.models.roles import resolve_unit
+from app.models.roles import holder_unit
 from app.vocabulary import ROLES
 
 _config = dict(SPIFF_CONFIG)
@@ -300,12 +300,23 @@ def _inbox_row(instance: ProcessInstance, task, now: datetime) -> Task:
     case = instance.case
     spec = task.task_spec
     role = lane_role(spec.lane)
+    # A medarbetare task belongs to the person who reported; other tasks may name their user.
+    assignee_id = case.reporter_id if role == "medarbetare" else _named_assignee(task)
+    unit_id, orphan = case.unit_id, False
+    if role:
+        found = holder_unit(role, case.unit)
+        if found is not None or role == "medarbetare" or assignee_id is not None:
+            unit_id = found if found is not None else case.unit_id
+        else:
+            # Nobody holds the lane's role at the case's unit or above (a complaint on the förvaltning
+            # itself, a unit without an enhetschef): offer it to FALLBACK_ROLE rather than to no one.
+            fallback = current_app.config["FALLBACK_ROLE"]
+            fallback_unit = holder_unit(fallback, case.unit)
+            role, unit_id, orphan = fallback, fallback_unit if fallback_unit is not None else case.unit_id, True
     return Task(
         instance_id=instance.id, case_id=case.id, spiff_id=str(task.id),
         task_id=spec.bpmn_id or spec.name, name=spec.bpmn_name or spec.name, lane=spec.lane,
-        role=role, unit_id=resolve_unit(role, case.unit) if role else case.unit_id,
-        # A medarbetare task belongs to the person who reported; other tasks may name their user.
-        assignee_id=case.reporter_id if role == "medarbetare" else _named_assignee(task),
+        role=role, unit_id=unit_id, assignee_id=assignee_id, orphan=orphan,
         due_at=_task_due(task), created_at=now, state="open",
     )
 

@@ -35,6 +35,8 @@ def _required(message=REQUIRED):
 class AvvikelseReportForm(BaseForm):
     """Rapportera avvikelse (the process's start)."""
 
+    category_list = "avvikelse"  # choices: the municipality's deviation categories (supply_lookups)
+
     unit = SelectField("Enhet", validators=_required("Välj den enhet avvikelsen gäller."), choices=[])
     occurred_on = DateField("Datum då händelsen inträffade",
                             validators=[InputRequired(message=DATE_REQUIRED), not_in_future])

@@ -9,8 +9,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine, forms
 from app.extensions import db
+from app.forms.fields import options
 from app.models import AuditEvent, Case, CaseAccessLog, Task, Unit, User
-from app.services import audit, links, monster, notifications
+from app.services import audit, categories, links, monster, notifications
 from app.services.access import can_view, has_part, may_register_for, redact, reporter_units, scope_cases
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.numbering import next_case_number
@@ -24,6 +25,10 @@ def supply_lookups(form, task: Task | None = None) -> None:
     registers ej verkställda beslut, and for a task's form the fields of its case."""
     form.user_exists = _active_user_exists
     form.registers_decisions = may_register_for
+    kind = getattr(form, "category_list", None)  # the municipality's categories (app.services.categories)
+    if kind is not None and "category" in form:
+        pairs = categories.deviation_categories() if kind == "avvikelse" else categories.complaint_categories()
+        form.category.choices = options(pairs, "Välj kategori")
     if task is not None:
         form.case_fields = dict(task.case.fields or {}) if task.case is not None else {}
 
@@ -149,6 +154,7 @@ def task_dict(task: Task, now=None) -> dict:
         "due_at": task.due_at.isoformat() if task.due_at else None,
         "overdue": bool(task.due_at and task.due_at < now and task.state == "open"),
         "state": task.state,
+        "orphan": bool(task.orphan),
     }
 
 

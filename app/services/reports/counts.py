@@ -7,10 +7,11 @@ from sqlalchemy import and_, func, select
 
 from app.extensions import db
 from app.models import Case
+from app.services import categories
 from app.services.reports.access import report_scope
 from app.services.reports.scope import GROUP_BY, OrgTree, Scope, count_if, in_year, month_expr, verksamhet_expr
 from app.services.reports.table import Table
-from app.vocabulary import CATEGORIES, COMPLAINT_CATEGORIES, MONTHS, NOT_ASSESSED, SEVERITIES
+from app.vocabulary import MONTHS, NOT_ASSESSED, SEVERITIES
 
 COUNT_KEYS = ("avvikelser", "lex_sarah", "ivo_anmalningar", "klagomal")
 GROUP_HEADINGS = {"verksamhet": "Verksamhetsområde", "enhet": "Enhet", "kategori": "Kategori", "month": "Månad"}
@@ -73,7 +74,7 @@ def _group_keys(group_by, tree: OrgTree, scope: Scope, found: dict) -> list[tupl
     if group_by == "month":
         return [(m, MONTHS[m - 1].capitalize()) for m in range(1, 13)]
     if group_by == "kategori":
-        known, labels = list(CATEGORIES), dict(COMPLAINT_CATEGORIES)
+        known, labels = categories.deviation_categories(), categories.category_labels()
         extra = [(k, labels.get(k, k) if k else "Utan kategori") for k in found if k not in dict(known)]
         return known + sorted(extra, key=lambda item: item[1])
     # verksamhet: the areas in scope (the förvaltning itself only if it has cases); enhet: the units.
@@ -94,7 +95,7 @@ def _by_column(column, labels: list[tuple[str, str]], unnamed: str, user, year: 
 
 
 def by_category(user, year: int, *, scope: Scope | None = None) -> dict:
-    return _by_column(Case.category, CATEGORIES, "Utan kategori", user, year, scope)
+    return _by_column(Case.category, categories.deviation_categories(), "Utan kategori", user, year, scope)
 
 
 def by_severity(user, year: int, *, scope: Scope | None = None) -> dict:
