@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Case, Task
 from app.services import categories
 from app.services.reports.access import report_scope
+from app.services.reports.counts import overview, per_tertial
 from app.services.reports.scope import OrgTree, Scope, count_if, in_year, month_expr, verksamhet_expr
 from app.services.reports.table import Table
 from app.vocabulary import MONTHS
@@ -167,6 +168,8 @@ def statistics(user, year: int) -> dict:
         "year": year, "scope": scope,
         "tables": {
             t.key: t for t in (
+                overview(scope, year),
+                per_tertial(scope, year),
                 month_by_category(scope, year),
                 units_vs_last_year(scope, year, tree),
                 lead_times(scope, year, tree),
