@@ -58,8 +58,9 @@ DEFAULTS: dict = {
     "PATTERN_SIGNAL_COUNT": 3,
     "PATTERN_SIGNAL_DAYS": 30,
     # Ej verkställda beslut (the three-month limit: "# Deadlines" below). Units listed here, and the units
-    # below them, register decisions (a comma-separated list in KF_EJ_VERKSTALLT_UNITS).
-    "EJ_VERKSTALLT_UNITS": ["MYN"],
+    # below them, register decisions (a comma-separated list in KF_EJ_VERKSTALLT_UNITS): every unit with
+    # myndighetsutövning, by default the myndighet and IFO units.
+    "EJ_VERKSTALLT_UNITS": ["MYN", "IFO"],
     "EJ_VERKSTALLT_IMPORT_MAX_ROWS": 1000,  # per web/API upload (each row starts a process); the CLI has no cap
     # The quarterly report to IVO: one kvartalsrapport task per quarter for the nämnd secretary, open
     # from START_DAY of the month after the quarter; a reminder escalates when the reporting period ends.

@@ -180,6 +180,7 @@ INSATSER = {
         ("ovrigt_bistand", "Övrigt bistånd"),
     ],
     "LSS": [
+        ("radgivning_personligt_stod", "Rådgivning och annat personligt stöd (9 § 1)"),
         ("personlig_assistans", "Personlig assistans (9 § 2)"),
         ("ledsagarservice", "Ledsagarservice (9 § 3)"),
         ("kontaktperson_lss", "Biträde av kontaktperson (9 § 4)"),
@@ -200,6 +201,14 @@ EJ_VERKSTALLT_OUTCOMES = [
 ]
 EJ_VERKSTALLT_OUTCOME_LABELS = dict(EJ_VERKSTALLT_OUTCOMES)
 GENDER_LABELS = dict(GENDERS)
+# The dated log of a decision while the person waits: what IVO weighs before asking for a särskild avgift.
+EJ_VERKSTALLT_EVENT_KINDS = [
+    ("erbjudande", "Erbjudande lämnat"),
+    ("avbojt", "Erbjudande avböjt av den enskilde"),
+    ("tillfallig_insats", "Tillfällig insats under väntetiden"),
+    ("ovrigt", "Annan åtgärd för att verkställa"),
+]
+EJ_VERKSTALLT_EVENT_LABELS = dict(EJ_VERKSTALLT_EVENT_KINDS)
 
 # --- barnavårdsutredning ----------------------------------------------------------------------------------
 UTREDNING_OUTCOMES = [

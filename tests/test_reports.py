@@ -10,7 +10,6 @@ import pytest
 from helpers import logged_in
 from openpyxl import load_workbook
 
-
 KEYS = ("avvikelser", "lex_sarah", "ivo_anmalningar", "klagomal", "rapporter")
 
 

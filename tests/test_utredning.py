@@ -1,7 +1,8 @@
 """Barnavårdsutredning (bpmn/utredning.bpmn): the immediate skyddsbedömning, förhandsbedömning within
 14 days, the four-month limit in calendar months, a reminder before it that offers the extension
 decision, at the limit an escalation to the verksamhetschef, an extension that moves the limit; and the
-utredningstider report (API and page) with its figures. Real BPMN, real engine, the real scheduler job, on SQLite and PostgreSQL."""
+utredningstider report (API and page) with its figures. Real BPMN, real engine, the real scheduler job,
+on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re

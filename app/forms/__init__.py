@@ -20,7 +20,12 @@ from app.forms.avvikelse import (
     SasVerifieringForm,
     TidigIvoAnmalanForm,
 )
-from app.forms.ej_verkstallt import EjVerkstalltForm, KvartalsrapportForm, VerkstallighetForm
+from app.forms.ej_verkstallt import (
+    EjVerkstalltForm,
+    EjVerkstalltHandelseForm,
+    KvartalsrapportForm,
+    VerkstallighetForm,
+)
 from app.forms.klagomal import KlagomalForm, KlagomalHanteringForm, KlagomalSvarForm
 from app.forms.pdca import (
     FoljaUppForm,
@@ -75,6 +80,7 @@ TASK_FORMS = {
 ACTION_FORMS = {
     "tidig_ivo_anmalan": TidigIvoAnmalanForm,
     "ivo_diarienummer": IvoDiarienummerForm,
+    "ej_verkstallt_handelse": EjVerkstalltHandelseForm,
 }
 
 START_FORMS = {

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 
-from app import engine, forms
+from app import clock, engine, forms
 from app.extensions import db
-from app.models import Case, Task
+from app.models import Case, EjVerkstalltHandelse, Task
 from app.services import audit
 from app.services.cases import commit, get_case, supply_lookups
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.projection import apply_step
+from app.vocabulary import EJ_VERKSTALLT_EVENT_LABELS
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,19 @@ register(CaseAction(
     available=_early_ivo_available, run=_early_ivo,
     description="Ett allvarligt missförhållande ska anmälas till IVO snarast. Socialchefens beslut öppnas direkt, "
                 "bredvid utredningen, som fortsätter och skickas till IVO när den är klar."))
+def _ejv_event(user, case: Case, data: dict) -> str:
+    day = date.fromisoformat(data["on"])
+    db.session.add(EjVerkstalltHandelse(case_id=case.id, kind=data["kind"], on=day, text=data["text"],
+                                        created_at=clock.now(), created_by_id=user.id))
+    return f"{EJ_VERKSTALLT_EVENT_LABELS[data['kind']]} {day}: {data['text']}"
+
+
+register(CaseAction(
+    name="ej_verkstallt_handelse", label="Anteckna erbjudande, avböjt erbjudande eller tillfällig insats",
+    roles=("medarbetare", "enhetschef", "verksamhetschef"),
+    available=lambda case, open_ids: case.type == "ej_verkstallt" and case.status == "pagaende",
+    run=_ejv_event, description="En daterad logg över vad som gjorts medan den enskilde väntar; IVO väger in den "
+                                "innan myndigheten ansöker om särskild avgift."))
 register(CaseAction(
     name="ivo_diarienummer", label="Lägg till IVO:s diarienummer", roles=("sas", "socialchef"),
     available=lambda case, open_ids: case.type == "avvikelse" and bool(case.ivo_notified),

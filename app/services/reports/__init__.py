@@ -35,6 +35,6 @@ from app.services.reports.table import Table
 
 __all__ = [
     "GROUP_BY", "GROUP_HEADINGS", "NO_REPORTS", "NO_TEXTS", "OrgTree", "Scope", "Table", "by_category", "by_severity",
-    "may_see_reports", "may_write_texts", "parse_group_by", "parse_tertial", "parse_year", "report_scope", "statistics", "summary",
-    "summary_tables", "table_by_key", "totals",
+    "may_see_reports", "may_write_texts", "parse_group_by", "parse_tertial", "parse_year", "report_scope", "statistics",
+    "summary", "summary_tables", "table_by_key", "totals",
 ]

@@ -16,8 +16,8 @@ from sqlalchemy import and_, func, select
 from app.extensions import db
 from app.models import Case
 from app.services import categories
-from app.services.reports.access import report_scope
 from app.services.errors import Invalid
+from app.services.reports.access import report_scope
 from app.services.reports.scope import GROUP_BY, OrgTree, Scope, count_if, in_year, month_expr, verksamhet_expr
 from app.services.reports.table import Table
 from app.vocabulary import MONTHS, NOT_ASSESSED, SEVERITIES

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app import clock, lagrum, forms
+from app import clock, forms, lagrum
 from app.extensions import db
 from app.forms.reports import kvalitetsberattelse_form_class
 from app.models import ReportText

@@ -1,5 +1,5 @@
-"""The kvalitetsberättelse's sections (rule kvalitetsberattelse in app/data/lagrum.toml): each section's title, the prompt for
-its free text, and the function that computes its figures — tables and sentences with the numbers
+"""The kvalitetsberättelse's sections (rule kvalitetsberattelse in app/data/lagrum.toml): each section's
+title, the prompt for its free text, and the function that computes its figures — tables and sentences with the numbers
 filled in — from the report tables and from the ej verkställda beslut and barnavårdsutredning flows."""
 from __future__ import annotations
 
