@@ -47,6 +47,7 @@ def test_early_notification_opens_the_decision_beside_the_investigation_and_ends
     case = _lex_sarah(user)
     got = api.get("sas", f"/api/v1/cases/{case.id}").get_json()
     assert got["actions"] == ["tidig_ivo_anmalan"]
+    assert got["target_closed_on"] == "2026-05-31"  # reported 2 March + TARGET_LEX_SARAH_CASE_DAYS (90)
     assert api.get("ec_hg", f"/api/v1/cases/{case.id}").get_json()["actions"] == []  # not the enhetschef's
     refused = api("ec_hg").post(f"/api/v1/cases/{case.id}/actions/tidig_ivo_anmalan", json={"reason": "x"})
     assert refused.status_code == 403

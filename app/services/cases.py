@@ -4,10 +4,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine, forms
+from app.config import deadline_length
 from app.extensions import db
 from app.forms.fields import options
 from app.models import AuditEvent, Case, CaseAccessLog, Task, Unit, User
@@ -158,6 +160,14 @@ def task_dict(task: Task, now=None) -> dict:
     }
 
 
+def lex_sarah_target(case: Case) -> date | None:
+    """The local routine's target for a whole lex Sarah case, report to closed (TARGET_LEX_SARAH_CASE_DAYS)."""
+    if not case.is_lex_sarah:
+        return None
+    return clock.to_local(case.created_at).date() + timedelta(
+        days=deadline_length(current_app.config, "TARGET_LEX_SARAH_CASE_DAYS"))
+
+
 def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] | None = None) -> dict:
     """`tasks`: the case's open tasks when the caller has fetched them already (open_tasks_by_case)."""
     sensitive = not case.is_lex_sarah or has_part(user, case)
@@ -172,6 +182,8 @@ def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] 
         "tasks": [task_dict(t, now) for t in (open_tasks(case) if tasks is None else tasks)],
     }
     result["deadlines"] = {t["task_id"]: t["due_at"] for t in result["tasks"] if t["due_at"]}
+    target = lex_sarah_target(case)
+    result["target_closed_on"] = target.isoformat() if target else None
     if with_history:
         result["history"] = [
             {"at": e.at.isoformat(), "actor": e.actor.username if e.actor else None, "action": e.action,

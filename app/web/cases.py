@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from app import forms
+from app import clock, forms
 from app.extensions import db
 from app.http import ID
 from app.models import AuditEvent, Unit, User
@@ -74,7 +74,7 @@ def case_view(case, action_forms: dict | None = None) -> dict:
         "case": case, "data": data, "report_rows": describe(_start_form_cls(case.type), fields),
         "timeline": _timeline(case, data["history"]), "open_tasks": case_service.open_tasks(case),
         "redacted": redacted, "reads": reads, "may_work_on": lambda t: task_service.may_work_on(current_user, t),
-        "actions": actions,
+        "actions": actions, "today_iso": clock.today().isoformat(),
     }
 
 
