@@ -22,8 +22,8 @@ def _register(api, username, **overrides):
 
 def test_log_and_the_councils_statistics_document(app, api, user, clock, tmp_path):
     woman = _register(api, "ec_myn")
-    man = _register(api, "ec_myn", unit="MYN-LSS", person_ref="19900707-T131", gender="man", law="LSS",
-                    insats="radgivning_personligt_stod", decided_on="2025-11-15")
+    _register(api, "ec_myn", unit="MYN-LSS", person_ref="19900707-T131", gender="man", law="LSS",
+              insats="radgivning_personligt_stod", decided_on="2025-11-15")  # LSS 9 § 1 is in the list
     # An IFO unit registers too (EJ_VERKSTALLT_UNITS defaults to the myndighet and IFO units).
     child = _register(api, "ec_bou", unit="BOU", person_ref="20150303-T151", gender="man",
                       insats="kontaktfamilj", decided_on="2025-12-01")

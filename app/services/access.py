@@ -13,7 +13,8 @@ from app.vocabulary import AREA_ROLES, LANE_ROLES, ORGANISATION_WIDE_ROLES
 
 # Lex Sarah investigation content: shown only to people with a part in the case.
 SENSITIVE_FIELDS = frozenset({
-    "investigation", "causes", "primary_causes", "assessment", "assessment_motivation", "motivation",
+    "investigation", "causes", "primary_causes", "assessment", "final_assessment", "assessment_motivation",
+    "motivation",
     "person_informed", "informed_how", "documented_in_personakt", "police_report", "event_types",
 })
 
