@@ -122,8 +122,8 @@ class IvoAnmalanForm(BaseForm):
     later: it can be added on the case then (the case action ivo_diarienummer)."""
 
     sent_on = DateField("Anmälan skickad", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
-    ivo_reference = StringField("IVO:s diarienummer (kan läggas till senare)",
-                                validators=[Optional(), Length(max=64), no_personnummer])
+    ivo_reference = StringField("IVO:s diarienummer", validators=[Optional(), Length(max=64), no_personnummer],
+                                description="Kan läggas till senare på ärendet när IVO har svarat.")
 
 
 class IvoKompletteringForm(BaseForm):
