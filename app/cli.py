@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
 from app.models import User
+from app.services.access import missing_role_holders
 from app.services.database import least_privilege_grants
 from app.services.errors import DomainError
 from app.services.timers import retry_failed, run_due
@@ -62,6 +63,10 @@ def org_import(path):
         raise click.ClickException(f"Filen är inte giltig JSON: {err}") from None
     counts = _import(document)
     click.echo(", ".join(f"{k}={v}" for k, v in counts.items()))
+    fallback = current_app.config["FALLBACK_ROLE"]
+    for unit, roles in missing_role_holders():
+        click.echo(f"Varning: {unit.code} {unit.name} saknar {', '.join(roles)} (vid enheten eller ovanför); "
+                   f"uppgifter till rollen erbjuds {fallback}.", err=True)
 
 
 def _parse_roles(roles: tuple[str, ...]) -> list[dict]:

@@ -86,10 +86,8 @@ DEFAULTS: dict = {
     "MAIL_RETRY_BASE_SECONDS": 300,
     "MAIL_MAX_ATTEMPTS": 5,
     "BASE_URL": "http://127.0.0.1:5000",
-    # Barnavårdsutredning: the paragraphs behind its time limits ("# Deadlines" below) are shown as text
-    # (UTREDNING_LAGRUM_*) so they can follow the new SoL (2025:400) numbering.
-    "UTREDNING_LAGRUM_FORHANDSBEDOMNING": "11 kap. 1 a § SoL (2001:453); 20 kap. 2 § SoL (2025:400)",
-    "UTREDNING_LAGRUM_TIDSGRANS": "11 kap. 2 § SoL (2001:453)",
+    # The paragraphs the product cites are not settings but data: app/data/lagrum.toml (app.lagrum), each
+    # with its text per period (SoL 2001:453 until 2025-06-30, SoL 2025:400 from 2025-07-01).
     # Timer sweep: a timer whose step fails is retried after BASE, 2×BASE, 4×BASE ... seconds and
     # marked failed after MAX attempts (shown on the case; fix the cause, then reset the timer).
     "TIMER_RETRY_BASE_SECONDS": 60,
@@ -102,8 +100,9 @@ DEFAULTS: dict = {
     "PATTERN_SIGNAL_COUNT": 3,
     "PATTERN_SIGNAL_DAYS": 30,
     # Ej verkställda beslut (the three-month limit: "# Deadlines" below). Units listed here, and the units
-    # below them, register decisions (a comma-separated list in KF_EJ_VERKSTALLT_UNITS).
-    "EJ_VERKSTALLT_UNITS": ["MYN"],
+    # below them, register decisions (a comma-separated list in KF_EJ_VERKSTALLT_UNITS): every unit with
+    # myndighetsutövning, by default the myndighet and IFO units.
+    "EJ_VERKSTALLT_UNITS": ["MYN", "IFO"],
     "EJ_VERKSTALLT_IMPORT_MAX_ROWS": 1000,  # per web/API upload (each row starts a process); the CLI has no cap
     # The quarterly report to IVO: one kvartalsrapport task per quarter for the nämnd secretary, open
     # from START_DAY of the month after the quarter; a reminder escalates when the reporting period ends.
@@ -113,6 +112,15 @@ DEFAULTS: dict = {
     "IVO_REPORT_UNIT": None,  # the unit whose nämnd secretary files it; None: the top of the organisation
     "IVO_REPORT_WINDOW_START_DAY": 1,
     "IVO_REPORT_WINDOW_END": {"1": "04-30", "2": "08-31", "3": "10-31", "4": "01-31"},
+    # Categories of avvikelser and klagomål (app.services.categories): {} keeps the standard lists of
+    # app.vocabulary; CATEGORIES replaces the deviation list, CATEGORIES_EXTRA adds to both lists, e.g.
+    # KF_CATEGORIES_EXTRA='{"lokaler": "Lokaler"}'; COMPLAINT_CATEGORIES_EXTRA adds to the klagomål list.
+    "CATEGORIES": {},
+    "CATEGORIES_EXTRA": {},
+    "COMPLAINT_CATEGORIES_EXTRA": {},
+    # A task whose lane role nobody holds at the case's unit or above is offered to the holders of this
+    # role instead, marked "orphan", and the admins are mailed (the organisation page lists such gaps).
+    "FALLBACK_ROLE": "sas",
     # Case numbers: each case type's prefix is in its registry entry (app.vocabulary.CASE_TYPES); a
     # deployment may override some here, e.g. KF_CASE_NUMBER_PREFIXES='{"klagomal": "SYN"}'.
     "CASE_NUMBER_PREFIXES": {},
@@ -125,15 +133,21 @@ DEFAULTS: dict = {
     # says "utan dröjsmål" / "snarast"); these are the local routine's target times.
     "DEADLINE_CHEF_UPPFOLJNING_DAYS": 14,
     "DEADLINE_SAS_UTREDNING_DAYS": 28,
-    "DEADLINE_IVO_BESLUT_DAYS": 14,  # counted from the report (issue: lex Sarah IVO decision)
+    # The IVO decision: counted from the assessment it rests on (the early-notification action, or the
+    # finished investigation), not from the report.
+    "DEADLINE_IVO_BESLUT_DAYS": 14,
+    # Target for a whole lex Sarah case, report to closed (shown on the case; not a law, a routine's aim).
+    "TARGET_LEX_SARAH_CASE_DAYS": 90,
     # Synpunkter och klagomål (bpmn/klagomal.bpmn; SOSFS 2011:9 5 kap. 3-6 §§): no national time limit;
     # the local routine's target for handling and answering, counted from the day the complaint came in.
     "DEADLINE_KLAGOMAL_DAYS": 14,
     # Pattern signal (bpmn/monster.bpmn): the enhetschef's assessment of a signalled pattern.
     "DEADLINE_MONSTER_BEDOMNING_DAYS": 14,
-    # Barnavårdsutredning (bpmn/utredning.bpmn). Förhandsbedömning within 14 days of the report of
-    # concern: SoL (2001:453) 11 kap. 1 a §; the investigation finished within four calendar months of its
-    # start unless the nämnd extends it for special reasons: SoL (2001:453) 11 kap. 2 §.
+    # Barnavårdsutredning (bpmn/utredning.bpmn; rules in app/data/lagrum.toml). The immediate
+    # skyddsbedömning the same or the next day (rule skyddsbedomning); förhandsbedömning within 14 days of
+    # the report of concern (forhandsbedomning); the investigation finished within four calendar months of
+    # its start unless the nämnd extends it in time for special reasons (utredningstid, forlangning).
+    "DEADLINE_SKYDDSBEDOMNING_DAYS": 1,
     "DEADLINE_FORHANDSBEDOMNING_DAYS": 14,
     "UTREDNING_LIMIT_MONTHS": 4,
     "UTREDNING_REMINDER_DAYS": 14,  # local routine: the enhetschef is reminded this long before the limit

@@ -364,6 +364,9 @@ def _last_ten_days(s: _Story, *, photo: Case, food: Case, contact_person: Case) 
     # A barnavårdsutredning: förhandsbedömning made, the four months run.
     s.at(10, "10:00")
     child = s.report("ec_bou", "utredning", {"unit": "BOU", "person_ref": "BOU-J-0417", "received_on": s.day(10)})
+    s.complete("ec_bou", child, "skyddsbedomning", {
+        "immediate_protection": False, "decided_on": s.day(10),
+        "motivation": "Barnet bor hos mamma; inget som tyder på akut fara."})
     s.at(10, "14:30")
     s.complete("ec_myn", contact_person, "verkstallighet", {
         "outcome": "verkstallt", "outcome_on": s.day(10),

@@ -39,6 +39,9 @@ AREA_ROLES = ("verksamhetschef", "namndsekreterare")
 MANAGER_ROLES = ("enhetschef", "verksamhetschef")
 REPORT_WIDE_ROLES = ("sas", "socialchef", "namndsekreterare", "admin")
 REPORT_ROLES = MANAGER_ROLES + REPORT_WIDE_ROLES
+# Roles the diagrams' lanes offer tasks to (medarbetare tasks go to the reporter): every unit needs a
+# holder of each at the unit or above, or its tasks go to FALLBACK_ROLE as orphans.
+LANE_ROLES = ("enhetschef", "verksamhetschef", "sas", "socialchef", "namndsekreterare")
 
 # --- cases (the case types themselves: CASE_TYPES, the registry at the end of this module) -----------------
 STATUS_LABELS = {"pagaende": "Pågående", "avslutad": "Avslutad", "fel": "Fel i flödet"}
@@ -51,7 +54,9 @@ MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "august
           "oktober", "november", "december")
 
 # --- avvikelse and lex Sarah ----------------------------------------------------------------------------
-# DOMAIN: the categories used in practice; no "annat", which hides the category from statistics.
+# DOMAIN: the categories used in practice; no "annat", which hides the category from statistics. The
+# defaults: a municipality adds its own (or replaces the list) in the configuration (CATEGORIES*), read
+# through app.services.categories.
 CATEGORIES = [
     ("utebliven_insats", "Utebliven insats"),
     ("brister_i_omsorg", "Brister i omsorg"),
@@ -115,6 +120,8 @@ CHANNELS = [
     ("webb", "Webbformulär"),
     ("besok", "Besök"),
     ("mote", "Möte"),
+    ("patientnamnden", "Via Patientnämnden"),
+    ("aldreombud", "Via äldreombud"),
 ]
 COMPLAINANTS = [
     ("brukare", "Brukare"),
@@ -177,6 +184,7 @@ INSATSER = {
         ("ovrigt_bistand", "Övrigt bistånd"),
     ],
     "LSS": [
+        ("radgivning_personligt_stod", "Rådgivning och annat personligt stöd (9 § 1)"),
         ("personlig_assistans", "Personlig assistans (9 § 2)"),
         ("ledsagarservice", "Ledsagarservice (9 § 3)"),
         ("kontaktperson_lss", "Biträde av kontaktperson (9 § 4)"),
@@ -197,6 +205,14 @@ EJ_VERKSTALLT_OUTCOMES = [
 ]
 EJ_VERKSTALLT_OUTCOME_LABELS = dict(EJ_VERKSTALLT_OUTCOMES)
 GENDER_LABELS = dict(GENDERS)
+# The dated log of a decision while the person waits: what IVO weighs before asking for a särskild avgift.
+EJ_VERKSTALLT_EVENT_KINDS = [
+    ("erbjudande", "Erbjudande lämnat"),
+    ("avbojt", "Erbjudande avböjt av den enskilde"),
+    ("tillfallig_insats", "Tillfällig insats under väntetiden"),
+    ("ovrigt", "Annan åtgärd för att verkställa"),
+]
+EJ_VERKSTALLT_EVENT_LABELS = dict(EJ_VERKSTALLT_EVENT_KINDS)
 
 # --- barnavårdsutredning ----------------------------------------------------------------------------------
 UTREDNING_OUTCOMES = [

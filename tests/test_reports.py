@@ -10,15 +10,23 @@ import pytest
 from helpers import logged_in
 from openpyxl import load_workbook
 
+KEYS = ("avvikelser", "lex_sarah", "ivo_anmalningar", "klagomal", "rapporter")
+
+
+def pick(counted: dict) -> dict:
+    return {k: counted[k] for k in KEYS}
+
 
 def groups(body: dict) -> dict:
-    return {
-        g["key"]: {k: g[k] for k in ("avvikelser", "lex_sarah", "ivo_anmalningar", "klagomal")} for g in body["groups"]
-    }
+    return {g["key"]: pick(g) for g in body["groups"]}
 
 
-def counts(avvikelser=0, lex_sarah=0, ivo=0, klagomal=0) -> dict:
-    return {"avvikelser": avvikelser, "lex_sarah": lex_sarah, "ivo_anmalningar": ivo, "klagomal": klagomal}
+def counts(deviation_reports=0, lex_sarah=0, ivo=0, klagomal=0) -> dict:
+    """The expected summary, written with the number of deviation reports (lex Sarah ones included) as
+    the first release counted them. Since issue 10 the summary counts as the seeds do: `avvikelser` the
+    reports that did not become lex Sarah reports, `lex_sarah` apart, `rapporter` the sum with klagomål."""
+    return {"avvikelser": deviation_reports - lex_sarah, "lex_sarah": lex_sarah, "ivo_anmalningar": ivo,
+            "klagomal": klagomal, "rapporter": deviation_reports + klagomal}
 
 
 # --- the summary -----------------------------------------------------------------------------
@@ -29,26 +37,27 @@ def test_summary_per_verksamhet_counts_the_years_cases_the_caller_may_see(world,
     assert groups(body) == {
         "AOSB": counts(4, 1, 1, 1), "AOOB": counts(1), "IFO": counts(1), "MYN": counts(), "FO": counts(),
     }
-    assert body["total"] == counts(6, 1, 1, 1)
+    assert pick(body["total"]) == counts(6, 1, 1, 1)
     assert [g["name"] for g in body["groups"]][:2] == ["Funktionshinderomsorg", "Individ- och familjeomsorg"]
 
     # Last year: the 2025-12-31 case reported in January counts for 2025, as does the lex Sarah suspicion.
     last = world_api.get("sas", "/api/v1/reports/summary?year=2025").get_json()
-    assert last["total"] == counts(3, 1, 0, 1) and groups(last)["AOSB"] == counts(3, 1, 0, 1)
+    assert pick(last["total"]) == counts(3, 1, 0, 1) and groups(last)["AOSB"] == counts(3, 1, 0, 1)
 
     # Scope: the enhetschef sees the unit, the verksamhetschef the area, the nämndsekreterare everything.
-    assert world_api.get("ec_hg", "/api/v1/reports/summary?year=2026").get_json()["total"] == counts(3, 1, 1, 1)
+    assert pick(world_api.get("ec_hg", "/api/v1/reports/summary?year=2026").get_json()["total"]) == counts(3, 1, 1, 1)
     assert groups(world_api.get("ec_hg", "/api/v1/reports/summary?year=2026").get_json()) == {
         "AOSB": counts(3, 1, 1, 1)
     }
     vc = world_api.get("vc_ao", "/api/v1/reports/summary?year=2026").get_json()
-    assert groups(vc) == {"AOSB": counts(4, 1, 1, 1), "AOOB": counts(1)} and vc["total"] == counts(5, 1, 1, 1)
+    assert groups(vc) == {"AOSB": counts(4, 1, 1, 1), "AOOB": counts(1)} and pick(vc["total"]) == counts(5, 1, 1, 1)
     assert groups(world_api.get("vc_ifo", "/api/v1/reports/summary?year=2026").get_json()) == {
         "IFO": counts(1),
         "MYN": counts(),
     }
-    assert world_api.get("namnd", "/api/v1/reports/summary?year=2026").get_json()["total"] == counts(6, 1, 1, 1)
-    assert world_api.get("ec_sr", "/api/v1/reports/summary?year=2026&group_by=enhet").get_json()["total"] == counts(1)
+    assert pick(world_api.get("namnd", "/api/v1/reports/summary?year=2026").get_json()["total"]) == counts(6, 1, 1, 1)
+    assert pick(world_api.get("ec_sr", "/api/v1/reports/summary?year=2026&group_by=enhet").get_json()["total"]) == \
+        counts(1)
 
 
 def test_summary_per_unit_category_month_and_severity(world, world_api):
@@ -65,7 +74,7 @@ def test_summary_per_unit_category_month_and_severity(world, world_api):
     assert [g["key"] for g in by_month["groups"]] == [f"2026-{m:02d}" for m in range(1, 13)]
     months = groups(by_month)
     assert months["2026-02"]["avvikelser"] == 2 and months["2026-03"] == counts(4, 1, 1, 1)
-    assert months["2026-01"] == counts() and by_month["total"] == counts(6, 1, 1, 1)
+    assert months["2026-01"] == counts() and pick(by_month["total"]) == counts(6, 1, 1, 1)
 
     body = world_api.get("sas", "/api/v1/reports/summary?year=2026").get_json()
     assert {r["key"]: r["avvikelser"] for r in body["per_kategori"]}["fall"] == 2
@@ -158,8 +167,11 @@ def test_every_table_exports_as_csv_and_xlsx(world, world_api):
     assert 'filename="sammanstallning_verksamhet_2026.csv"' in response.headers["Content-Disposition"]
     text = response.get_data().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    assert rows[0] == ["Verksamhetsområde", "Avvikelser", "Lex Sarah", "IVO-anmälningar", "Synpunkter och klagomål"]
-    assert ["Äldreomsorg särskilt boende", "4", "1", "1", "1"] in rows and rows[-1] == ["Totalt", "6", "1", "1", "1"]
+    # Since issue 10: counted apart (avvikelser that stayed avvikelser, lex Sarah, klagomål) with their sum.
+    assert rows[0] == ["Verksamhetsområde", "Avvikelser (ej lex Sarah)", "Lex Sarah", "Synpunkter och klagomål",
+                       "Rapporter totalt", "varav anmälda till IVO"]
+    assert ["Äldreomsorg särskilt boende", "3", "1", "1", "5", "1"] in rows
+    assert rows[-1] == ["Totalt", "5", "1", "1", "7", "1"]
 
     lead = list(csv.reader(io.StringIO(world_api.get("sas", "/api/v1/reports/tables/ledtid.csv?year=2026")
                                        .get_data().decode("utf-8-sig")), delimiter=";"))
@@ -192,7 +204,8 @@ def test_every_table_exports_as_csv_and_xlsx(world, world_api):
         .get_data()
         .decode("utf-8-sig")
     )
-    assert "Solrosens" not in hg and "Hemgårdens äldreboende;3;1;1;1" in hg
+    # avvikelser (ej lex Sarah), lex Sarah, klagomål, rapporter, varav IVO (counted apart since issue 10)
+    assert "Solrosens" not in hg and "Hemgårdens äldreboende;2;1;1;4;1" in hg
 
 
 # --- the statistics page ---------------------------------------------------------------------
@@ -206,7 +219,8 @@ def test_statistics_page_has_accessible_charts_with_tables_and_exports(world):
     assert html.count('role="img"') >= 7 and html.count("<desc id=") == html.count('role="img"')
     assert "<title id=" in html and "Avvikelser 2026 per månad och kategori" in html
     assert html.count("<table") >= 8 and html.count("<caption>") >= 8
-    assert 'id="nyckeltal-avvikelser">5<' in html  # vc_ao: AOSB and AOOB
+    # vc_ao: AOSB and AOOB; 5 deviation reports, one of them lex Sarah (counted apart since issue 10).
+    assert 'id="nyckeltal-avvikelser">4<' in html and 'id="nyckeltal-rapporter">6<' in html
     assert "Barn och unga" not in html
     assert "/statistik/export/ledtid.csv?ar=2026" in html and "/statistik/export/ledtid.xlsx?ar=2026" in html
     export = client.get("/statistik/export/avvikelser_manad_kategori.csv?ar=2026")
@@ -218,3 +232,32 @@ def test_statistics_page_has_accessible_charts_with_tables_and_exports(world):
     staff = logged_in(world.app, "anna")
     assert staff.get("/statistik/").status_code == 403
     assert ">Statistik</a>" not in staff.get("/").get_data(as_text=True)
+
+
+def test_summary_counts_apart_with_a_total_shares_and_tertials(world, world_api):
+    """As the seeds count (seed 001: 307 + 7 + 21 = 335): deviations that stayed deviations, lex Sarah
+    reports and klagomål apart, their sum, each one's share; the year before does not count."""
+    body = world_api.get("sas", "/api/v1/reports/summary?year=2026").get_json()
+    total = body["total"]
+    assert (total["avvikelser"], total["lex_sarah"], total["klagomal"], total["rapporter"]) == (5, 1, 1, 7)
+    assert total["andelar"] == {"avvikelser": 71.4, "lex_sarah": 14.3, "klagomal": 14.3}
+    assert all(g["rapporter"] == g["avvikelser"] + g["lex_sarah"] + g["klagomal"] for g in body["groups"])
+    # Tertial 1 (January–April) holds the whole scenario; tertial 2 nothing; a bad tertial is a 422.
+    first = world_api.get("sas", "/api/v1/reports/summary?year=2026&tertial=1").get_json()
+    assert first["tertial"] == 1 and first["total"]["rapporter"] == 7
+    second = world_api.get("sas", "/api/v1/reports/summary?year=2026&tertial=2").get_json()
+    assert second["total"]["rapporter"] == 0 and second["total"]["andelar"]["avvikelser"] is None
+    bad = world_api.get("sas", "/api/v1/reports/summary?year=2026&tertial=4")
+    assert bad.status_code == 422 and "tertial" in bad.get_json()["fields"]
+    # The four-year overview and the tertial table on the statistics page and in the kvalitetsberättelse.
+    stats = {t["key"]: t for t in world_api.get("sas", "/api/v1/reports/statistics?year=2026").get_json()["tables"]}
+    years = {r["year"]: r for r in stats["oversikt_fyra_ar"]["rows"]}
+    assert list(years) == ["2023", "2024", "2025", "2026"]
+    assert (years["2025"]["avvikelser"], years["2025"]["lex_sarah"], years["2025"]["klagomal"],
+            years["2025"]["rapporter"]) == (2, 1, 1, 4)
+    assert years["2026"]["rapporter"] == 7 and years["2026"]["andel_avvikelser"] == "71,4 %"
+    assert [r["rapporter"] for r in stats["rapporter_tertial"]["rows"]] == [7, 0, 0]
+    report = world_api.get("sas", "/api/v1/reports/kvalitetsberattelse?year=2026").get_json()
+    summary_section = report["sections"][0]
+    assert {t["key"] for t in summary_section["tables"]} >= {"nyckeltal", "oversikt_fyra_ar", "rapporter_tertial"}
+    assert any("kom 7 rapporter" in f and "(71,4 %)" in f for f in summary_section["facts"])

@@ -95,8 +95,9 @@ def test_ivo_decision_deadline_escalates_to_sas_and_socialchef(app, user, clock)
     clock.advance(days=5)
     complete(sas, case, "sas_utredning", sas_data())
     decision = open_task(case, "ivo_beslut")
-    # 14 days from the report, not from when the task was created.
-    assert decision.due_at == datetime(2026, 3, 16, 22, 59, 59, tzinfo=UTC)
+    # Since issue 10: 14 days from the assessment the decision rests on (the finished investigation on
+    # 10 March), no longer from the report.
+    assert decision.due_at == datetime(2026, 3, 24, 22, 59, 59, tzinfo=UTC)
     assert sweep(app) == 0
 
     clock.set(decision.due_at + timedelta(hours=1))
@@ -114,20 +115,14 @@ def test_ivo_decision_deadline_escalates_to_sas_and_socialchef(app, user, clock)
 
 
 def test_a_deadline_already_past_when_the_task_opens_escalates_at_once(app, user, clock):
-    """The SAS takes three weeks: the IVO decision's deadline (14 days from the report) has passed
-    before the task exists. The step that opens the task escalates right away; nothing is left for
-    a sweep to lose or repeat."""
-    case = report(user("anna"))
-    complete(
-        user("ec_hg"),
-        case,
-        "chef_uppfoljning",
-        chef_data(classification="missforhallande", consequence=3, likelihood=3),
-    )
-    clock.advance(days=21)
-    complete(user("sas"), case, "sas_utredning", sas_data())
+    """An orosanmälan registered three days after it came in: the skyddsbedömning's deadline (the day
+    after it came in) has passed before the task exists. The step that opens the task escalates right
+    away; nothing is left for a sweep to lose or repeat. (Until issue 10 this was the IVO decision,
+    whose deadline now runs from the assessment it rests on and so cannot have passed already.)"""
+    data = {"unit": "BOU", "person_ref": "BOU-2026-5", "received_on": "2026-02-27"}
+    case = case_service.create_case(user("ec_bou"), "utredning", json_to_formdata(data), csrf=False)
     assert len(audit_actions(case, "escalated")) == 1
-    assert case_service.task_dict(open_task(case, "ivo_beslut"))["overdue"] is True
+    assert case_service.task_dict(open_task(case, "skyddsbedomning"))["overdue"] is True
     assert sweep(app) == 0
     assert len(audit_actions(case, "escalated")) == 1
 

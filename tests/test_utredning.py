@@ -1,7 +1,8 @@
-"""Barnavårdsutredning (bpmn/utredning.bpmn): förhandsbedömning within 14 days, the four-month limit
-in calendar months, a reminder before it, at the limit the extension decision and an escalation to
-the verksamhetschef, an extension that moves the limit; and the utredningstider report (API and page)
-with its figures. Real BPMN, real engine, the real scheduler job, on SQLite and PostgreSQL."""
+"""Barnavårdsutredning (bpmn/utredning.bpmn): the immediate skyddsbedömning, förhandsbedömning within
+14 days, the four-month limit in calendar months, a reminder before it that offers the extension
+decision, at the limit an escalation to the verksamhetschef, an extension that moves the limit; and the
+utredningstider report (API and page) with its figures. Real BPMN, real engine, the real scheduler job,
+on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from app import clock as app_clock
 from app.extensions import db
 from app.forms import json_to_formdata
-from app.models import AuditEvent, Investigation, OutboxMessage, Task, Timer
+from app.models import AuditEvent, Case, Investigation, OutboxMessage, Task, Timer
 from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.errors import Invalid
@@ -25,6 +26,12 @@ UTC = UTC
 def register(user, **overrides):
     data = {"unit": "BOU", "person_ref": "BOU-2026-17", "received_on": app_clock.today().isoformat(), **overrides}
     return case_service.create_case(user("ec_bou"), "utredning", json_to_formdata(data), csrf=False)
+
+
+def protect(user, case, day: str | None = None) -> None:
+    """The immediate skyddsbedömning that every new orosanmälan gets first."""
+    complete(user, case, "skyddsbedomning", {"immediate_protection": False, "motivation": "Inget akut skyddsbehov.",
+                                             "decided_on": day or app_clock.today().isoformat()})
 
 
 def open_task(case, task_id: str) -> Task:
@@ -63,6 +70,7 @@ def at_local(day: str, hour: int = 9) -> datetime:
 def test_forhandsbedomning_is_due_in_14_days_and_escalates_when_late(app, user, clock):
     case = register(user)
     assert case.number.startswith("UTR-2026-") and case.title == "Orosanmälan BOU-2026-17"
+    protect(user, case)
     task = open_task(case, "forhandsbedomning")
     assert (task.role, task.unit.code, task.due_at) == ("enhetschef", "BOU", end_of("2026-03-16"))
     assert record(case).assessment_due_on == date(2026, 3, 16)
@@ -84,6 +92,7 @@ def test_forhandsbedomning_is_due_in_14_days_and_escalates_when_late(app, user, 
 
 def test_investigation_finished_in_time_with_a_reminder_before_the_limit(app, user, clock):
     case = register(user)
+    protect(user, case)
     clock.set(at_local("2026-03-10"))
     complete(user, case, "forhandsbedomning", {"open_investigation": True, "decided_on": "2026-03-10",
                                                 "motivation": "Oro för barnets hemsituation."})
@@ -96,7 +105,10 @@ def test_investigation_finished_in_time_with_a_reminder_before_the_limit(app, us
     assert sweep(app) == 0
     clock.set(at_local("2026-06-26", 8))  # 14 days before the limit, in the morning
     assert sweep(app) == 1
-    assert subjects(user("ec_bou"))[-1] == f"Påminnelse: utredningstiden går ut 2026-07-10 ({case.number})"
+    assert f"Påminnelse: utredningstiden går ut 2026-07-10 ({case.number})" in subjects(user("ec_bou"))
+    # From issue 10 the reminder also offers the extension decision, before the limit.
+    assert f"Ny uppgift: Besluta om förlängning ({case.number})" in subjects(user("ec_bou"))
+    assert open_ids(case) == ["forlangning", "utredning_avslut"]
     assert not case_service.task_dict(open_task(case, "utredning_avslut"))["overdue"]
 
     clock.set(at_local("2026-07-01"))
@@ -131,7 +143,9 @@ def test_limit_passes_an_extension_moves_it_and_the_investigation_finishes_withi
     assert task.due_at == end_of("2026-08-15") and not case_service.task_dict(task)["overdue"]
     assert (record(case).extended_to, record(case).extensions) == (date(2026, 8, 15), 1)
     waiting = db.session.scalars(select(Timer).where(Timer.case_id == case.id, Timer.state == "waiting")).all()
-    assert [(t.event_name, t.due_at) for t in waiting] == [("Ny tidsgräns passerad", end_of("2026-08-15"))]
+    # The new limit, and the reminder before it that offers the next extension decision (from issue 10).
+    assert sorted((t.event_name, t.due_at) for t in waiting) == [
+        ("Ny tidsgräns passerad", end_of("2026-08-15")), ("Påminnelse före tidsgränsen", at_local("2026-08-01", 7))]
 
     clock.set(at_local("2026-08-10"))
     complete(user, case, "utredning_avslut", {"completed_on": "2026-08-10", "outcome": "ingen_insats"})
@@ -145,6 +159,8 @@ def test_at_the_new_limit_the_decision_and_the_escalation_come_again(app, user, 
     clock.set(at_local("2026-07-03"))
     sweep(app)
     complete(user, case, "forlangning", {"extend": True, "reason": "Särskilda skäl.", "new_deadline": "2026-08-15"})
+    clock.set(at_local("2026-08-02"))
+    assert sweep(app) == 1  # the reminder before the new limit offers the decision again (issue 10)
     clock.set(at_local("2026-08-16"))
     assert sweep(app) == 1
     assert open_ids(case) == ["forlangning", "utredning_avslut"]
@@ -166,18 +182,22 @@ def test_utredningstider_report_counts_overruns_with_and_without_extension(app, 
     clock.set(at_local("2026-03-05"))
     d = register(user, person_ref="D", received_on="2026-03-05", started_on="2026-03-05")
     e = register(user, person_ref="E", received_on="2026-03-05")
+    protect(user, e)
     complete(
         user,
         e,
         "forhandsbedomning",
         {"open_investigation": False, "decided_on": "2026-03-05", "motivation": "Ej aktuellt."},
     )
+    # From issue 10 the extension is decided before the limit (offered from the reminder date, 18 June).
+    clock.set(at_local("2026-06-20"))
+    sweep(app)
+    complete(user, b, "forlangning", {"extend": True, "reason": "Väntar på BUP.", "new_deadline": "2026-08-31"})
+    complete(user, c, "forlangning", {"extend": False, "reason": "Beslut saknas."})
     clock.set(at_local("2026-06-30"))
     complete(user, a, "utredning_avslut", {"completed_on": "2026-06-30", "outcome": "insats"})
     clock.set(at_local("2026-07-03"))
     sweep(app)
-    complete(user, b, "forlangning", {"extend": True, "reason": "Väntar på BUP.", "new_deadline": "2026-08-31"})
-    complete(user, c, "forlangning", {"extend": False, "reason": "Beslut saknas."})
     clock.set(at_local("2026-07-20"))
     complete(user, b, "utredning_avslut", {"completed_on": "2026-07-20", "outcome": "ingen_insats"})
     complete(user, c, "utredning_avslut", {"completed_on": "2026-07-20", "outcome": "insats"})
@@ -239,6 +259,7 @@ def test_the_pages_register_an_orosanmalan_and_complete_the_forhandsbedomning(ap
                                                       "received_on": "2026-03-02"})
     assert created.status_code == 302, created.get_data(as_text=True)
     case_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    protect(user, db.session.get(Case, case_id))
     task = db.session.scalar(select(Task).where(Task.case_id == case_id, Task.task_id == "forhandsbedomning"))
     page = web.get(f"/uppgifter/{task.id}")
     html = page.get_data(as_text=True)
@@ -258,8 +279,9 @@ def test_the_api_registers_an_utredning_with_its_deadline(app, api, user):
     assert response.status_code == 201, response.get_json()
     case = response.get_json()
     assert case["type"] == "utredning" and case["number"].startswith("UTR-2026-")
+    # From issue 10 an orosanmälan starts with the immediate skyddsbedömning, due the next day.
     assert [(t["task_id"], t["due_at"], t["overdue"]) for t in case["tasks"]] == [
-        ("forhandsbedomning", end_of("2026-03-15").isoformat(), False)]
+        ("skyddsbedomning", end_of("2026-03-02").isoformat(), False)]
     bad = api("ec_bou").post("/api/v1/cases", json={
         "type": "utredning", "unit": "BOU", "person_ref": "x", "received_on": "2026-03-05", "started_on": "2026-03-04"})
     assert bad.status_code == 422 and set(bad.get_json()["fields"]) >= {"received_on", "started_on"}

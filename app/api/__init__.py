@@ -19,6 +19,7 @@ from app.api.utredning import bp as utredning_bp
 from app.extensions import csrf, db
 from app.forms import json_to_formdata
 from app.http import ID, SERVER_ERROR_TEXT, json_error
+from app.services import case_actions
 from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.access import can_view
@@ -104,7 +105,17 @@ def list_cases():
 @bp.get(f"/cases/<{ID}:case_id>")
 def get_case(case_id: int):
     case = case_service.get_case(g.api_user, case_id, via="api")
-    return jsonify(case_service.case_dict(g.api_user, case))
+    return jsonify({**case_service.case_dict(g.api_user, case), "actions": case_actions.available(g.api_user, case)})
+
+
+@bp.post(f"/cases/<{ID}:case_id>/actions/<name>")
+def case_action(case_id: int, name: str):
+    """A case action (app.services.case_actions), e.g. tidig_ivo_anmalan → 200 the case as it is now."""
+    case = case_actions.take(g.api_user, case_id, name, json_to_formdata(json_body()), csrf=False)
+    if not can_view(g.api_user, case):
+        return jsonify({"id": case.id, "actions": []})
+    return jsonify({**case_service.case_dict(g.api_user, case, with_history=False),
+                    "actions": case_actions.available(g.api_user, case)})
 
 
 @bp.get("/tasks")

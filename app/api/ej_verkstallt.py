@@ -10,6 +10,7 @@ from app.extensions import csrf
 from app.http import download
 from app.services import ej_verkstallt as ejv
 from app.services import exports
+from app.services.ej_verkstallt import fullmaktige
 from app.services.errors import Invalid
 from app.services.kvartalsrapport import due_quarter, open_task, row_for_quarter
 
@@ -31,6 +32,23 @@ def submission(quarter: ejv.Quarter) -> dict | None:
             "submitted_on": row.submitted_on.isoformat() if row.submitted_on else None,
             "submitted_by": row.submitted_by.username if row.submitted_by else None,
             "reminded": row.reminded_at is not None, "items_submitted": row.item_count}
+
+
+@bp.get("/reports/ivo/ej-verkstallda/fullmaktige")
+def council_report():
+    """The quarter's statistics to kommunfullmäktige and the revisorer: JSON; .pdf and .docx below."""
+    return jsonify(fullmaktige.build(g.api_user, quarter_arg()))
+
+
+@bp.get("/reports/ivo/ej-verkstallda/fullmaktige.<fmt>")
+def council_report_file(fmt: str):
+    report = fullmaktige.build(g.api_user, quarter_arg())
+    name = f"ej-verkstallda-fullmaktige-{report['quarter']}.{fmt}"
+    if fmt == "pdf":
+        return download(fullmaktige.render_pdf(report), fullmaktige.PDF_MIMETYPE, name, inline=True)
+    if fmt == "docx":
+        return download(fullmaktige.render_docx(report), fullmaktige.DOCX_MIMETYPE, name)
+    raise Invalid("Okänt format.", {"format": ["Välj pdf eller docx."]})
 
 
 @bp.get("/reports/ivo/ej-verkstallda")

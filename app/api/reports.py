@@ -24,7 +24,8 @@ def _year() -> int:
 @bp.get("/summary")
 def summary():
     year, group_by = _year(), reports.parse_group_by(request.args.get("group_by"))
-    return jsonify(reports.summary(g.api_user, year, group_by))
+    tertial = reports.parse_tertial(request.args.get("tertial"))
+    return jsonify(reports.summary(g.api_user, year, group_by, tertial))
 
 
 @bp.get("/statistics")

@@ -1,11 +1,13 @@
 """The only package that imports SpiffWorkflow. The web layer and the domain services ask it to start
 a process, complete a task with validated data, and fire due timers."""
 from app.engine.runtime import (  # noqa: F401
+    NotWaiting,
     StepResult,
     TaskNotReady,
     complete,
     fire_timers,
     lock_task_row,
     process_version,
+    signal,
     start,
 )

@@ -17,9 +17,11 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditio
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition  # what the spiff parser builds
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
@@ -31,7 +33,7 @@ from app.engine.specs import library
 from app.engine.timers import CLOCK_TIMER_CLASSES, due_of
 from app.extensions import db
 from app.models import ProcessInstance, Task, Timer, User
-from app.models.roles import resolve_unit
+from app.models.roles import holder_unit
 from app.vocabulary import ROLES
 
 _config = dict(SPIFF_CONFIG)
@@ -43,6 +45,10 @@ SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
 
 class TaskNotReady(Exception):
     """The task was completed or withdrawn by someone else first."""
+
+
+class NotWaiting(Exception):
+    """The instance is not waiting for the signal (the step it belongs to has passed)."""
 
 
 @dataclass
@@ -139,7 +145,27 @@ def complete(task_row: Task, data: dict, actor) -> StepResult:
     task_row.data = data
     result = _save(instance, workflow, context)
     result.closed_tasks = [t for t in result.closed_tasks if t.id != task_row.id]
+    # With branches running side by side (an early IVO decision beside the investigation) the live task
+    # the case is read from may belong to another branch: what was just submitted always counts.
+    result.data = {**result.data, **data}
     return result
+
+
+def signal(instance_id: int, name: str, actor) -> StepResult:
+    """Deliver the signal `name` (a case action, e.g. tidig_ivo_anmalan) to a running instance, whose
+    diagram catches it on a boundary or intermediate event, and run the engine until it waits again."""
+    instance = db.session.execute(
+        select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    context = HandlerContext(case=instance.case, instance=instance, actor=actor)
+    workflow = _load(instance, context)
+    try:
+        workflow.send_event(BpmnEvent(SignalEventDefinition(name)))
+    except WorkflowException:
+        raise NotWaiting(name) from None
+    _run_engine(workflow)
+    return _save(instance, workflow, context)
 
 
 def fire_timers(instance: ProcessInstance) -> StepResult:
@@ -274,12 +300,23 @@ def _inbox_row(instance: ProcessInstance, task, now: datetime) -> Task:
     case = instance.case
     spec = task.task_spec
     role = lane_role(spec.lane)
+    # A medarbetare task belongs to the person who reported; other tasks may name their user.
+    assignee_id = case.reporter_id if role == "medarbetare" else _named_assignee(task)
+    unit_id, orphan = case.unit_id, False
+    if role:
+        found = holder_unit(role, case.unit)
+        if found is not None or role == "medarbetare" or assignee_id is not None:
+            unit_id = found if found is not None else case.unit_id
+        else:
+            # Nobody holds the lane's role at the case's unit or above (a complaint on the förvaltning
+            # itself, a unit without an enhetschef): offer it to FALLBACK_ROLE rather than to no one.
+            fallback = current_app.config["FALLBACK_ROLE"]
+            fallback_unit = holder_unit(fallback, case.unit)
+            role, unit_id, orphan = fallback, fallback_unit if fallback_unit is not None else case.unit_id, True
     return Task(
         instance_id=instance.id, case_id=case.id, spiff_id=str(task.id),
         task_id=spec.bpmn_id or spec.name, name=_task_name(task), lane=spec.lane,
-        role=role, unit_id=resolve_unit(role, case.unit) if role else case.unit_id,
-        # A medarbetare task belongs to the person who reported; other tasks may name their user.
-        assignee_id=case.reporter_id if role == "medarbetare" else _named_assignee(task),
+        role=role, unit_id=unit_id, assignee_id=assignee_id, orphan=orphan,
         due_at=_task_due(task), created_at=now, state="open", attachment=_attachment(task),
     )
 

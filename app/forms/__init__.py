@@ -14,10 +14,18 @@ from app.forms.avvikelse import (
     EskaleringUppfoljningForm,
     IvoAnmalanForm,
     IvoBeslutForm,
+    IvoDiarienummerForm,
+    IvoKompletteringForm,
     SasUtredningForm,
     SasVerifieringForm,
+    TidigIvoAnmalanForm,
 )
-from app.forms.ej_verkstallt import EjVerkstalltForm, KvartalsrapportForm, VerkstallighetForm
+from app.forms.ej_verkstallt import (
+    EjVerkstalltForm,
+    EjVerkstalltHandelseForm,
+    KvartalsrapportForm,
+    VerkstallighetForm,
+)
 from app.forms.klagomal import KlagomalForm, KlagomalHanteringForm, KlagomalSvarForm
 from app.forms.kontrollplan import KontrollAtgardForm, KontrollplanStartForm, KontrollpunktForm
 from app.forms.pdca import (
@@ -30,7 +38,13 @@ from app.forms.pdca import (
 )
 from app.forms.riskanalys import RiskanalysForm, RiskanalysStartForm, RiskanalysUppfoljningForm
 from app.forms.tillsyn import TillsynBeslutForm, TillsynRedovisningForm, TillsynStartForm, TillsynYttrandeForm
-from app.forms.utredning import ForhandsbedomningForm, ForlangningForm, UtredningAvslutForm, UtredningStartForm
+from app.forms.utredning import (
+    ForhandsbedomningForm,
+    ForlangningForm,
+    SkyddsbedomningForm,
+    UtredningAvslutForm,
+    UtredningStartForm,
+)
 
 # tests/test_contract.py checks these against the user tasks of bpmn/ and the case types of app.vocabulary.
 TASK_FORMS = {
@@ -39,6 +53,7 @@ TASK_FORMS = {
     "sas_utredning": SasUtredningForm,
     "ivo_beslut": IvoBeslutForm,
     "ivo_anmalan": IvoAnmalanForm,
+    "ivo_komplettering": IvoKompletteringForm,
     "atgardsuppfoljning": AtgardsuppfoljningForm,
     "sas_verifiering": SasVerifieringForm,
     "eskalering_uppfoljning": EskaleringUppfoljningForm,
@@ -56,7 +71,8 @@ TASK_FORMS = {
     # ej verkställda beslut and the nämnd secretary's quarterly IVO report
     "verkstallighet": VerkstallighetForm,
     "kvartalsrapport": KvartalsrapportForm,
-    # barnavårdsutredning (SoL 11 kap. 1 a § and 2 §)
+    # barnavårdsutredning (rules skyddsbedomning, forhandsbedomning, utredningstid, forlangning: app.lagrum)
+    "skyddsbedomning": SkyddsbedomningForm,
     "forhandsbedomning": ForhandsbedomningForm,
     "utredning_avslut": UtredningAvslutForm,
     "forlangning": ForlangningForm,
@@ -66,6 +82,13 @@ TASK_FORMS = {
     "tillsyn_yttrande": TillsynYttrandeForm,
     "tillsyn_beslut": TillsynBeslutForm,
     "tillsyn_redovisning": TillsynRedovisningForm,
+}
+
+# Case actions (app.services.case_actions): a form per action, keyed by the action's name.
+ACTION_FORMS = {
+    "tidig_ivo_anmalan": TidigIvoAnmalanForm,
+    "ivo_diarienummer": IvoDiarienummerForm,
+    "ej_verkstallt_handelse": EjVerkstalltHandelseForm,
 }
 
 START_FORMS = {
@@ -79,7 +102,7 @@ START_FORMS = {
     "tillsyn": TillsynStartForm,
 }
 
-_SKIP = {"csrf_token", "submit"}
+_SKIP = {"csrf_token", "submit", "confirm_personal_data"}
 
 
 def json_to_formdata(payload: dict) -> MultiDict:

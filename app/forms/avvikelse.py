@@ -4,12 +4,14 @@ from __future__ import annotations
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from app import clock, lagrum
 from app.forms.fields import (
     DATE_REQUIRED,
     REQUIRED,
     BaseForm,
     MultiCheckboxField,
     YesNoField,
+    no_personnummer,
     not_in_future,
     not_in_past,
     options,
@@ -33,6 +35,8 @@ def _required(message=REQUIRED):
 class AvvikelseReportForm(BaseForm):
     """Rapportera avvikelse (the process's start)."""
 
+    category_list = "avvikelse"  # choices: the municipality's deviation categories (supply_lookups)
+
     unit = SelectField("Enhet", validators=_required("Välj den enhet avvikelsen gäller."), choices=[])
     occurred_on = DateField("Datum då händelsen inträffade",
                             validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
@@ -41,7 +45,8 @@ class AvvikelseReportForm(BaseForm):
     description = TextAreaField("Vad hände?", validators=_required("Beskriv vad som hände.") + [Length(max=10000)])
     immediate_actions = TextAreaField("Omedelbara åtgärder",
                                       validators=_required("Beskriv vad som gjordes direkt.") + [Length(max=5000)])
-    person_ref = StringField("Berörd person (referens, inte personnummer)", validators=[Optional(), Length(max=100)])
+    person_ref = StringField("Berörd person (referens, inte personnummer)",
+                             validators=[Optional(), Length(max=100), no_personnummer])
     suspected_lex_sarah = BooleanField("Jag misstänker ett missförhållande (lex Sarah)",
                                        false_values=("false", "", "nej", "0", "off", "no"))
 
@@ -82,22 +87,68 @@ class SasUtredningForm(BaseForm):
                              validators=_required("Välj en bedömning."))
     assessment_motivation = TextAreaField("Motivering av bedömningen",
                                           validators=_required("Motivera bedömningen.") + [Length(max=10000)])
-    diarienummer = StringField("Kommunens diarienummer", validators=[Optional(), Length(max=64)])
+    diarienummer = StringField("Kommunens diarienummer", validators=[Optional(), Length(max=64), no_personnummer])
+
+
+# Assessments that must be notified to IVO (an allvarligt missförhållande or a påtaglig risk for one).
+MUST_NOTIFY = {"allvarligt_missforhallande", "risk_allvarligt_missforhallande"}
+
+
+def assessment_in_force(final_assessment: str | None, case_fields: dict | None) -> str | None:
+    """The socialchef's final assessment when set (now or in an earlier decision), else the SAS's."""
+    fields = case_fields or {}
+    return final_assessment or fields.get("final_assessment") or fields.get("assessment") or None
 
 
 class IvoBeslutForm(BaseForm):
-    """ivo_beslut — the socialchef's decision whether to notify IVO."""
+    """ivo_beslut — the socialchef's decision whether to notify IVO, on the SAS's assessment or on a final
+    assessment of their own. An assessment that must be notified cannot be answered "Nej"."""
 
+    final_assessment = SelectField("Slutlig bedömning (om du gör en annan bedömning än SAS)",
+                                   choices=options(ASSESSMENTS, "Samma som SAS bedömning"), validators=[Optional()])
     notify_ivo = YesNoField("Ska ärendet anmälas till IVO?")
     motivation = TextAreaField("Motivering", validators=_required("Motivera beslutet.") + [Length(max=10000)])
 
+    def validate_notify_ivo(self, field):
+        in_force = assessment_in_force(self.final_assessment.data, self.case_fields)
+        if field.data is False and in_force in MUST_NOTIFY:
+            raise ValidationError(
+                f"{dict(ASSESSMENTS)[in_force]} ska anmälas till IVO "
+                f"({lagrum.ref('lex_sarah_anmalan', clock.today())}). Välj Ja, eller gör en annan slutlig bedömning.")
+
 
 class IvoAnmalanForm(BaseForm):
-    """ivo_anmalan — the SAS records that the notification was sent."""
+    """ivo_anmalan — the SAS records that the notification was sent. IVO's reference often comes days
+    later: it can be added on the case then (the case action ivo_diarienummer)."""
 
     sent_on = DateField("Anmälan skickad", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
+    ivo_reference = StringField("IVO:s diarienummer", validators=[Optional(), Length(max=64), no_personnummer],
+                                description="Kan läggas till senare på ärendet när IVO har svarat.")
+
+
+class IvoKompletteringForm(BaseForm):
+    """ivo_komplettering — IVO was notified during the investigation; the SAS sends the finished one."""
+
+    sent_on = DateField("Utredningen skickad till IVO", validators=[InputRequired(message=DATE_REQUIRED),
+                                                                     not_in_future])
+    notes = TextAreaField("Kommentar", validators=[Optional(), Length(max=5000)])
+
+
+# --- case actions (app.services.case_actions): forms of actions taken on a case outside its tasks -------
+
+class TidigIvoAnmalanForm(BaseForm):
+    """tidig_ivo_anmalan — ask for the IVO decision now, while the investigation goes on."""
+
+    reason = TextAreaField("Varför behövs beslutet nu?",
+                           validators=_required("Beskriv varför IVO ska få anmälan innan utredningen är klar.")
+                           + [Length(max=5000)])
+
+
+class IvoDiarienummerForm(BaseForm):
+    """ivo_diarienummer — IVO's reference for a notification already sent."""
+
     ivo_reference = StringField("IVO:s diarienummer",
-                                validators=_required("Ange IVO:s diarienummer.") + [Length(max=64)])
+                                validators=_required("Ange IVO:s diarienummer.") + [Length(max=64), no_personnummer])
 
 
 class AtgardsuppfoljningForm(BaseForm):

@@ -9,7 +9,15 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from app import clock
 from app.forms.fields import DATE_REQUIRED, PERSONNUMMER, BaseForm, not_in_future, options
-from app.vocabulary import EJ_VERKSTALLT_OUTCOMES, GENDER_LABELS, GENDERS, INSATS_LAW, INSATSER, LAWS
+from app.vocabulary import (
+    EJ_VERKSTALLT_EVENT_KINDS,
+    EJ_VERKSTALLT_OUTCOMES,
+    GENDER_LABELS,
+    GENDERS,
+    INSATS_LAW,
+    INSATSER,
+    LAWS,
+)
 
 # IVO's code for the person: the birth date and four characters, ÅÅÅÅMMDD-T123 or ÅÅÅÅMMDD-TF10.
 # The third of the four characters is even for a woman, odd for a man (IVO's instructions).
@@ -81,6 +89,16 @@ class EjVerkstalltForm(BaseForm):
         decided_on = self.decided_on.data
         if isinstance(field.data, date) and isinstance(decided_on, date) and field.data < decided_on:
             raise ValidationError("Avbrottet kan inte ligga före beslutsdatum.")
+
+
+class EjVerkstalltHandelseForm(BaseForm):
+    """ej_verkstallt_handelse (a case action) — one dated entry of the decision's log while the person waits."""
+
+    kind = SelectField("Vad hände?", choices=options(EJ_VERKSTALLT_EVENT_KINDS, "Välj"),
+                       validators=[DataRequired(message="Välj vad som hände.")])
+    on = DateField("Datum", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
+    text = TextAreaField("Beskrivning (t.ex. vilket boende som erbjöds)",
+                         validators=[DataRequired(message="Beskriv vad som erbjöds eller gjordes."), Length(max=5000)])
 
 
 class VerkstallighetForm(BaseForm):

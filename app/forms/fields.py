@@ -11,7 +11,16 @@ from collections.abc import Callable
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectMultipleField, StringField, widgets
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
 from wtforms.meta import DefaultMeta
 from wtforms.validators import InputRequired, ValidationError
 
@@ -21,6 +30,42 @@ REQUIRED = "Fältet måste fyllas i."
 DATE_REQUIRED = "Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."
 # Anything that looks like a personnummer or samordningsnummer (10 or 12 digits, with or without the dash).
 PERSONNUMMER = re.compile(r"^(\d{2})?\d{6}[-+]?\d{4}$")
+# The same inside free text: ÅÅMMDD-NNNN, ÅÅÅÅMMDDNNNN, ... not part of a longer run of digits.
+_PERSONNUMMER_IN_TEXT = re.compile(r"(?<![\d-])((?:19|20)?)(\d{2})(\d{2})(\d{2})([-+ ]?)(\d{3})(\d)(?![\d-])")
+PERSONAL_DATA_MESSAGE = ("Texten ser ut att innehålla ett personnummer. Skriv om texten utan personnummer, "
+                         "eller bekräfta att uppgiften ska sparas.")
+PERSONAL_DATA_FIELD = "confirm_personal_data"
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(digits):
+        n = int(ch) * (2 if i % 2 == 0 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+def contains_personnummer(text) -> bool:
+    """Does free text look like it holds a personnummer or samordningsnummer? A date (day + 60 for a
+    samordningsnummer) followed by four digits; without a separator the check digit must add up too,
+    so that a phone number or an amount rarely asks. The one detector: reference fields refuse what
+    PERSONNUMMER matches, free text asks (BaseForm.validate), the API answers 422 (app.forms)."""
+    if not isinstance(text, str) or len(text) < 10:
+        return False
+    for match in _PERSONNUMMER_IN_TEXT.finditer(text):
+        _century, _yy, mm, dd, separator, serial, check = match.groups()
+        day = int(dd) - 60 if int(dd) > 60 else int(dd)
+        if not (1 <= int(mm) <= 12 and 1 <= day <= 31):
+            continue
+        if separator or _luhn_ok(match.group(2) + mm + dd + serial + check):
+            return True
+    return False
+
+
+def no_personnummer(form, field):
+    """A reference, never a personnummer."""
+    if field.data and PERSONNUMMER.match(str(field.data).replace(" ", "")):
+        raise ValidationError("Ange en referens (t.ex. ärendets journalnummer), inte ett personnummer.")
 _CASE_NUMBER = re.compile(r"[A-ZÅÄÖ]{2,8}-\d{4}-\d{1,6}")
 
 
@@ -49,6 +94,10 @@ def options(pairs, blank: str | None = None) -> dict[str, str]:
 
 
 class BaseForm(FlaskForm):
+    # Free text that seems to hold a personnummer is refused until this is ticked (web) or sent as true
+    # (API): a slip is caught, a deliberate entry (e.g. in a letter quoted in full) can still be saved.
+    confirm_personal_data = BooleanField("Texten ska innehålla personuppgifterna – spara ändå",
+                                         false_values=("false", "", "nej", "0", "off", "no"))
     # Lookups supplied by the service that builds the form (see the module's docstring).
     user_exists: Callable[[str], bool] | None = None  # an active user has this username
     registers_decisions: Callable[[str], bool] | None = None  # the unit (code) registers ej verkställda beslut
@@ -74,7 +123,22 @@ class BaseForm(FlaskForm):
             if problem:
                 field.errors = [*field.errors, problem] if isinstance(field.errors, list) else [problem]
                 valid = False
+        if self.confirm_personal_data.data:
+            return valid
+        for field in self:
+            if not isinstance(field, StringField) or isinstance(field, (PasswordField, HiddenField)) or field.errors:
+                continue
+            if any(v is no_personnummer for v in field.validators):  # a reference field refuses it outright
+                continue
+            if contains_personnummer(field.data):
+                field.errors = [*field.errors, PERSONAL_DATA_MESSAGE]
+                valid = False
         return valid
+
+    @property
+    def personal_data_warning(self) -> bool:
+        """Some text seemed to hold a personnummer: the page shows the confirmation box."""
+        return any(PERSONAL_DATA_MESSAGE in (field.errors or ()) for field in self)
 
     class Meta:
         locales = ["sv", "sv_SE"]

@@ -31,6 +31,7 @@ class KlagomalForm(BaseForm):
 class KlagomalHanteringForm(BaseForm):
     """klagomal_hantering — the enhetschef investigates, answers and acts."""
 
+    category_list = "klagomal"  # choices: the municipality's complaint categories (supply_lookups)
     category = SelectField("Kategori", choices=options(COMPLAINT_CATEGORIES, "Välj kategori"),
                            validators=[DataRequired(message="Välj en kategori.")])
     response = TextAreaField("Utredning och svar",

@@ -5,14 +5,8 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app import clock
-from app.forms.fields import DATE_REQUIRED, PERSONNUMMER, BaseForm, YesNoField, not_in_future, options
+from app.forms.fields import DATE_REQUIRED, BaseForm, YesNoField, no_personnummer, not_in_future, options
 from app.vocabulary import UTREDNING_OUTCOMES
-
-
-def no_personnummer(form, field):
-    """A reference, never a personnummer."""
-    if field.data and PERSONNUMMER.match(field.data.replace(" ", "")):
-        raise ValidationError("Ange en referens (t.ex. ärendets journalnummer), inte ett personnummer.")
 
 
 class UtredningStartForm(BaseForm):
@@ -28,6 +22,16 @@ class UtredningStartForm(BaseForm):
     def validate_started_on(self, field):
         if field.data and self.received_on.data and field.data < self.received_on.data:
             raise ValidationError("Utredningen kan inte ha inletts före orosanmälan.")
+
+
+class SkyddsbedomningForm(BaseForm):
+    """skyddsbedomning — the immediate protection assessment, the same or the next day (rule
+    skyddsbedomning in app/data/lagrum.toml)."""
+
+    immediate_protection = YesNoField("Behöver barnet omedelbart skydd?")
+    decided_on = DateField("Bedömningen gjord", validators=[InputRequired(message=DATE_REQUIRED), not_in_future])
+    motivation = TextAreaField("Motivering",
+                               validators=[DataRequired(message="Motivera skyddsbedömningen."), Length(max=10000)])
 
 
 class ForhandsbedomningForm(BaseForm):
@@ -52,6 +56,9 @@ class ForlangningForm(BaseForm):
     """forlangning — the nämnd's decision whether to extend the investigation for a set time."""
 
     extend = YesNoField("Har nämnden beslutat att förlänga utredningstiden?")
+    # Counts as an extension only when decided before the limit (JO); empty: today.
+    decided_on = DateField("Beslutsdatum", validators=[Optional(), not_in_future],
+                           description="Ett beslut om förlängning ska fattas innan tidsgränsen har passerats.")
     reason = TextAreaField("Särskilda skäl / kommentar", validators=[Optional(), Length(max=5000)])
     new_deadline = DateField("Ny tidsgräns", validators=[Optional()])
 

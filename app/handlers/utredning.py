@@ -1,4 +1,5 @@
-"""Service tasks of bpmn/utredning.bpmn (barnavårdsutredning, SoL 11 kap. 1 a § and 2 §).
+"""Service tasks of bpmn/utredning.bpmn (barnavårdsutredning; the rules skyddsbedomning,
+forhandsbedomning, utredningstid and forlangning of app/data/lagrum.toml).
 
 They keep the investigation's dates in the `investigations` table. The diagram names the deadlines
 (deadline("DEADLINE_FORHANDSBEDOMNING_DAYS", ...), deadline_months("UTREDNING_LIMIT_MONTHS", ...): four
@@ -12,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from app import clock
+from app import clock, lagrum
 from app.config import deadline_length
 from app.engine.registry import handler
 from app.extensions import db
@@ -63,6 +64,26 @@ def investigation_register(ctx, data, assessment_due_at: str, **params):
     return {"assessment_due_on": due.isoformat(), "assessment_due_at": assessment_due_at}
 
 
+@handler("investigation_protection")
+def investigation_protection(ctx, data, **params):
+    """The immediate skyddsbedömning: recorded with its day, and whether the child needs protection now."""
+    record = _record(ctx.case)
+    record.protection_assessed_on = _day(data.get("decided_on"))
+    record.immediate_protection = bool(data.get("immediate_protection"))
+    record.updated_at = clock.now()
+    late = record.protection_assessed_on is not None and \
+        record.protection_assessed_on > record.received_on + timedelta(
+            days=deadline_length(current_app.config, "DEADLINE_SKYDDSBEDOMNING_DAYS"))
+    ctx.audit.append({
+        "action": "skyddsbedomning",
+        "summary": ("Omedelbart skydd behövs" if record.immediate_protection else "Inget behov av omedelbart skydd")
+                   + f" (skyddsbedömning {record.protection_assessed_on}" + (", efter fristen)" if late else ")"),
+        "details": {"decided_on": data.get("decided_on"), "immediate_protection": record.immediate_protection,
+                    "late": late},
+    })
+    return {"late": late}
+
+
 @handler("investigation_assessment")
 def investigation_assessment(ctx, data, **params):
     record = _record(ctx.case)
@@ -93,37 +114,53 @@ def investigation_start(ctx, data, limit_at: str, **params):
     ctx.audit.append({
         "action": "utredning_started",
         "summary": f"Utredningen inleddes {started_on}; ska vara klar senast {result['limit_on']} "
-                   f"({current_app.config['UTREDNING_LAGRUM_TIDSGRANS']})",
+                   f"({lagrum.ref('utredningstid', started_on)})",
         "details": result,
     })
     return result
 
 
+def current_limit(record: Investigation) -> date | None:
+    """The limit the investigation works to now: the latest extension's last day, or the four months."""
+    return record.extended_to or record.limit_on
+
+
 @handler("investigation_extension")
 def investigation_extension(ctx, data, **params):
-    """The nämnd's decision on an extension. Granted: the limit moves to the new deadline (the diagram
-    waits for it with a new timer) and the open investigation task shows the new deadline."""
+    """The nämnd's decision on an extension, offered from the reminder date. Granted: the limit moves to
+    the new deadline (the diagram waits for it, and for the reminder before it, with new timers) and the
+    open investigation task shows it. Decided after the limit it extends: recorded, but not in time
+    (utredningstider counts the overrun as without extension)."""
     record = _record(ctx.case)
     record.updated_at = clock.now()
+    decided_on = _day(data.get("decided_on")) or clock.today()
+    limit = current_limit(record)
+    in_time = limit is None or decided_on <= limit
     if not data.get("extend"):
         ctx.audit.append({"action": "utredning_ej_forlangd",
-                          "summary": "Ingen förlängning beslutad: utredningen pågår över tidsgränsen",
-                          "details": {"reason": data.get("reason")}})
+                          "summary": "Ingen förlängning beslutad: utredningen ska vara klar vid tidsgränsen",
+                          "details": {"reason": data.get("reason"), "decided_on": decided_on.isoformat()}})
         return {"extended": False}
     new_deadline = date.fromisoformat(data["new_deadline"][:10])  # the form requires it when extending
+    # An extension after the limit stays out of time even if a later one is decided in time for it.
+    record.extension_in_time = in_time and record.extension_in_time is not False
     record.extended_to = new_deadline
     record.extensions = (record.extensions or 0) + 1
     record.extension_reason = data.get("reason")
+    record.extension_decided_on = decided_on
     limit_at = clock.end_of_local_day(new_deadline)
     for task in db.session.scalars(select(Task).where(Task.instance_id == ctx.instance.id, Task.state == "open",
                                                       Task.task_id == "utredning_avslut")):
         task.due_at = limit_at
+    late = "" if in_time else f" (beslutat {decided_on}, efter tidsgränsen {limit}: räknas inte som förlängning)"
     ctx.audit.append({
         "action": "utredning_forlangd",
-        "summary": f"Utredningstiden förlängd till {new_deadline}: {data.get('reason') or ''}"[:500],
-        "details": {"new_deadline": new_deadline.isoformat(), "extensions": record.extensions},
+        "summary": f"Utredningstiden förlängd till {new_deadline}{late}: {data.get('reason') or ''}"[:500],
+        "details": {"new_deadline": new_deadline.isoformat(), "extensions": record.extensions,
+                    "decided_on": decided_on.isoformat(), "in_time": in_time},
     })
-    return {"extended": True, "limit_on": new_deadline.isoformat(), "limit_at": limit_at.isoformat()}
+    # The timers of the next round: the new limit and the reminder (with a new extension offered) before it.
+    return {"extended": True, **limits(max(decided_on, record.started_on or decided_on), limit_at.isoformat())}
 
 
 @handler("investigation_complete")
@@ -143,19 +180,23 @@ def investigation_complete(ctx, data, **params):
 
 
 _MESSAGES = {
+    "skyddsbedomning_forsenad": (
+        "Skyddsbedömning försenad: {number}",
+        "Den omedelbara skyddsbedömningen av orosanmälan {number} är inte gjord ({lagrum_sb}).",
+    ),
     "forhandsbedomning_forsenad": (
         "Förhandsbedömning försenad: {number}",
         "Förhandsbedömningen av orosanmälan {number} skulle ha gjorts senast {due} ({lagrum_fb}).",
     ),
     "utredning_paminnelse": (
         "Påminnelse: utredningstiden går ut {limit} ({number})",
-        "Utredningen {number} ska vara klar senast {limit} ({lagrum}). Planera avslutet eller förbered ett "
-        "beslut om förlängning.",
+        "Utredningen {number} ska vara klar senast {limit} ({lagrum}). Planera avslutet, eller låt nämnden "
+        "besluta om förlängning före tidsgränsen: uppgiften Besluta om förlängning är öppen nu.",
     ),
     "utredning_tidsgrans": (
         "Eskalering: utredningstiden har gått ut ({number})",
-        "Utredningen {number} är inte klar och tidsgränsen {limit} har passerats ({lagrum}). Enhetschefen har "
-        "fått uppgiften att ta ställning till förlängning; utan ett beslut om förlängning är utredningen försenad.",
+        "Utredningen {number} är inte klar och tidsgränsen {limit} har passerats ({lagrum}). Utan ett beslut om "
+        "förlängning före tidsgränsen är utredningen försenad.",
     ),
 }
 
@@ -166,11 +207,17 @@ def investigation_notify(ctx, data, role: str, reason: str, **params):
     unit (or the nearest unit above). Keyed by the limit, so a moved limit gets its own mail."""
     case = ctx.case
     record = _record(case)
-    limit = (record.extended_to or record.limit_on) if record else None
+    limit = current_limit(record) if record else None
+    today = clock.today()
+    if reason == "utredning_tidsgrans" and limit is not None and today <= limit:
+        # A limit that an extension has moved (a timer of an earlier round): nothing is late yet.
+        ctx.audit.append({"action": "utredning_tidsgrans_forlangd",
+                          "summary": f"En tidigare tidsgräns passerad; utredningen är förlängd till {limit}"})
+        return {"recipients": 0}
     subject, text = _MESSAGES[reason]
     values = {"number": case.number, "limit": limit, "due": record.assessment_due_on if record else "",
-              "lagrum": current_app.config["UTREDNING_LAGRUM_TIDSGRANS"],
-              "lagrum_fb": current_app.config["UTREDNING_LAGRUM_FORHANDSBEDOMNING"]}
+              "lagrum": lagrum.ref("utredningstid", today), "lagrum_fb": lagrum.ref("forhandsbedomning", today),
+              "lagrum_sb": lagrum.ref("skyddsbedomning", today)}
     recipients = role_holders(role, resolve_unit(role, case.unit))
     for user in recipients:
         notifications.queue(

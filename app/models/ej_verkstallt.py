@@ -53,6 +53,22 @@ class EjVerkstalltBeslut(Model):
     unit: Mapped[Unit] = relationship(lazy="joined")
 
 
+class EjVerkstalltHandelse(Model):
+    """The dated log of one decision while the person waits: offers made, offers declined and interim
+    insatser (what IVO weighs before asking the court for a särskild avgift). Append-only."""
+
+    __tablename__ = "ej_verkstallt_handelser"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # app.vocabulary.EJ_VERKSTALLT_EVENT_KINDS
+    on: Mapped[date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    created_by: Mapped[User | None] = relationship()
+
+
 class IvoKvartalsrapport(Model):
     """One row per reporting quarter ('2026Q1'): the process instance that asks the nämnd secretary
     to file it. The unique quarter makes starting it twice impossible, also with two schedulers."""

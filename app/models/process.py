@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -60,6 +60,8 @@ class Task(Model):
     # What the task carries for the person doing it, from the process data (the engine copies the
     # variable its `attachment` property names), e.g. the sample of cases a control point reviews.
     attachment: Mapped[list | dict | None] = mapped_column(JSONType)
+    # Nobody holds the lane's role at the case's unit or above: offered to FALLBACK_ROLE instead.
+    orphan: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     case: Mapped[Case] = relationship(lazy="joined")
     unit: Mapped[Unit | None] = relationship(lazy="joined")

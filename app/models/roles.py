@@ -13,7 +13,7 @@ from typing import TypeVar
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models.organisation import RoleAssignment, Unit
+from app.models.organisation import RoleAssignment, Unit, User
 
 T = TypeVar("T")
 
@@ -47,17 +47,25 @@ def memoized(key: Hashable, compute: Callable[[], T]) -> T:
 
 def resolve_unit(role: str, unit: Unit) -> int:
     """The unit whose holders of `role` act for a case in `unit`: the unit itself, or the nearest
-    unit above it where someone holds the role (the lane rule of DESIGN.md)."""
-    return memoized(("unit", role, unit.id), lambda: _resolve_unit(role, unit))
+    unit above it where someone holds the role (the lane rule of DESIGN.md); the unit itself when
+    nobody does (holder_unit tells that case apart)."""
+    found = holder_unit(role, unit)
+    return unit.id if found is None else found
 
 
-def _resolve_unit(role: str, unit: Unit) -> int:
+def holder_unit(role: str, unit: Unit) -> int | None:
+    """The nearest unit from `unit` upwards where someone active holds `role`, or None: nobody would
+    see a task offered to that role for a case in `unit`."""
+    return memoized(("unit", role, unit.id), lambda: _holder_unit(role, unit))
+
+
+def _holder_unit(role: str, unit: Unit) -> int | None:
     chain = unit.ancestors_and_self()
     holders = set(db.session.scalars(
-        select(RoleAssignment.unit_id).where(RoleAssignment.role == role,
-                                             RoleAssignment.unit_id.in_([u.id for u in chain]))
+        select(RoleAssignment.unit_id).join(User, User.id == RoleAssignment.user_id)
+        .where(RoleAssignment.role == role, RoleAssignment.unit_id.in_([u.id for u in chain]), User.active.is_(True))
     ))
     for candidate in chain:
         if candidate.id in holders:
             return candidate.id
-    return unit.id
+    return None

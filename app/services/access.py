@@ -8,10 +8,11 @@ from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, select, tr
 
 from app.extensions import db
 from app.models import Case, KontrollPoint, RoleAssignment, Task, Unit, User
-from app.models.roles import memoized, resolve_unit  # noqa: F401  (resolve_unit: re-exported for the handlers)
+from app.models.roles import holder_unit, memoized, resolve_unit  # noqa: F401  (resolve_unit: re-exported)
 from app.vocabulary import (
     AREA_ROLES,
     CASE_TYPES,
+    LANE_ROLES,
     MANAGER_ROLES,
     ORGANISATION_WIDE_ROLES,
     REPORT_WIDE_ROLES,
@@ -20,7 +21,8 @@ from app.vocabulary import (
 
 # Lex Sarah investigation content: shown only to people with a part in the case.
 SENSITIVE_FIELDS = frozenset({
-    "investigation", "causes", "primary_causes", "assessment", "assessment_motivation", "motivation",
+    "investigation", "causes", "primary_causes", "assessment", "final_assessment", "assessment_motivation",
+    "motivation",
     "person_informed", "informed_how", "documented_in_personakt", "police_report", "event_types",
 })
 
@@ -229,3 +231,22 @@ def role_holders(role: str, unit_id: int) -> list[Holder]:
         select(User.id, User.username, User.name, User.email).join(RoleAssignment)
         .where(RoleAssignment.role == role, RoleAssignment.unit_id == unit_id, User.active.is_(True))
     ))))
+
+
+def admins() -> list[Holder]:
+    """The active administrators, wherever their role is held."""
+    return list(memoized(("admins",), lambda: tuple(Holder(*row) for row in db.session.execute(
+        select(User.id, User.username, User.name, User.email).join(RoleAssignment)
+        .where(RoleAssignment.role == "admin", User.active.is_(True)).distinct()
+    ))))
+
+
+def missing_role_holders() -> list[tuple[Unit, list[str]]]:
+    """Units where a lane role has no active holder at the unit or above, with those roles: their tasks
+    would go to FALLBACK_ROLE as orphans (the organisation page and `org import` warn)."""
+    found = []
+    for unit in db.session.scalars(select(Unit).order_by(Unit.name)):
+        missing = [role for role in LANE_ROLES if holder_unit(role, unit) is None]
+        if missing:
+            found.append((unit, missing))
+    return found

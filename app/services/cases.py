@@ -4,13 +4,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine, forms
+from app.config import deadline_length
 from app.extensions import db
+from app.forms.fields import options
 from app.models import AuditEvent, Case, CaseAccessLog, Task, Unit, User
-from app.services import audit, links, monster, notifications
+from app.services import audit, categories, links, monster, notifications
 from app.services.access import (
     can_view,
     has_part,
@@ -33,6 +36,10 @@ def supply_lookups(form, task: Task | None = None) -> None:
     registers ej verkställda beslut, and for a task's form the fields of its case."""
     form.user_exists = _active_user_exists
     form.registers_decisions = may_register_for
+    kind = getattr(form, "category_list", None)  # the municipality's categories (app.services.categories)
+    if kind is not None and "category" in form:
+        pairs = categories.deviation_categories() if kind == "avvikelse" else categories.complaint_categories()
+        form.category.choices = options(pairs, "Välj kategori")
     if task is not None:
         form.case_fields = dict(task.case.fields or {}) if task.case is not None else {}
         if task.attachment is not None:
@@ -172,7 +179,16 @@ def task_dict(task: Task, now=None) -> dict:
         "overdue": bool(task.due_at and task.due_at < now and task.state == "open"),
         "state": task.state,
         **({"attachment": task.attachment} if task.attachment is not None else {}),
+        "orphan": bool(task.orphan),
     }
+
+
+def lex_sarah_target(case: Case) -> date | None:
+    """The local routine's target for a whole lex Sarah case, report to closed (TARGET_LEX_SARAH_CASE_DAYS)."""
+    if not case.is_lex_sarah:
+        return None
+    return clock.to_local(case.created_at).date() + timedelta(
+        days=deadline_length(current_app.config, "TARGET_LEX_SARAH_CASE_DAYS"))
 
 
 def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] | None = None) -> dict:
@@ -189,6 +205,8 @@ def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] 
         "tasks": [task_dict(t, now) for t in (open_tasks(case) if tasks is None else tasks)],
     }
     result["deadlines"] = {t["task_id"]: t["due_at"] for t in result["tasks"] if t["due_at"]}
+    target = lex_sarah_target(case)
+    result["target_closed_on"] = target.isoformat() if target else None
     if with_history:
         result["history"] = [
             {"at": e.at.isoformat(), "actor": e.actor.username if e.actor else None, "action": e.action,

@@ -18,15 +18,15 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.extensions import db
 from app.models import Case, PatternSignal
+from app.services import categories
 from app.services.links import link, open_case
-from app.vocabulary import COMPLAINT_CATEGORY_LABELS
 
 COUNTED_TYPES = ("avvikelse", "klagomal")
 log = logging.getLogger(__name__)
 
 
 def _category_label(category: str) -> str:
-    return COMPLAINT_CATEGORY_LABELS.get(category, category)
+    return categories.category_labels().get(category, category)
 
 
 def open_signal(unit_id: int, category: str) -> PatternSignal | None:

@@ -9,7 +9,7 @@ from app import clock
 from app.extensions import db
 from app.models import ProcessInstance, Task, User
 from app.services import audit, notifications
-from app.services.access import Holder, role_holders
+from app.services.access import Holder, admins, role_holders
 from app.vocabulary import CASE_TYPES
 
 # Keys the engine keeps in task data that are not part of the case's record.
@@ -46,7 +46,8 @@ def apply_step(case, result, actor) -> None:
         # from a side branch must not undo either).
         case.is_lex_sarah = bool(case.is_lex_sarah) or bool(data.get("suspected_lex_sarah")) \
             or data.get("classification") in LEX_SARAH_CLASSIFICATIONS
-        case.ivo_notified = bool(case.ivo_notified) or (bool(data.get("notify_ivo")) and bool(data.get("sent_on")))
+        case.ivo_notified = bool(case.ivo_notified) or (
+            bool(case.fields.get("notify_ivo")) and bool(data.get("sent_on")))
     if finished and case.status != "avslutad":
         case.status = "avslutad"
         case.closed_at = now
@@ -59,6 +60,8 @@ def apply_step(case, result, actor) -> None:
         audit.record("task_created", case=case, task_id=row.task_id, summary=f"Ny uppgift: {row.name}",
                      details={"role": row.role, "due_at": row.due_at.isoformat() if row.due_at else None})
         _mail_new_task(case, row)
+        if row.orphan:
+            _orphan_task(case, row)
     for row in result.closed_tasks:
         audit.record("task_withdrawn", case=case, task_id=row.task_id, summary=f"Uppgiften avbröts: {row.name}")
     for entry in (result.context.audit if result.context else []):
@@ -79,6 +82,24 @@ def _other_instance_running(case, instance) -> bool:
         select(ProcessInstance.id).where(ProcessInstance.case_id == case.id, ProcessInstance.status == "running",
                                          ProcessInstance.id != instance.id).limit(1)
     ) is not None
+
+
+def _orphan_task(case, row) -> None:
+    """Nobody holds the lane's role for the case's unit: the task went to FALLBACK_ROLE; the admins hear
+    of it so that the organisation gets its missing role holder."""
+    lane = row.lane or ""
+    audit.record("task_orphan", case=case, task_id=row.task_id,
+                 summary=f"Ingen har rollen {lane} för {case.unit.name}: uppgiften erbjuds {row.role}",
+                 details={"lane": lane, "role": row.role})
+    for admin in admins():
+        notifications.queue(
+            admin, f"Uppgift utan mottagare: {row.name} ({case.number})",
+            f"Hej {admin.name},\n\nIngen har rollen {lane} för {case.unit.name} eller någon enhet ovanför. "
+            f"Uppgiften {row.name} i {case.number} erbjuds därför rollen {row.role}.\n"
+            f"Lägg till en {lane.lower()} i organisationen (Administration → Organisation).\n\n"
+            f"{notifications.case_url(case)}\n",
+            event_key=f"task-orphan:{row.id}:{admin.id}", case=case,
+        )
 
 
 def _mail_new_task(case, row) -> None:

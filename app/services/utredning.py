@@ -1,5 +1,6 @@
-"""Utredningstider: how long each barnavårdsutredning took against the four-month limit
-(SoL 11 kap. 2 §), and the internal-control figure: overruns without an extension decision.
+"""Utredningstider: how long each barnavårdsutredning took against the four-month limit (rule
+utredningstid in app/data/lagrum.toml), and the internal-control figure: overruns without an extension
+decision. An extension decided after the limit it extends does not count as one (JO's criticism).
 
 Computed in SQL from the `investigations` table (written by the process's service tasks), scoped by
 the caller's access like every case query. An investigation belongs to the year it started.
@@ -8,7 +9,8 @@ Per investigation: `days_taken` from the start to completion (or to today while 
 `limit` (last day of the four months), `limit_days`, `extension` (last day of the latest extension,
 or null), `overrun` (days past the limit that applies: the extension's if there is one).
 Totals: `over_limit` — went past the four months; `over_limit_without_extension` — went past the
-four months without an extension covering it (no extension decision, or past the extended date).
+four months without an extension covering it (no extension decision, one decided after the limit, or
+past the extended date). `extension_decided_on` and `extension_in_time` show when the latest was decided.
 """
 from __future__ import annotations
 
@@ -35,9 +37,10 @@ def _days(later, earlier):
 def _rows(user, year: int):
     today = literal(clock.today(), Date)
     end = func.coalesce(Investigation.completed_on, today)
-    applies = func.coalesce(Investigation.extended_to, Investigation.limit_on)
+    in_time = and_(Investigation.extended_to.is_not(None), Investigation.extension_in_time.is_(True))
+    applies = case((in_time, Investigation.extended_to), else_=Investigation.limit_on)
     over_limit = end > Investigation.limit_on
-    without_extension = and_(over_limit, or_(Investigation.extended_to.is_(None), end > Investigation.extended_to))
+    without_extension = and_(over_limit, or_(~in_time, end > Investigation.extended_to))
     query = (
         select(
             Investigation, Case.number, Case.status, Unit.code, Unit.name,
@@ -76,6 +79,8 @@ def utredningstider(user, year: int) -> dict:
             "days_taken": row.days_taken, "limit": _iso(record.limit_on), "limit_days": row.limit_days,
             "extension": _iso(record.extended_to), "extensions": record.extensions or 0,
             "extension_reason": record.extension_reason,
+            "extension_decided_on": _iso(record.extension_decided_on),
+            "extension_in_time": record.extension_in_time if record.extended_to else None,
             "overrun": row.overrun, "over_limit": bool(row.over_limit),
             "over_limit_without_extension": bool(row.without_extension),
         })

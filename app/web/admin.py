@@ -2,13 +2,14 @@
 (an admin ends one through auth.end_session)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, session
+from flask import Blueprint, abort, current_app, render_template, session
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OutboxMessage, Unit, User
 from app.services import sessions as session_service
+from app.services.access import missing_role_holders
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -44,7 +45,8 @@ def organisation():
 
     walk(None, 0)
     users = db.session.scalars(select(User).order_by(User.name)).all()
-    return render_template("admin/organisation.html", tree=tree, users=users)
+    return render_template("admin/organisation.html", tree=tree, users=users, missing=missing_role_holders(),
+                           fallback=current_app.config["FALLBACK_ROLE"])
 
 
 @bp.get("/inloggningar")

@@ -7,10 +7,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from app import forms
+from app import clock, forms
 from app.extensions import db
 from app.http import ID
 from app.models import AuditEvent, Unit, User
+from app.services import case_actions
 from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.access import has_part, visible_unit_ids
@@ -74,9 +75,12 @@ def _timeline(case, history: list[dict]) -> list[dict]:
     return entries
 
 
-def case_view(case) -> dict:
-    """What the case page and the task page show of a case (the current user's view of it)."""
+def case_view(case, action_forms: dict | None = None) -> dict:
+    """What the case page and the task page show of a case (the current user's view of it).
+    `action_forms`: a posted case action's form with its errors, to show again."""
     data = case_service.case_dict(current_user, case)
+    actions = [(case_actions.ACTIONS[name], (action_forms or {}).get(name) or case_actions.action_form(name))
+               for name in case_actions.available(current_user, case)]
     fields = _start_fields(case.type, data["fields"])
     redacted = case.is_lex_sarah and not has_part(current_user, case)
     reads = case_service.reads(case) if current_user.has_role("admin") or current_user.has_role("sas") else None
@@ -84,6 +88,7 @@ def case_view(case) -> dict:
         "case": case, "data": data, "report_rows": describe(_start_form_cls(case.type), fields),
         "timeline": _timeline(case, data["history"]), "open_tasks": case_service.open_tasks(case),
         "redacted": redacted, "reads": reads, "may_work_on": lambda t: task_service.may_work_on(current_user, t),
+        "actions": actions, "today_iso": clock.today().isoformat(),
     }
 
 
@@ -91,6 +96,25 @@ def case_view(case) -> dict:
 def show(case_id: int):
     case = case_service.get_case(current_user, case_id)
     return render_template("cases/show.html", **case_view(case))
+
+
+@bp.post(f"/arenden/<{ID}:case_id>/atgard/<name>")
+def take_action(case_id: int, name: str):
+    """A case action's form posted from the case page (app.services.case_actions)."""
+    if name not in case_actions.ACTIONS:
+        abort(404)
+    try:
+        case_actions.take(current_user, case_id, name, request.form)
+    except Invalid as err:
+        case = case_service.get_case(current_user, case_id, log_read=False)
+        form = case_actions.action_form(name, request.form)
+        form.validate()
+        for field_name, messages in err.fields.items():
+            if field_name in form:
+                form[field_name].errors = list(messages)
+        return render_template("cases/show.html", **case_view(case, {name: form})), 422
+    flash(f"{case_actions.ACTIONS[name].label}: klart.", "success")
+    return redirect(url_for("cases.show", case_id=case_id))
 
 
 def submit_start_form(case_type: str):

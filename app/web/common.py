@@ -19,13 +19,14 @@ from wtforms import BooleanField, FieldList, HiddenField, RadioField, SelectMult
 from wtforms.fields.core import UnboundField
 from wtforms.widgets import CheckboxInput
 
-from app import clock
+from app import clock, lagrum
 from app.extensions import db, login_manager
 from app.http import SERVER_ERROR_TEXT, json_error
 from app.models import User
 from app.services import audit, sessions
 from app.services.errors import DomainError
 from app.vocabulary import (
+    ASSESSMENTS,
     CASE_TYPE_LABELS,
     PDCA_CLOSED_AS,
     PDCA_DECISION_SHORT,
@@ -339,6 +340,12 @@ def _refuse_nul():
         abort(400, "Förfrågan innehåller otillåtna tecken.")
 
 
+def _lagrum_ref(key: str, on=None, *, year: int | None = None) -> str:
+    if year is not None:
+        return lagrum.ref_for_year(key, year)
+    return lagrum.ref(key, on or clock.today())
+
+
 def register_common(app, nav: list) -> None:
     """Login, errors, filters and the menu for every page; `nav` is the menu (app.web.NAV)."""
     login_manager.login_view = "auth.login"
@@ -369,7 +376,10 @@ def register_common(app, nav: list) -> None:
     app.add_template_filter(_label(PDCA_DECISION_SHORT), "pdca_decision_label")
     app.add_template_filter(_label(PDCA_CLOSED_AS), "pdca_closed_label")
     app.add_template_filter(is_overdue, "overdue")
+    app.add_template_filter(_label(dict(ASSESSMENTS)), "assessment_label")
     app.add_template_global(field_kind, "field_kind")
+    # The law in force, from the rules table: {{ lagrum_ref('lex_sarah_anmalan') }} (today) or for a day/year.
+    app.add_template_global(_lagrum_ref, "lagrum_ref")
 
     @app.context_processor
     def _globals():

@@ -15,6 +15,7 @@ from app.services import ej_verkstallt as ejv
 from app.services import exports
 from app.services import tasks as task_service
 from app.services.access import visible_unit_ids
+from app.services.ej_verkstallt import fullmaktige
 from app.services.errors import Conflict, Forbidden, Invalid
 from app.services.kvartalsrapport import due_quarter, open_task, row_for_quarter, window
 from app.vocabulary import EJ_VERKSTALLT_OUTCOME_LABELS, GENDER_LABELS, INSATS_LABELS
@@ -181,6 +182,18 @@ def statistics():
                            breakdown=ejv.quarter_breakdown(quarter, units), long_waits=items,
                            years=list(range(clock.today().year, clock.today().year - 6, -1)),
                            quarters=_recent_quarters())
+
+
+@bp.get("/ivo-rapport/statistik/fullmaktige-<key>.<fmt>")
+def council_report(key: str, fmt: str):
+    """The quarter's statistics report to kommunfullmäktige and the revisorer as PDF or Word."""
+    report = fullmaktige.build(current_user, ejv.Quarter.parse(key))
+    name = f"ej-verkstallda-fullmaktige-{report['quarter']}.{fmt}"
+    if fmt == "pdf":
+        return download(fullmaktige.render_pdf(report), fullmaktige.PDF_MIMETYPE, name, inline=True)
+    if fmt == "docx":
+        return download(fullmaktige.render_docx(report), fullmaktige.DOCX_MIMETYPE, name)
+    raise Invalid("Okänt format; välj pdf eller docx.")
 
 
 @bp.cli.command("import")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app import clock, lagrum
 from app.http import ID
 from app.services import cases as case_service
 from app.services import tasks as task_service
@@ -68,7 +69,8 @@ def _render_task(task, form, status: int = 200):
         case = task.case  # offered the task, so they have a part in the case
     may_work = task.state == "open" and task_service.may_work_on(current_user, task)
     return render_template("inbox/task.html", task=task, form=form if may_work else None, may_work=may_work,
-                           can_claim=may_work and task.assignee_id is None, **case_view(case)), status
+                           can_claim=may_work and task.assignee_id is None,
+                           rules=lagrum.for_task(task.task_id, clock.today()), **case_view(case)), status
 
 
 @bp.get(f"/uppgifter/<{ID}:task_id>")

@@ -51,7 +51,8 @@ def index():
     summary_table, per_category, per_severity = reports.summary_tables(summary)
     stats = reports.statistics(current_user, year)
     tables = stats["tables"]
-    blocks = [summary_table, tables["avvikelser_manad_kategori"], tables["avvikelser_enhet_jamforelse"],
+    blocks = [summary_table, tables["oversikt_fyra_ar"], tables["rapporter_tertial"],
+              tables["avvikelser_manad_kategori"], tables["avvikelser_enhet_jamforelse"],
               per_category, per_severity, tables["ledtid"], tables["uppfoljning_i_tid"], tables["forsenade_uppgifter"]]
     return render_template("reports/statistics.html", title=f"Statistik {year}", year=year, years=_years(),
                            group_by=group_by, group_labels=reports.GROUP_HEADINGS, scope=stats["scope"],

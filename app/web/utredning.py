@@ -1,11 +1,11 @@
-"""Utredningstider: each barnavårdsutredning against the four-month limit (SoL 11 kap. 2 §), for the
+"""Utredningstider: each barnavårdsutredning against the four-month limit (rule utredningstid), for the
 chefs' internal control. The same figures as GET /api/v1/reports/utredningstider."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user, login_required
 
-from app import clock
+from app import clock, lagrum
 from app.config import deadline_length
 from app.services import utredning
 from app.services.errors import Forbidden
@@ -31,5 +31,5 @@ def index():
     return render_template("utredning/index.html", title=f"Utredningstider {year}", year=year,
                            years=list(range(current, current - 6, -1)), report=report,
                            outcomes=UTREDNING_OUTCOME_LABELS,
-                           lagrum=current_app.config["UTREDNING_LAGRUM_TIDSGRANS"],
+                           lagrum=lagrum.ref_for_year("utredningstid", year),
                            months=deadline_length(current_app.config, "UTREDNING_LIMIT_MONTHS"))

@@ -20,8 +20,10 @@ def test_statistics_page_charts_tables_exports_and_the_kvalitetsberattelse(page,
     login(page, "sas")
     page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Statistik").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Statistik 2026")
-    expect(page.locator("#nyckeltal-avvikelser")).to_have_text("6")
+    # Counted apart since issue 10: 6 deviation reports, one of them lex Sarah, and one klagomål.
+    expect(page.locator("#nyckeltal-avvikelser")).to_have_text("5")
     expect(page.locator("#nyckeltal-lex-sarah")).to_have_text("1")
+    expect(page.locator("#nyckeltal-rapporter")).to_have_text("7")
 
     # Every chart is an image with a name and a description, and has a table with the same figures.
     charts = page.locator("svg[role=img]")
@@ -56,10 +58,11 @@ def test_statistics_page_charts_tables_exports_and_the_kvalitetsberattelse(page,
     page.get_by_label("Sammanställning per").select_option("month")
     page.get_by_role("button", name="Visa").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Statistik 2025")
-    expect(page.locator("#nyckeltal-avvikelser")).to_have_text("3")
+    expect(page.locator("#nyckeltal-avvikelser")).to_have_text("2")  # 3 reports, one lex Sarah (issue 10)
     summary = page.locator("#sammanstallning_month")
     summary.locator("summary").click()
-    expect(summary.get_by_role("row", name="November")).to_contain_text("2")
+    # A fall, a lex Sarah suspicion and a klagomål: counted apart and 3 reports in all (issue 10).
+    expect(summary.get_by_role("row", name="November")).to_contain_text("3")
 
     # The kvalitetsberättelse: write the summary, see it on the page, download the Word document.
     page.get_by_role("link", name="Kvalitetsberättelse 2025").click()

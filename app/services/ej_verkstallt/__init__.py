@@ -8,6 +8,7 @@ three months, reported to IVO every quarter until they are.
     statistics.py    the de-identified figures per quarter, law and insats
     report_files.py  the report as CSV and XLSX (through app.services.exports)
     csv_import.py    registering many decisions from a CSV file, all or none
+    fullmaktige.py   the quarter's statistics report to kommunfullmäktige as JSON, PDF and Word
 
 The names below are the package's public interface.
 """

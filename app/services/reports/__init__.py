@@ -20,13 +20,21 @@ from __future__ import annotations
 
 from app.services.reports.access import NO_REPORTS, NO_TEXTS, may_see_reports, may_write_texts, report_scope
 from app.services.reports.catalogue import table_by_key
-from app.services.reports.counts import GROUP_HEADINGS, by_category, by_severity, summary, summary_tables, totals
+from app.services.reports.counts import (
+    GROUP_HEADINGS,
+    by_category,
+    by_severity,
+    parse_tertial,
+    summary,
+    summary_tables,
+    totals,
+)
 from app.services.reports.scope import GROUP_BY, OrgTree, Scope, parse_group_by, parse_year
 from app.services.reports.statistics_page import statistics
 from app.services.reports.table import Table
 
 __all__ = [
     "GROUP_BY", "GROUP_HEADINGS", "NO_REPORTS", "NO_TEXTS", "OrgTree", "Scope", "Table", "by_category", "by_severity",
-    "may_see_reports", "may_write_texts", "parse_group_by", "parse_year", "report_scope", "statistics", "summary",
-    "summary_tables", "table_by_key", "totals",
+    "may_see_reports", "may_write_texts", "parse_group_by", "parse_tertial", "parse_year", "report_scope", "statistics",
+    "summary", "summary_tables", "table_by_key", "totals",
 ]

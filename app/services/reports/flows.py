@@ -10,13 +10,13 @@ from sqlalchemy import and_, func, or_, select
 from app import clock
 from app.extensions import db
 from app.models import Case, PatternSignal, PdcaTurn
+from app.services import categories
 from app.services.access import cases_with_part
 from app.services.read_log import log_reads
 from app.services.reports.scope import OrgTree, Scope, count_if, in_year, verksamhet_expr
 from app.services.reports.table import Table
 from app.vocabulary import (
     ASSESSMENTS,
-    CATEGORIES,
     CHANNELS,
     COMPLAINT_CATEGORIES,
     EVENT_TYPES,
@@ -43,7 +43,7 @@ def lex_sarah_cases(user, scope: Scope, year: int, tree: OrgTree) -> Table:
     rows_in = db.session.execute(query).all()
     # Not the report scope: the nämnd secretary sees every unit's figures but has no part in the cases.
     visible = cases_with_part(user, [r[0] for r in rows_in])
-    assessments, category_names = dict(ASSESSMENTS), dict(CATEGORIES)
+    assessments, category_names = dict(ASSESSMENTS), categories.category_labels()
     rows = []
     for cid, number, uid, occurred, title, category, status, notified, assessment, notify, sent_on, ref in rows_in:
         if cid not in visible:
@@ -78,12 +78,12 @@ def lex_sarah_published(scope: Scope, year: int, tree: OrgTree) -> Table:
     f = Case.fields
     query = (select(Case.unit_id, Case.category, f["event_types"], f["assessment"].as_string())
              .where(Case.type == "avvikelse", Case.is_lex_sarah.is_(True), in_year(year), scope.where(Case.unit_id)))
-    assessments, categories, event_types = dict(ASSESSMENTS), dict(CATEGORIES), dict(EVENT_TYPES)
+    assessments, category_names, event_types = dict(ASSESSMENTS), categories.category_labels(), dict(EVENT_TYPES)
     counts: dict[tuple[str, str, str], int] = {}
     for unit_id, category, types, assessment in db.session.execute(query):
         verksamhet = tree.name(tree.verksamhet(unit_id))
         kinds = [str(event_types.get(t, t)) for t in types] if isinstance(types, list) and types else \
-            [str(categories.get(category, category or "Okänd"))]
+            [str(category_names.get(category, category or "Okänd"))]
         judged = str(assessments.get(assessment, assessment)) if assessment else "Utredning pågår"
         for kind in kinds:
             counts[(verksamhet, kind, judged)] = counts.get((verksamhet, kind, judged), 0) + 1
@@ -124,7 +124,7 @@ def complaints_by(scope: Scope, year: int, field_name: str) -> Table:
     """Synpunkter och klagomål counted by a registration or handling field (category, channel, kind),
     grouped in SQL on the JSON field."""
     key, heading, values = COMPLAINT_FIELDS[field_name]
-    labels = dict(values)
+    labels = categories.category_labels() if field_name == "category" else dict(values)
     value = Case.fields[field_name].as_string()
     if field_name == "category":
         value = func.coalesce(Case.category, value)
@@ -192,7 +192,7 @@ def pattern_signals(scope: Scope, year: int, tree: OrgTree) -> Table:
              .where(PatternSignal.created_at >= start, PatternSignal.created_at < end,
                     scope.where(PatternSignal.unit_id))
              .group_by(PatternSignal.unit_id, PatternSignal.category, PatternSignal.decision))
-    categories_, decisions = dict(COMPLAINT_CATEGORIES), dict(SIGNAL_DECISIONS)
+    categories_, decisions = categories.category_labels(), dict(SIGNAL_DECISIONS)
     rows = [{"unit": tree.name(uid), "category": categories_.get(category, category),
              "decision": decisions.get(decision, decision) if decision else NOT_ASSESSED, "count": int(n)}
             for uid, category, decision, n in db.session.execute(query)]

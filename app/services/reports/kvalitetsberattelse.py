@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app import clock, forms
+from app import clock, forms, lagrum
 from app.extensions import db
 from app.forms.reports import kvalitetsberattelse_form_class
 from app.models import ReportText
@@ -89,7 +89,11 @@ def build(user, year: int, *, published: bool = False) -> dict:
             "text_updated_by": saved.updated_by.name if saved and saved.updated_by else None,
             "facts": figures.facts, "missing": figures.missing, "tables": figures.tables, "charts": figures.charts,
         })
+    # The law cited is the law in force during the report's year (app.lagrum).
+    lagrum_text = {key: lagrum.ref_for_year(key, year)
+                   for key in ("kvalitetsberattelse", "kvalitetsarbete", "lex_sarah_anmalan", "ejv_statistik")}
     return {"year": year, "scope": ctx.scope.label, "version": "publicerad" if published else "intern",
+            "lagrum": lagrum_text,
             "generated_at": clock.to_local(clock.now()).strftime("%Y-%m-%d %H:%M"), "generated_by": user.name,
             "sections": sections, "editable": may_write_texts(user)}
 

@@ -1,15 +1,16 @@
-"""The kvalitetsberättelse's sections (SOSFS 2011:9 7 kap. 1 §): each section's title, the prompt for
-its free text, and the function that computes its figures — tables and sentences with the numbers
+"""The kvalitetsberättelse's sections (rule kvalitetsberattelse in app/data/lagrum.toml): each section's
+title, the prompt for its free text, and the function that computes its figures — tables and sentences with the numbers
 filled in — from the report tables and from the ej verkställda beslut and barnavårdsutredning flows."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from app import lagrum
 from app.services import ej_verkstallt, kontrollplan, tillsyn, utredning
 from app.services.reports import kontroller
 from app.services.reports import tillsyn as tillsyn_tables
-from app.services.reports.counts import summary, summary_tables, totals
+from app.services.reports.counts import overview, per_tertial, summary, summary_tables, totals
 from app.services.reports.flows import (
     complaints,
     complaints_by,
@@ -67,26 +68,42 @@ def _change(now: int, before: int) -> str:
 
 def _sammanfattning(ctx: Context) -> Figures:
     now, before = totals(ctx.scope, ctx.year), totals(ctx.scope, ctx.year - 1)
-    labels = [("avvikelser", "Avvikelser"), ("lex_sarah", "varav lex Sarah-rapporter"),
-              ("ivo_anmalningar", "Anmälningar till IVO (lex Sarah)"), ("klagomal", "Synpunkter och klagomål")]
+    # Counted apart and added up, as the municipalities' own reports do.
+    labels = [("avvikelser", "Avvikelser (ej lex Sarah)"), ("lex_sarah", "Lex Sarah-rapporter"),
+              ("klagomal", "Synpunkter och klagomål"), ("rapporter", "Rapporter totalt"),
+              ("ivo_anmalningar", "varav anmälda till IVO (lex Sarah)")]
     rows = [{"name": label, "previous": before[key], "current": now[key]} for key, label in labels]
     table = Table("nyckeltal", f"Nyckeltal {ctx.year}",
                   [("name", "Nyckeltal"), ("previous", str(ctx.year - 1)), ("current", str(ctx.year))], rows)
+    share = now["andelar"]
+    reported, reported_before = now["avvikelser"] + now["lex_sarah"], before["avvikelser"] + before["lex_sarah"]
     facts = [
-        f"Under {ctx.year} rapporterades {_n(now['avvikelser'], 'avvikelse', 'avvikelser')}"
-        f"{_change(now['avvikelser'], before['avvikelser'])}, varav "
+        f"Under {ctx.year} rapporterades {_n(reported, 'avvikelse', 'avvikelser')}"
+        f"{_change(reported, reported_before)}, varav "
         f"{_n(now['lex_sarah'], 'lex Sarah-rapport', 'lex Sarah-rapporter')}. "
         f"{_n(now['ivo_anmalningar'], 'händelse', 'händelser')} anmäldes till IVO.",
         f"{_n(now['klagomal'], 'synpunkt eller klagomål', 'synpunkter och klagomål')} togs emot"
         f"{_change(now['klagomal'], before['klagomal'])}.",
+        f"Räknat var för sig kom {_n(now['rapporter'], 'rapport', 'rapporter')}"
+        f"{_change(now['rapporter'], before['rapporter'])}: "
+        f"{_n(now['avvikelser'], 'avvikelse', 'avvikelser')} ({_share(share['avvikelser'])}), "
+        f"{_n(now['lex_sarah'], 'lex Sarah-rapport', 'lex Sarah-rapporter')} ({_share(share['lex_sarah'])}) och "
+        f"{_n(now['klagomal'], 'synpunkt eller klagomål', 'synpunkter och klagomål')} ({_share(share['klagomal'])}). "
+        f"Anmälan till IVO: {lagrum.ref_for_year('lex_sarah_anmalan', ctx.year)}.",
     ]
-    return Figures([table], facts)
+    return Figures([table, overview(ctx.scope, ctx.year), per_tertial(ctx.scope, ctx.year)], facts)
+
+
+def _share(value) -> str:
+    return "–" if value is None else f"{str(value).replace('.', ',')} %"
 
 
 def _avvikelser(ctx: Context) -> Figures:
     data = summary(ctx.user, ctx.year, "verksamhet")
     per_verksamhet, per_category, per_severity = summary_tables(data)
-    per_verksamhet.columns = per_verksamhet.columns[:4]  # klagomål have their own section
+    # Klagomål have their own section.
+    per_verksamhet.columns = [c for c in per_verksamhet.columns
+                              if c[0] in ("name", "avvikelser", "lex_sarah", "ivo_anmalningar")]
     monthly = month_by_category(ctx.scope, ctx.year)
     lead = lead_times(ctx.scope, ctx.year, ctx.tree)
     followups = followups_on_time(ctx.scope, ctx.year, ctx.tree)
@@ -145,7 +162,7 @@ def _ej_verkstallda(ctx: Context) -> Figures:
                    ("ended", "Avslutade på annat sätt"), ("over_six_months", "Väntat över 6 mån"),
                    ("over_one_year", "Väntat över 1 år")], rows,
                   note="Ett beslut rapporteras varje kvartal tills det verkställts eller avslutats "
-                       "(SoL 16 kap. 6 f §, LSS 28 f §). Kvartal som inte börjat visas inte.")
+                       f"({lagrum.ref_for_year('ejv_rapportering', ctx.year)}). Kvartal som inte börjat visas inte.")
     facts = []
     if rows:
         last = rows[-1]
@@ -156,7 +173,7 @@ def _ej_verkstallda(ctx: Context) -> Figures:
 
 def _utredningar(ctx: Context) -> Figures:
     """From the barnavårdsutredning flow (app.services.utredning.utredningstider): investigations
-    started in the year against the four-month limit (SoL 11 kap. 2 §), and those over it."""
+    started in the year against the four-month limit (rule utredningstid), and those over it."""
     data = utredning.utredningstider(ctx.user, ctx.year)
     started = Table("utredningar_totalt", f"Barnavårdsutredningar påbörjade {ctx.year}",
                     [("name", "Utredningar"), ("count", "Antal")],
@@ -173,8 +190,9 @@ def _utredningar(ctx: Context) -> Figures:
                     [("number", "Ärende"), ("unit", "Enhet"), ("started_on", "Påbörjad"), ("limit", "Fyra månader"),
                      ("extension", "Förlängd till"), ("completed_on", "Avslutad"), ("days_taken", "Dagar"),
                      ("overrun", "Dagar över"), ("without_extension", "Utan förlängningsbeslut")], over,
-                    note="Utredningen ska vara klar inom fyra månader om inte nämnden beslutat om förlängning "
-                         "(SoL 11 kap. 2 §).")
+                    note="Utredningen ska vara klar inom fyra månader om inte nämnden före tidsgränsen beslutat om "
+                         f"förlängning ({lagrum.ref_for_year('utredningstid', ctx.year)}); ett beslut efter "
+                         "tidsgränsen räknas som utan förlängning.")
     facts = [f"{_n(data['total'], 'barnavårdsutredning', 'barnavårdsutredningar')} påbörjades {ctx.year}; "
              f"{data['over_limit']} pågick längre än fyra månader, varav {data['over_limit_without_extension']} "
              "utan förlängningsbeslut."]

@@ -11,10 +11,12 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from app import clock
 from app.extensions import db
 from app.models import Case, Task
+from app.services import categories
 from app.services.reports.access import report_scope
+from app.services.reports.counts import overview, per_tertial
 from app.services.reports.scope import OrgTree, Scope, count_if, in_year, month_expr, verksamhet_expr
 from app.services.reports.table import Table
-from app.vocabulary import CATEGORIES, MONTHS
+from app.vocabulary import MONTHS
 
 
 def month_by_category(scope: Scope, year: int) -> Table:
@@ -23,7 +25,8 @@ def month_by_category(scope: Scope, year: int) -> Table:
              .where(Case.type == "avvikelse", in_year(year), scope.where(Case.unit_id))
              .group_by(month, Case.category))
     counts: dict[tuple[int, str], int] = {(int(m), c or ""): int(n) for m, c, n in db.session.execute(query)}
-    cats = list(CATEGORIES) + sorted({(c, c or "Utan kategori") for _, c in counts if c not in dict(CATEGORIES)})
+    known = categories.deviation_categories()
+    cats = known + sorted({(c, categories.label(c)) for _, c in counts if c not in dict(known)})
     used = [(k, v) for k, v in cats if any(counts.get((m, k)) for m in range(1, 13))]
     rows: list[dict[str, Any]] = []
     for m in range(1, 13):
@@ -165,6 +168,8 @@ def statistics(user, year: int) -> dict:
         "year": year, "scope": scope,
         "tables": {
             t.key: t for t in (
+                overview(scope, year),
+                per_tertial(scope, year),
                 month_by_category(scope, year),
                 units_vs_last_year(scope, year, tree),
                 lead_times(scope, year, tree),
