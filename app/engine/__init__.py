@@ -1,10 +1,13 @@
 """The only package that imports SpiffWorkflow. The web layer and the domain services ask it to start
 a process, complete a task with validated data, and fire due timers."""
 from app.engine.runtime import (  # noqa: F401
+    STARTED_CASES,
+    LockedTask,
     StepResult,
     TaskNotReady,
     complete,
     fire_timers,
+    lock_for_completion,
     lock_task_row,
     process_version,
     start,

@@ -21,8 +21,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app import clock
 from app.engine.script_engine import CaseScriptEngine, HandlerContext
@@ -30,7 +30,7 @@ from app.engine.spec_cache import CachedProcessSpecConverter
 from app.engine.specs import library
 from app.engine.timers import CLOCK_TIMER_CLASSES, due_of
 from app.extensions import db
-from app.models import ProcessInstance, Task, Timer, User
+from app.models import Case, ProcessInstance, Task, Timer, User
 from app.models.roles import resolve_unit
 from app.vocabulary import ROLES
 
@@ -102,6 +102,9 @@ def start(case, process_id: str, data: dict, actor) -> StepResult:
     )
     db.session.add(instance)
     db.session.flush()
+    # Read by the projection: this transaction gave the case another instance (a PDCA turn), so the
+    # open tasks a caller holds of it are not all of them.
+    db.session.info.setdefault(STARTED_CASES, set()).add(case.id)
     context = HandlerContext(case=case, instance=instance, actor=actor)
     workflow = BpmnWorkflow(version.spec, version.subprocess_specs, script_engine=CaseScriptEngine(context))
     for task in workflow.get_tasks(state=TaskState.READY):
@@ -116,14 +119,63 @@ def lock_task_row(task_row_id: int) -> Task | None:
     ).scalar_one_or_none()
 
 
-def complete(task_row: Task, data: dict, actor) -> StepResult:
-    """Complete a READY user task with validated data and run the engine until it waits again."""
+# db.session.info key: ids of the cases that got a new process instance in this transaction (start).
+STARTED_CASES = "kf_started_cases"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_started_cases(session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended (committed or rolled back)
+        session.info.pop(STARTED_CASES, None)
+
+
+@dataclass
+class LockedTask:
+    """A task row about to be completed, with what the step needs, read in one statement."""
+
+    task: Task | None  # None: the row is not open (completed or withdrawn), or there is no such row
+    instance: ProcessInstance | None
+    case_open_tasks: list[Task]  # every open inbox row of the task's case, locked (PostgreSQL)
+
+
+# The rows a completion reads: the case with its unit and reporter (the answer shows them), the unit
+# and assignee of each row; nobody's roles (the user completing has theirs already).
+_TASK_ROW_LOADS = (
+    joinedload(Task.case).options(joinedload(Case.unit), joinedload(Case.reporter).lazyload(User.roles)),
+    joinedload(Task.unit), joinedload(Task.assignee).lazyload(User.roles), lazyload(Task.completed_by),
+)
+
+
+def lock_for_completion(task_row_id: int) -> LockedTask:
+    """The open inbox rows of the task's case and their instances, locked (FOR UPDATE OF both, on
+    PostgreSQL), in one statement: the completion's one read. SQLite has a single writer; there the
+    instance's version check catches a step that raced."""
+    case_of = select(Task.case_id).where(Task.id == task_row_id).scalar_subquery()
+    found = db.session.execute(
+        select(Task, ProcessInstance).join(ProcessInstance, ProcessInstance.id == Task.instance_id)
+        .where(Task.case_id == case_of, Task.state == "open").order_by(Task.id)
+        .options(*_TASK_ROW_LOADS).with_for_update(of=[Task, ProcessInstance])
+        .execution_options(populate_existing=True)
+    ).unique().all()
+    for task, instance in found:
+        if task.id == task_row_id:
+            return LockedTask(task, instance, [row for row, _ in found])
+    return LockedTask(None, None, [row for row, _ in found])
+
+
+def complete(task_row: Task, data: dict, actor, *, instance: ProcessInstance | None = None,
+             open_rows: Sequence[Task] | None = None) -> StepResult:
+    """Complete a READY user task with validated data and run the engine until it waits again.
+
+    `instance` and `open_rows` (the instance's open inbox rows, or more): what lock_for_completion
+    read already; without them they are read here."""
     if task_row.state != "open":
         raise TaskNotReady()
-    instance = db.session.execute(
-        select(ProcessInstance).where(ProcessInstance.id == task_row.instance_id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    if instance is None:
+        instance = db.session.execute(
+            select(ProcessInstance).where(ProcessInstance.id == task_row.instance_id).with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
     context = HandlerContext(case=instance.case, instance=instance, actor=actor)
     workflow = _load(instance, context)
     task = _find_task(workflow, task_row.spiff_id)
@@ -137,7 +189,8 @@ def complete(task_row: Task, data: dict, actor) -> StepResult:
     task_row.completed_at = now
     task_row.completed_by_id = actor.id if actor is not None else None
     task_row.data = data
-    result = _save(instance, workflow, context)
+    rows = None if open_rows is None else [r for r in open_rows if r.instance_id == instance.id and r.state == "open"]
+    result = _save(instance, workflow, context, rows)
     result.closed_tasks = [t for t in result.closed_tasks if t.id != task_row.id]
     return result
 
@@ -183,14 +236,17 @@ def _timer_due(task) -> datetime | None:
     return due_of(task.task_spec.event_definition.details(task).value)
 
 
-def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerContext) -> StepResult:
-    """Write the step: the serialized state, the timer rows and the inbox rows."""
+def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerContext,
+          open_rows: Sequence[Task] | None = None) -> StepResult:
+    """Write the step: the serialized state, the timer rows and the inbox rows. `open_rows`: the
+    instance's open inbox rows, when the caller holds them already."""
     now = clock.now()
     # The instance's rows first, so that the changes below reach the database in one flush.
     rows = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting")).all()
-    # The case, unit and users of these rows are in the session already (or not needed): no joins.
-    open_rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == "open")
-                                   .options(lazyload("*"))).all()
+    if open_rows is None:
+        # The case, unit and users of these rows are in the session already (or not needed): no joins.
+        open_rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == "open")
+                                       .options(lazyload("*"))).all()
     instance.state = SERIALIZER.serialize_json(workflow)
     instance.updated_at = now
     instance.status = "completed" if workflow.completed else "running"

@@ -1,14 +1,15 @@
 """Who may see what. Every case and task query goes through here."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import current_app, g, has_request_context
 from sqlalchemy import Select, and_, false, or_, select, tuple_
 
 from app.extensions import db
-from app.models import Case, RoleAssignment, Task, Unit, User
-from app.models.roles import memoized, resolve_unit  # noqa: F401  (resolve_unit: re-exported for the handlers)
+from app.models import Case, RoleAssignment, Task, Unit
+
+# resolve_unit, role_holders and Holder: the lane rule lives with the models (the engine asks it too);
+# re-exported here for the services and handlers.
+from app.models.roles import Holder, memoized, resolve_unit, role_holders  # noqa: F401
 from app.vocabulary import AREA_ROLES, ORGANISATION_WIDE_ROLES
 
 # Lex Sarah investigation content: shown only to people with a part in the case.
@@ -43,10 +44,12 @@ def visible_unit_ids(user) -> set[int] | None:
     """The units whose cases the user sees; None means every unit."""
     if sees_everything(user):
         return None
-    children = _children_map()
     units: set[int] = set()
+    children = None
     for assignment in user.roles:
         if assignment.role in AREA_ROLES:
+            if children is None:  # the tree only when a role reaches below its unit; once inside memo()
+                children = memoized(("unit_tree",), _children_map)
             units |= descendants_and_self(assignment.unit_id, children)
         else:
             units.add(assignment.unit_id)
@@ -62,7 +65,13 @@ def scope_cases(query: Select, user) -> Select:
 
 
 def can_view(user, case: Case) -> bool:
-    return db.session.scalar(scope_cases(select(Case.id).where(Case.id == case.id), user)) is not None
+    """scope_cases for one case in hand: its unit and reporter are known, so only a case seen through
+    a task assigned to the user needs the database."""
+    units = visible_unit_ids(user)
+    if units is None or case.unit_id in units or case.reporter_id == user.id:
+        return True
+    return db.session.scalar(
+        select(Task.id).where(Task.case_id == case.id, Task.assignee_id == user.id).limit(1)) is not None
 
 
 def candidate_filter(user):
@@ -128,22 +137,3 @@ def redact(fields: dict, show_sensitive: bool) -> dict:
     if show_sensitive:
         return dict(fields)
     return {k: v for k, v in fields.items() if k not in SENSITIVE_FIELDS}
-
-
-@dataclass(frozen=True)
-class Holder:
-    """An active user holding a role: what a mail or an audit entry needs (plain values, so they stay
-    valid after the transaction that read them)."""
-
-    id: int
-    username: str
-    name: str
-    email: str
-
-
-def role_holders(role: str, unit_id: int) -> list[Holder]:
-    """Inside `memo()` (app.models.roles) looked up once per block, like the unit a lane acts for."""
-    return list(memoized(("holders", role, unit_id), lambda: tuple(Holder(*row) for row in db.session.execute(
-        select(User.id, User.username, User.name, User.email).join(RoleAssignment)
-        .where(RoleAssignment.role == role, RoleAssignment.unit_id == unit_id, User.active.is_(True))
-    ))))

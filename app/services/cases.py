@@ -71,13 +71,20 @@ def create_case(user, case_type: str, formdata, *, csrf: bool = True, commit_now
     return case
 
 
-def commit() -> None:
-    """Commit, turning a lost optimistic-lock race into a Swedish conflict."""
+def commit(*, keep_loaded: bool = False) -> None:
+    """Commit, turning a lost optimistic-lock race into a Swedish conflict.
+
+    keep_loaded: the rows in the session keep the values this transaction gave them (no expiry), so an
+    answer built from them afterwards reads nothing again."""
+    session = db.session()
+    session.expire_on_commit = not keep_loaded
     try:
-        db.session.commit()
+        session.commit()
     except StaleDataError:
-        db.session.rollback()
+        session.rollback()
         raise Conflict("Ärendet ändrades av någon annan samtidigt. Ladda om sidan och försök igen.") from None
+    finally:
+        session.expire_on_commit = True
     notifications.deliver_pending()
 
 
@@ -107,6 +114,11 @@ def list_cases(user, *, case_type=None, unit_code=None, status=None, from_date=N
     if to_date:
         query = query.where(Case.created_at < clock.local_midnight(to_date + timedelta(days=1)))
     return list(db.session.scalars(query.order_by(Case.created_at.desc()).limit(limit)).all())
+
+
+def task_order(task: Task) -> tuple:
+    """The order of a case's open tasks: by deadline (none last), then as created (as open_tasks)."""
+    return (task.due_at is None, clock.as_utc(task.due_at) or clock.now(), task.id)
 
 
 def open_tasks(case: Case) -> list[Task]:

@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app import clock
 from app.extensions import db
@@ -235,7 +236,9 @@ def revoke_tokens(user: User) -> int:
 
 def user_for_token(token: str) -> User | None:
     digest = hashlib.sha256(token.encode()).hexdigest()
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
-    if row is None or not row.user.active:
+    # One query: the user with their roles (every API request asks who it is and what they may do).
+    user = db.session.scalars(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                              .where(ApiToken.token_hash == digest).options(joinedload(User.roles))).unique().first()
+    if user is None or not user.active:
         return None
-    return row.user
+    return user
