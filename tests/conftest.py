@@ -98,6 +98,10 @@ def _fresh_schema() -> None:
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
         with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            # The case-number sequences (one per prefix and year, app.services.numbering) start over too.
+            for (name,) in conn.execute(text("SELECT sequencename FROM pg_sequences "
+                                             "WHERE sequencename LIKE 'case\\_number\\_%'")):
+                conn.execute(text(f'DROP SEQUENCE "{name}"'))
 
 
 def _find_user(username: str):
