@@ -8,7 +8,7 @@ from app.engine.runtime import (  # noqa: F401
     complete,
     fire_timers,
     lock_for_completion,
-    lock_task_row,
     process_version,
     start,
 )
+from app.engine.timers import TIMER_CHANNEL  # noqa: F401

@@ -8,7 +8,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -21,14 +21,14 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app import clock
 from app.engine.script_engine import CaseScriptEngine, HandlerContext
 from app.engine.spec_cache import CachedProcessSpecConverter
 from app.engine.specs import library
-from app.engine.timers import CLOCK_TIMER_CLASSES, due_of
+from app.engine.timers import CLOCK_TIMER_CLASSES, TIMER_CHANNEL, due_of
 from app.extensions import db
 from app.models import Case, ProcessInstance, Task, Timer, User
 from app.models.roles import resolve_unit
@@ -111,12 +111,6 @@ def start(case, process_id: str, data: dict, actor) -> StepResult:
         task.data.update(data)
     _run_engine(workflow)
     return _save(instance, workflow, context)
-
-
-def lock_task_row(task_row_id: int) -> Task | None:
-    return db.session.execute(
-        select(Task).where(Task.id == task_row_id).with_for_update(of=Task).execution_options(populate_existing=True)
-    ).scalar_one_or_none()
 
 
 # db.session.info key: ids of the cases that got a new process instance in this transaction (start).
@@ -296,7 +290,17 @@ def _sync_timers(instance: ProcessInstance, workflow: BpmnWorkflow, rows: Sequen
         if spiff_id not in by_spiff:
             new_timers.append(_timer_row(instance, workflow, spiff_id, due))
     db.session.add_all(new_timers)
+    _announce(new_timers, now)
     return fired, new_timers
+
+
+def _announce(new_timers: list[Timer], now: datetime) -> None:
+    """PostgreSQL: a timer due before the scheduler's next regular look wakes it (NOTIFY is delivered
+    at commit, and not at all if the step rolls back). Later timers it finds by itself."""
+    horizon = now + timedelta(seconds=int(current_app.config["SCHEDULER_INTERVAL_SECONDS"]))
+    near = [t.due_at for t in new_timers if t.due_at < horizon]
+    if near and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_notify(TIMER_CHANNEL, min(near).isoformat())))
 
 
 def _timer_row(instance: ProcessInstance, workflow: BpmnWorkflow, spiff_id: str, due: datetime) -> Timer:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import CursorResult, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -99,10 +100,10 @@ def _join(signal: PatternSignal, case: Case) -> None:
 def _add_cases(signal: PatternSignal, case_ids: list[int]) -> int:
     """Rows for cases joining `signal` (those already in it are left out); returns how many were added."""
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    result = db.session.execute(insert(PatternSignalCase).values([{"signal_id": signal.id, "case_id": case_id}
-                                                                  for case_id in case_ids])
-                                .on_conflict_do_nothing(index_elements=["signal_id", "case_id"]))
-    return result.rowcount  # type: ignore[attr-defined]  (an INSERT's result has a rowcount)
+    rows = [{"signal_id": signal.id, "case_id": case_id} for case_id in case_ids]
+    statement = insert(PatternSignalCase).values(rows).on_conflict_do_nothing(index_elements=["signal_id", "case_id"])
+    result = cast(CursorResult, db.session.execute(statement))
+    return result.rowcount  # an INSERT's result: it has a rowcount
 
 
 def assessed(signal_case: Case, data: dict) -> PatternSignal | None:

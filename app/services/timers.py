@@ -21,7 +21,7 @@ import traceback
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -105,6 +105,17 @@ class _DueTimers:
         """A step made a timer that is due already (a cycle catching up): it may come before the
         ones read, so the next claim reads the due timers again."""
         self.ids.clear()
+
+
+def next_due():
+    """When the next timer falls due: the earliest due_at of a waiting timer, or the end of a back-off
+    if that comes first (aware UTC; None when nothing waits). Two index look-ups."""
+    plain = select(func.min(Timer.due_at)).where(Timer.state == "waiting", Timer.next_attempt_at.is_(None))
+    retry = select(func.min(Timer.next_attempt_at)).where(Timer.state == "waiting", Timer.next_attempt_at.is_not(None))
+    found = db.session.execute(select(plain.scalar_subquery(), retry.scalar_subquery())).one()
+    db.session.rollback()
+    moments = [clock.as_utc(m) for m in found if m is not None]
+    return min(moments) if moments else None
 
 
 def run_due(limit: int | None = None) -> int:

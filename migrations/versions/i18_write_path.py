@@ -1,4 +1,5 @@
-"""write path: a pattern signal's cases as rows (pattern_signal_cases) instead of a JSON list
+"""write path: a pattern signal's cases as rows (pattern_signal_cases) instead of a JSON list; an
+index for the scheduler's next wake-up (timers.state, next_attempt_at)
 
 Revision ID: i18_write_path
 Revises: 912648498a9c
@@ -53,8 +54,14 @@ def upgrade():
     with op.batch_alter_table("pattern_signals", schema=None) as batch_op:
         batch_op.drop_column("case_ids")
 
+    # The scheduler sleeps until the next due timer or the end of the next back-off: both from an index.
+    with op.batch_alter_table("timers", schema=None) as batch_op:
+        batch_op.create_index("ix_timers_state_retry", ["state", "next_attempt_at"], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table("timers", schema=None) as batch_op:
+        batch_op.drop_index("ix_timers_state_retry")
     with op.batch_alter_table("pattern_signals", schema=None) as batch_op:
         batch_op.add_column(sa.Column("case_ids", _JSON, nullable=True))
     conn = op.get_bind()
