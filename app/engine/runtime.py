@@ -189,14 +189,18 @@ def complete(task_row: Task, data: dict, actor, *, instance: ProcessInstance | N
     return result
 
 
-def fire_timers(instance: ProcessInstance) -> StepResult:
-    """Advance an instance whose timers may have come due (at clock.now())."""
+def fire_timers(instance: ProcessInstance, *, timer_rows: Sequence[Timer] | None = None,
+                open_rows: Sequence[Task] | None = None, flush: bool = True) -> StepResult:
+    """Advance an instance whose timers may have come due (at clock.now()).
+
+    `timer_rows` and `open_rows`: the instance's waiting timer rows and open inbox rows, when the
+    caller read them for many instances at once; `flush=False` leaves the writes to the caller's flush."""
     context = HandlerContext(case=instance.case, instance=instance, actor=None)
     workflow = _load(instance, context)
     # do_engine_steps refreshes timers only after running, so refresh first, then run.
     workflow.refresh_timers()
     _run_engine(workflow)
-    return _save(instance, workflow, context)
+    return _save(instance, workflow, context, open_rows, timer_rows=timer_rows, flush=flush)
 
 
 # A cycle whose interval is tiny could otherwise keep one step busy forever.
@@ -231,12 +235,14 @@ def _timer_due(task) -> datetime | None:
 
 
 def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerContext,
-          open_rows: Sequence[Task] | None = None) -> StepResult:
-    """Write the step: the serialized state, the timer rows and the inbox rows. `open_rows`: the
-    instance's open inbox rows, when the caller holds them already."""
+          open_rows: Sequence[Task] | None = None, *, timer_rows: Sequence[Timer] | None = None,
+          flush: bool = True) -> StepResult:
+    """Write the step: the serialized state, the timer rows and the inbox rows. `open_rows` and
+    `timer_rows`: the instance's open inbox rows and waiting timer rows, when the caller holds them."""
     now = clock.now()
     # The instance's rows first, so that the changes below reach the database in one flush.
-    rows = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting")).all()
+    rows = timer_rows if timer_rows is not None else db.session.scalars(
+        select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting")).all()
     if open_rows is None:
         # The case, unit and users of these rows are in the session already (or not needed): no joins.
         open_rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == "open")
@@ -246,7 +252,8 @@ def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerCon
     instance.status = "completed" if workflow.completed else "running"
     fired, new_timers = _sync_timers(instance, workflow, rows, now)
     closed, new_rows = _sync_inbox(instance, workflow, open_rows, now)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return StepResult(instance=instance, completed=workflow.completed,
                       data=dict(workflow.data or {}) | _last_data(workflow),
                       new_tasks=new_rows, closed_tasks=closed, fired_timers=len(fired), context=context,
