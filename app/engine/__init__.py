@@ -2,6 +2,7 @@
 a process, complete a task with validated data, and fire due timers."""
 from app.engine.runtime import (  # noqa: F401
     STARTED_CASES,
+    TASK_ROW_LOADS,
     LockedTask,
     StepResult,
     TaskNotReady,

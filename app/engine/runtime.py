@@ -104,16 +104,16 @@ def start(case, process_id: str, data: dict, actor) -> StepResult:
     db.session.flush()
     # Read by the projection: this transaction gave the case another instance (a PDCA turn), so the
     # open tasks a caller holds of it are not all of them.
-    db.session.info.setdefault(STARTED_CASES, set()).add(case.id)
+    db.session.info.setdefault(STARTED_CASES, {}).setdefault(case.id, set()).add(instance.id)
     context = HandlerContext(case=case, instance=instance, actor=actor)
     workflow = BpmnWorkflow(version.spec, version.subprocess_specs, script_engine=CaseScriptEngine(context))
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
     _run_engine(workflow)
-    return _save(instance, workflow, context)
+    return _save(instance, workflow, context, [], timer_rows=[])  # a new instance has no rows yet
 
 
-# db.session.info key: ids of the cases that got a new process instance in this transaction (start).
+# db.session.info key: {case id: ids of the instances started for it in this transaction} (start).
 STARTED_CASES = "kf_started_cases"
 
 
@@ -132,9 +132,9 @@ class LockedTask:
     case_open_tasks: list[Task]  # every open inbox row of the task's case, locked (PostgreSQL)
 
 
-# The rows a completion reads: the case with its unit and reporter (the answer shows them), the unit
-# and assignee of each row; nobody's roles (the user completing has theirs already).
-_TASK_ROW_LOADS = (
+# Loading an inbox row for an answer: the case with its unit and reporter, the row's unit and assignee;
+# nobody's roles (the user asking has theirs already).
+TASK_ROW_LOADS = (
     joinedload(Task.case).options(joinedload(Case.unit), joinedload(Case.reporter).lazyload(User.roles)),
     joinedload(Task.unit), joinedload(Task.assignee).lazyload(User.roles), lazyload(Task.completed_by),
 )
@@ -148,7 +148,7 @@ def lock_for_completion(task_row_id: int) -> LockedTask:
     found = db.session.execute(
         select(Task, ProcessInstance).join(ProcessInstance, ProcessInstance.id == Task.instance_id)
         .where(Task.case_id == case_of, Task.state == "open").order_by(Task.id)
-        .options(*_TASK_ROW_LOADS).with_for_update(of=[Task, ProcessInstance])
+        .options(*TASK_ROW_LOADS).with_for_update(of=[Task, ProcessInstance])
         .execution_options(populate_existing=True)
     ).unique().all()
     for task, instance in found:

@@ -5,11 +5,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine, forms
 from app.extensions import db
 from app.models import AuditEvent, Case, CaseAccessLog, Task, Unit, User
+from app.models.roles import memo
 from app.services import audit, links, monster, notifications
 from app.services.access import can_view, has_part, may_register_for, redact, reporter_units, scope_cases
 from app.services.errors import Conflict, Invalid, NotFound
@@ -44,6 +46,15 @@ def start_form(case_type: str, user, formdata=None, *, csrf: bool = True):
 
 
 def create_case(user, case_type: str, formdata, *, csrf: bool = True, commit_now: bool = True) -> Case:
+    # Lane look-ups once (memo), the mails in one INSERT ... ON CONFLICT (batch).
+    with memo(), notifications.batch():
+        case = _create_case(user, case_type, formdata, csrf=csrf)
+    if commit_now:  # an import creates many cases in one transaction and commits once
+        commit(keep_loaded=True)  # the answer shows the case as written: nothing read again
+    return case
+
+
+def _create_case(user, case_type: str, formdata, *, csrf: bool) -> Case:
     form = start_form(case_type, user, formdata, csrf=csrf)
     if not form.validate():
         raise Invalid("Uppgifterna behöver rättas.", forms.form_errors(form))
@@ -63,11 +74,9 @@ def create_case(user, case_type: str, formdata, *, csrf: bool = True, commit_now
                  details=data)
     result = engine.start(case, spec.process_id,
                           {**data, "reported_at": now.isoformat(), "case_number": case.number}, user)
-    apply_step(case, result, user)
+    apply_step(case, result, user, result.new_tasks)  # a new case: its open tasks are the step's new ones
     links.after_create(user, case)
     monster.check(case)
-    if commit_now:  # an import creates many cases in one transaction and commits once
-        commit()
     return case
 
 
@@ -124,8 +133,8 @@ def task_order(task: Task) -> tuple:
 def open_tasks(case: Case) -> list[Task]:
     return list(db.session.scalars(
         select(Task).where(Task.case_id == case.id, Task.state == "open")
-        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
-    ).all())
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.id).options(*engine.TASK_ROW_LOADS)
+    ).unique().all())
 
 
 def open_tasks_by_case(case_ids) -> dict[int, list[Task]]:
@@ -141,8 +150,10 @@ def open_tasks_by_case(case_ids) -> dict[int, list[Task]]:
 
 
 def history(case: Case) -> list[AuditEvent]:
+    # Who acted, in the same query; not their roles.
     return list(db.session.scalars(
-        select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.at, AuditEvent.id)).all())
+        select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.at, AuditEvent.id)
+        .options(joinedload(AuditEvent.actor).lazyload(User.roles))).all())
 
 
 def reads(case: Case) -> list[CaseAccessLog]:

@@ -30,7 +30,7 @@ def apply_step(case, result, actor, case_open_tasks: list[Task] | None = None) -
     now = clock.now()
     # Read before the case changes below, so they reach the database as one UPDATE.
     with _without_flush_unless_rows_pending():
-        open_names = _open_task_names(case, case_open_tasks)
+        open_names = _open_task_names(case, case_open_tasks, result.instance)
         # A case may run its process as several instances in turn (one per PDCA turn): it closes with the last.
         finished = result.completed and not _other_instance_running(case, result.instance)
     case.fields = {**(case.fields or {}), **case_fields(data)}
@@ -62,9 +62,10 @@ def apply_step(case, result, actor, case_open_tasks: list[Task] | None = None) -
         audit.record(entry["action"], case=case, summary=entry["summary"], details=entry.get("details"))
 
 
-def _open_task_names(case, in_hand: list[Task] | None) -> list[str]:
+def _open_task_names(case, in_hand: list[Task] | None, instance) -> list[str]:
     # A step that started another instance of the case (a new PDCA turn) made rows the caller never held.
-    if in_hand is not None and case.id not in db.session.info.get(STARTED_CASES, ()):
+    started = db.session.info.get(STARTED_CASES, {}).get(case.id, set())
+    if in_hand is not None and started <= {instance.id}:
         return [t.name for t in sorted(in_hand, key=lambda t: t.id) if t.state == "open"]
     return list(db.session.scalars(
         select(Task.name).where(Task.case_id == case.id, Task.state == "open").order_by(Task.id)).all())
