@@ -82,7 +82,9 @@ def _add_job(scheduler, app):
 
 def _after_sweep(scheduler: BaseScheduler, app, event) -> None:
     if event.job_id == JOB_ID:
-        wake_at(scheduler, app, app.extensions.get("kf_next_timer"))
+        # A NOTIFY that came while the sweep ran may have found the job busy (that run is skipped): it counts too.
+        moments = [app.extensions.get("kf_next_timer"), app.extensions.pop("kf_notified_timer", None)]
+        wake_at(scheduler, app, min((m for m in moments if m is not None), default=None))
 
 
 def wake_at(scheduler: BaseScheduler, app, due: datetime | None) -> None:
@@ -107,7 +109,11 @@ def _listen(scheduler: BaseScheduler, app, stop: threading.Event) -> None:
                 conn.execute(f"LISTEN {TIMER_CHANNEL}")
                 while not stop.is_set():
                     for note in conn.notifies(timeout=5):
-                        wake_at(scheduler, app, _moment(note.payload))
+                        due = _moment(note.payload)
+                        if due is not None:
+                            earlier = app.extensions.get("kf_notified_timer")
+                            app.extensions["kf_notified_timer"] = min(due, earlier) if earlier else due
+                            wake_at(scheduler, app, due)
         except Exception:  # noqa: BLE001 - logged; the regular look still runs meanwhile
             log.exception("listening for timers failed; trying again")
             stop.wait(5)
