@@ -104,6 +104,9 @@ DEFAULTS: dict = {
     # myndighetsutövning, by default the myndighet and IFO units.
     "EJ_VERKSTALLT_UNITS": ["MYN", "IFO"],
     "EJ_VERKSTALLT_IMPORT_MAX_ROWS": 1000,  # per web/API upload (each row starts a process); the CLI has no cap
+    # The kvalitetsberättelse as PDF: a longer table shows its first rows and says so; the whole table is
+    # attached to the PDF as an Excel file (laying out hundreds of rows made the PDF take seconds).
+    "REPORT_DOCUMENT_MAX_ROWS": 40,
     # The quarterly report to IVO: one kvartalsrapport task per quarter for the nämnd secretary, open
     # from START_DAY of the month after the quarter; a reminder escalates when the reporting period ends.
     # IVO sets the periods (e.g. 1–30 April, 1 July–31 August, 1–31 October, 1–31 January): check IVO's

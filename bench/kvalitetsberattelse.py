@@ -176,7 +176,7 @@ def timed(fn, repeat: int = 3) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-def measure(url: str, n_cases: int, label: str) -> None:
+def measure(url: str, n_cases: int, label: str) -> dict:
     from app import create_app
     from app.extensions import db
     from app.models import User
@@ -222,9 +222,10 @@ def measure(url: str, n_cases: int, label: str) -> None:
         )
         db.session.remove()
         db.engine.dispose()
+    return {"build_s": build_s, "pdf_s": pdf_s, "html_s": html_s, "docx_s": docx_s}
 
 
-def with_postgres(n_cases: int) -> None:
+def with_postgres(n_cases: int) -> dict | None:
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     name = f"kf_bench_{uuid.uuid4().hex[:8]}"
     try:
@@ -232,9 +233,9 @@ def with_postgres(n_cases: int) -> None:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as err:  # noqa: BLE001
         print(f"PostgreSQL    skipped: {err.__class__.__name__} at {PG_ADMIN}")
-        return
+        return None
     try:
-        measure(PG_ADMIN.rsplit("/", 1)[0] + "/" + name, n_cases, "PostgreSQL")
+        return measure(PG_ADMIN.rsplit("/", 1)[0] + "/" + name, n_cases, "PostgreSQL")
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -244,6 +245,17 @@ def with_postgres(n_cases: int) -> None:
 def with_sqlite(n_cases: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         measure(f"sqlite:///{folder}/bench.db", n_cases, "SQLite")
+
+
+def table_rows(n_cases: int = 100_000) -> list[tuple[str, float, str]]:
+    """For bench/table.py: building the kvalitetsberättelse and rendering its PDF, PostgreSQL."""
+    result = with_postgres(n_cases)
+    if result is None:
+        return []
+    label = f"{n_cases // 1000}k"
+    return [(f"berattelse_figures_{label}_s", result["build_s"], "s"),
+            (f"berattelse_pdf_{label}_s", result["pdf_s"], "s"),
+            (f"berattelse_figures_and_pdf_{label}_s", result["build_s"] + result["pdf_s"], "s")]
 
 
 if __name__ == "__main__":

@@ -218,6 +218,29 @@ def run(backend: str, url: str, n: int, sample: int) -> dict:
     }
 
 
+def table_rows(n: int = 10_000, sample: int = 20) -> list[tuple[str, float, str]]:
+    """For bench/table.py: one sweep over `n` due timers on PostgreSQL."""
+    name = f"kf_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as err:  # noqa: BLE001
+        admin.dispose()
+        print(f"# timer sweep skipped: PostgreSQL not reachable ({err.__class__.__name__})")
+        return []
+    try:
+        r = run("postgresql", PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, n, sample)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    label = f"{n // 1000}k" if n % 1000 == 0 else str(n)
+    return [("pg_sweep_ms_per_timer", 1000 * r["sweep_s"] / max(r["fired"], 1), "ms"),
+            (f"pg_sweep_{label}_s", r["sweep_s"], "s"),
+            ("pg_sweep_sql_per_timer", r["statements"] / max(r["fired"], 1), "statements")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=10_000, help="due timers (default 10000)")

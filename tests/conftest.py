@@ -100,6 +100,10 @@ def _fresh_schema() -> None:
         with db.engine.begin() as conn:
             conn.execute(text("SET LOCAL session_replication_role = replica"))
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            # The case-number sequences (one per prefix and year, app.services.numbering) start over too.
+            for (name,) in conn.execute(text("SELECT sequencename FROM pg_sequences "
+                                             "WHERE sequencename LIKE 'case\\_number\\_%'")):
+                conn.execute(text(f'DROP SEQUENCE "{name}"'))
 
 
 def _find_user(username: str):

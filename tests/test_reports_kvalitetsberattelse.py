@@ -202,3 +202,29 @@ def test_word_and_html_documents(world, world_api):
     page = html.get_data(as_text=True)
     assert page.startswith("<!doctype html>") and '<html lang="sv">' in page
     assert 'role="img"' in page and "<desc id=" in page and page.count("<h2>") == len(SECTIONS)
+
+
+def test_a_long_table_is_shortened_in_the_pdf_and_attached_whole_as_excel(world, world_api, tmp_path):
+    if shutil.which("pdftotext") is None or shutil.which("pdfdetach") is None:
+        pytest.skip("pdftotext/pdfdetach (poppler-utils) are not installed: make system-deps")
+    from openpyxl import load_workbook
+
+    world.app.config["REPORT_DOCUMENT_MAX_ROWS"] = 2  # the key figures have five rows
+    try:
+        response = world_api.get("sas", "/api/v1/reports/kvalitetsberattelse.pdf?year=2026")
+    finally:
+        world.app.config["REPORT_DOCUMENT_MAX_ROWS"] = 40
+    assert response.status_code == 200
+    path = tmp_path / "kb.pdf"
+    path.write_bytes(response.get_data())
+    text = norm(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout)
+    assert norm("Tabellen har 5 rader; här visas de 2 första. Hela tabellen är bifogad i PDF-filen "
+                "(nyckeltal_2026.xlsx)") in text
+    assert "Synpunkter och klagomål" not in text.split("Nyckeltal 2026")[1].split("Tabellen har 5 rader")[0]
+    listed = subprocess.run(["pdfdetach", "-list", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "nyckeltal_2026.xlsx" in listed
+    subprocess.run(["pdfdetach", "-savefile", "nyckeltal_2026.xlsx", "-o", str(tmp_path / "n.xlsx"), str(path)],
+                   check=True)
+    sheet = load_workbook(tmp_path / "n.xlsx").active
+    names = [row[0] for row in sheet.iter_rows(values_only=True)]
+    assert "Synpunkter och klagomål" in names and "Rapporter totalt" in names  # every row, also those not shown

@@ -137,16 +137,11 @@ def release(task_id: int):
 
 @bp.post(f"/tasks/<{ID}:task_id>/complete")
 def complete(task_id: int):
-    task = task_service.complete(g.api_user, task_id, json_to_formdata(json_body()), csrf=False)
-    case = case_service.get_case(g.api_user, task.case_id, log_read=False) if _still_visible(task) else None
-    payload = {"task": case_service.task_dict(task)}
-    if case is not None:
-        payload["case"] = case_service.case_dict(g.api_user, case, with_history=False)
+    done = task_service.complete_task(g.api_user, task_id, json_to_formdata(json_body()), csrf=False)
+    payload = {"task": case_service.task_dict(done.task)}
+    if done.case_visible:  # built from the rows in hand: nothing is read again after the commit
+        payload["case"] = case_service.case_dict(g.api_user, done.case, with_history=False, tasks=done.open_tasks)
     return jsonify(payload)
-
-
-def _still_visible(task) -> bool:
-    return can_view(g.api_user, task.case)
 
 
 # The other areas: /api/v1/reports/... (reports; ej verkställda beslut: /reports/ivo/... and

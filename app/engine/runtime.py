@@ -8,7 +8,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -23,16 +23,16 @@ from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition  # what the spiff parser builds
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app import clock
 from app.engine.script_engine import CaseScriptEngine, HandlerContext
 from app.engine.spec_cache import CachedProcessSpecConverter
 from app.engine.specs import library
-from app.engine.timers import CLOCK_TIMER_CLASSES, due_of
+from app.engine.timers import CLOCK_TIMER_CLASSES, TIMER_CHANNEL, due_of
 from app.extensions import db
-from app.models import ProcessInstance, Task, Timer, User
+from app.models import Case, ProcessInstance, Task, Timer, User
 from app.models.roles import holder_unit
 from app.vocabulary import ROLES
 
@@ -108,28 +108,74 @@ def start(case, process_id: str, data: dict, actor) -> StepResult:
     )
     db.session.add(instance)
     db.session.flush()
+    # Read by the projection: this transaction gave the case another instance (a PDCA turn), so the
+    # open tasks a caller holds of it are not all of them.
+    db.session.info.setdefault(STARTED_CASES, {}).setdefault(case.id, set()).add(instance.id)
     context = HandlerContext(case=case, instance=instance, actor=actor)
     workflow = BpmnWorkflow(version.spec, version.subprocess_specs, script_engine=CaseScriptEngine(context))
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
     _run_engine(workflow)
-    return _save(instance, workflow, context)
+    return _save(instance, workflow, context, [], timer_rows=[])  # a new instance has no rows yet
 
 
-def lock_task_row(task_row_id: int) -> Task | None:
-    return db.session.execute(
-        select(Task).where(Task.id == task_row_id).with_for_update(of=Task).execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+# db.session.info key: {case id: ids of the instances started for it in this transaction} (start).
+STARTED_CASES = "kf_started_cases"
 
 
-def complete(task_row: Task, data: dict, actor) -> StepResult:
-    """Complete a READY user task with validated data and run the engine until it waits again."""
+@event.listens_for(Session, "after_transaction_end")
+def _forget_started_cases(session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended (committed or rolled back)
+        session.info.pop(STARTED_CASES, None)
+
+
+@dataclass
+class LockedTask:
+    """A task row about to be completed, with what the step needs, read in one statement."""
+
+    task: Task | None  # None: the row is not open (completed or withdrawn), or there is no such row
+    instance: ProcessInstance | None
+    case_open_tasks: list[Task]  # every open inbox row of the task's case, locked (PostgreSQL)
+
+
+# Loading an inbox row for an answer: the case with its unit and reporter, the row's unit and assignee;
+# nobody's roles (the user asking has theirs already).
+TASK_ROW_LOADS = (
+    joinedload(Task.case).options(joinedload(Case.unit), joinedload(Case.reporter).lazyload(User.roles)),
+    joinedload(Task.unit), joinedload(Task.assignee).lazyload(User.roles), lazyload(Task.completed_by),
+)
+
+
+def lock_for_completion(task_row_id: int) -> LockedTask:
+    """The open inbox rows of the task's case and their instances, locked (FOR UPDATE OF both, on
+    PostgreSQL), in one statement: the completion's one read. SQLite has a single writer; there the
+    instance's version check catches a step that raced."""
+    case_of = select(Task.case_id).where(Task.id == task_row_id).scalar_subquery()
+    found = db.session.execute(
+        select(Task, ProcessInstance).join(ProcessInstance, ProcessInstance.id == Task.instance_id)
+        .where(Task.case_id == case_of, Task.state == "open").order_by(Task.id)
+        .options(*TASK_ROW_LOADS).with_for_update(of=[Task, ProcessInstance])
+        .execution_options(populate_existing=True)
+    ).unique().all()
+    for task, instance in found:
+        if task.id == task_row_id:
+            return LockedTask(task, instance, [row for row, _ in found])
+    return LockedTask(None, None, [row for row, _ in found])
+
+
+def complete(task_row: Task, data: dict, actor, *, instance: ProcessInstance | None = None,
+             open_rows: Sequence[Task] | None = None) -> StepResult:
+    """Complete a READY user task with validated data and run the engine until it waits again.
+
+    `instance` and `open_rows` (the instance's open inbox rows, or more): what lock_for_completion
+    read already; without them they are read here."""
     if task_row.state != "open":
         raise TaskNotReady()
-    instance = db.session.execute(
-        select(ProcessInstance).where(ProcessInstance.id == task_row.instance_id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    if instance is None:
+        instance = db.session.execute(
+            select(ProcessInstance).where(ProcessInstance.id == task_row.instance_id).with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
     context = HandlerContext(case=instance.case, instance=instance, actor=actor)
     workflow = _load(instance, context)
     task = _find_task(workflow, task_row.spiff_id)
@@ -143,7 +189,8 @@ def complete(task_row: Task, data: dict, actor) -> StepResult:
     task_row.completed_at = now
     task_row.completed_by_id = actor.id if actor is not None else None
     task_row.data = data
-    result = _save(instance, workflow, context)
+    rows = None if open_rows is None else [r for r in open_rows if r.instance_id == instance.id and r.state == "open"]
+    result = _save(instance, workflow, context, rows)
     result.closed_tasks = [t for t in result.closed_tasks if t.id != task_row.id]
     # With branches running side by side (an early IVO decision beside the investigation) the live task
     # the case is read from may belong to another branch: what was just submitted always counts.
@@ -168,14 +215,18 @@ def signal(instance_id: int, name: str, actor) -> StepResult:
     return _save(instance, workflow, context)
 
 
-def fire_timers(instance: ProcessInstance) -> StepResult:
-    """Advance an instance whose timers may have come due (at clock.now())."""
+def fire_timers(instance: ProcessInstance, *, timer_rows: Sequence[Timer] | None = None,
+                open_rows: Sequence[Task] | None = None, flush: bool = True) -> StepResult:
+    """Advance an instance whose timers may have come due (at clock.now()).
+
+    `timer_rows` and `open_rows`: the instance's waiting timer rows and open inbox rows, when the
+    caller read them for many instances at once; `flush=False` leaves the writes to the caller's flush."""
     context = HandlerContext(case=instance.case, instance=instance, actor=None)
     workflow = _load(instance, context)
     # do_engine_steps refreshes timers only after running, so refresh first, then run.
     workflow.refresh_timers()
     _run_engine(workflow)
-    return _save(instance, workflow, context)
+    return _save(instance, workflow, context, open_rows, timer_rows=timer_rows, flush=flush)
 
 
 # A cycle whose interval is tiny could otherwise keep one step busy forever.
@@ -209,20 +260,26 @@ def _timer_due(task) -> datetime | None:
     return due_of(task.task_spec.event_definition.details(task).value)
 
 
-def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerContext) -> StepResult:
-    """Write the step: the serialized state, the timer rows and the inbox rows."""
+def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerContext,
+          open_rows: Sequence[Task] | None = None, *, timer_rows: Sequence[Timer] | None = None,
+          flush: bool = True) -> StepResult:
+    """Write the step: the serialized state, the timer rows and the inbox rows. `open_rows` and
+    `timer_rows`: the instance's open inbox rows and waiting timer rows, when the caller holds them."""
     now = clock.now()
     # The instance's rows first, so that the changes below reach the database in one flush.
-    rows = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting")).all()
-    # The case, unit and users of these rows are in the session already (or not needed): no joins.
-    open_rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == "open")
-                                   .options(lazyload("*"))).all()
+    rows = timer_rows if timer_rows is not None else db.session.scalars(
+        select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting")).all()
+    if open_rows is None:
+        # The case, unit and users of these rows are in the session already (or not needed): no joins.
+        open_rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == "open")
+                                       .options(lazyload("*"))).all()
     instance.state = SERIALIZER.serialize_json(workflow)
     instance.updated_at = now
     instance.status = "completed" if workflow.completed else "running"
     fired, new_timers = _sync_timers(instance, workflow, rows, now)
     closed, new_rows = _sync_inbox(instance, workflow, open_rows, now)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return StepResult(instance=instance, completed=workflow.completed,
                       data=dict(workflow.data or {}) | _last_data(workflow),
                       new_tasks=new_rows, closed_tasks=closed, fired_timers=len(fired), context=context,
@@ -266,7 +323,17 @@ def _sync_timers(instance: ProcessInstance, workflow: BpmnWorkflow, rows: Sequen
         if spiff_id not in by_spiff:
             new_timers.append(_timer_row(instance, workflow, spiff_id, due))
     db.session.add_all(new_timers)
+    _announce(new_timers, now)
     return fired, new_timers
+
+
+def _announce(new_timers: list[Timer], now: datetime) -> None:
+    """PostgreSQL: a timer due before the scheduler's next regular look wakes it (NOTIFY is delivered
+    at commit, and not at all if the step rolls back). Later timers it finds by itself."""
+    horizon = now + timedelta(seconds=int(current_app.config["SCHEDULER_INTERVAL_SECONDS"]))
+    near = [t.due_at for t in new_timers if t.due_at < horizon]
+    if near and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_notify(TIMER_CHANNEL, min(near).isoformat())))
 
 
 def _timer_row(instance: ProcessInstance, workflow: BpmnWorkflow, spiff_id: str, due: datetime) -> Timer:

@@ -24,6 +24,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 
 from app import clock
 
+# The PostgreSQL NOTIFY channel on which a step that wrote a timer due soon wakes the scheduler.
+TIMER_CHANNEL = "kf_timers"
+
 
 def parse_moment(value) -> datetime:
     """An ISO timestamp (or datetime, or date: the end of that Swedish day) as an aware UTC datetime."""

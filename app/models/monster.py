@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import Model
+from app.extensions import Model, db
 from app.models.cases import Case
 from app.models.organisation import Unit
-from app.models.types import JSONType, UTCDateTime
+from app.models.types import UTCDateTime
 
 
 class PatternSignal(Model):
@@ -19,6 +19,8 @@ class PatternSignal(Model):
     "<unit id>:<category>", and its uniqueness makes a second open signal for the same pattern
     impossible, also when two reports arrive at once. Cases that belong to a signal never count
     towards a new one: a new signal needs a fresh burst after the earlier one was assessed.
+
+    Its cases are rows of pattern_signal_cases (a case joining is one INSERT, whatever the signal's size).
     """
 
     __tablename__ = "pattern_signals"
@@ -29,7 +31,6 @@ class PatternSignal(Model):
     state: Mapped[str] = mapped_column(String(16), default="open")  # open / assessed
     window_from: Mapped[date] = mapped_column(Date)
     window_to: Mapped[date] = mapped_column(Date)
-    case_ids: Mapped[list] = mapped_column(JSONType, default=list)
     signal_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     decision: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -37,3 +38,19 @@ class PatternSignal(Model):
 
     unit: Mapped[Unit] = relationship(lazy="joined")
     signal_case: Mapped[Case | None] = relationship()
+
+    @property
+    def case_ids(self) -> list[int]:
+        """The signal's cases in the order they joined (the burst first, in the order it happened)."""
+        return list(db.session.scalars(select(PatternSignalCase.case_id)
+                                       .where(PatternSignalCase.signal_id == self.id).order_by(PatternSignalCase.id)))
+
+
+class PatternSignalCase(Model):
+    """A case belonging to a pattern signal; `id` keeps the order in which the cases joined."""
+
+    __tablename__ = "pattern_signal_cases"
+    __table_args__ = (UniqueConstraint("signal_id", "case_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signal_id: Mapped[int] = mapped_column(ForeignKey("pattern_signals.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -73,7 +73,10 @@ class Timer(Model):
     """A waiting BPMN timer event. The scheduler claims due rows and advances their instance."""
 
     __tablename__ = "timers"
-    __table_args__ = (Index("ix_timers_state_due", "state", "due_at"),)
+    # (state, due_at): the sweep's due timers and the scheduler's next wake-up, min(due_at), read from
+    # the index; (state, next_attempt_at): the earliest end of a back-off, likewise.
+    __table_args__ = (Index("ix_timers_state_due", "state", "due_at"),
+                      Index("ix_timers_state_retry", "state", "next_attempt_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from app.extensions import db
 from app.models.organisation import RoleAssignment, Unit, User
@@ -45,6 +46,17 @@ def memoized(key: Hashable, compute: Callable[[], T]) -> T:
     return cache[key]
 
 
+@dataclass(frozen=True)
+class Holder:
+    """An active user holding a role: what a mail or an audit entry needs (plain values, so they stay
+    valid after the transaction that read them)."""
+
+    id: int
+    username: str
+    name: str
+    email: str
+
+
 def resolve_unit(role: str, unit: Unit) -> int:
     """The unit whose holders of `role` act for a case in `unit`: the unit itself, or the nearest
     unit above it where someone holds the role (the lane rule of DESIGN.md); the unit itself when
@@ -56,16 +68,38 @@ def resolve_unit(role: str, unit: Unit) -> int:
 def holder_unit(role: str, unit: Unit) -> int | None:
     """The nearest unit from `unit` upwards where someone active holds `role`, or None: nobody would
     see a task offered to that role for a case in `unit`."""
-    return memoized(("unit", role, unit.id), lambda: _holder_unit(role, unit))
+    return memoized(("unit", role, unit.id), lambda: _holder_unit(role, unit.id))
 
 
-def _holder_unit(role: str, unit: Unit) -> int | None:
-    chain = unit.ancestors_and_self()
-    holders = set(db.session.scalars(
-        select(RoleAssignment.unit_id).join(User, User.id == RoleAssignment.user_id)
-        .where(RoleAssignment.role == role, RoleAssignment.unit_id.in_([u.id for u in chain]), User.active.is_(True))
-    ))
-    for candidate in chain:
-        if candidate.id in holders:
-            return candidate.id
-    return None
+def role_holders(role: str, unit_id: int) -> list[Holder]:
+    """The active users holding `role` in the unit itself (no walk up the tree)."""
+    return list(memoized(("holders", role, unit_id), lambda: tuple(Holder(*row) for row in db.session.execute(
+        select(User.id, User.username, User.name, User.email).join(RoleAssignment)
+        .where(RoleAssignment.role == role, RoleAssignment.unit_id == unit_id, User.active.is_(True))
+        .order_by(User.id)
+    ))))
+
+
+def _holder_unit(role: str, unit_id: int) -> int | None:
+    """One query: the unit's chain up to the root (a recursive CTE) with the role's assignments in it.
+    The holders at the unit found are the next question a new task asks (who is told about it): inside
+    `memo()` they are kept from the same rows, so that question costs no query."""
+    chain = select(Unit.id, Unit.parent_id, literal(0).label("depth")).where(Unit.id == unit_id) \
+        .cte("chain", recursive=True)
+    parent = Unit.__table__.alias("parent_unit")
+    chain = chain.union_all(select(parent.c.id, parent.c.parent_id, chain.c.depth + 1)
+                            .where(parent.c.id == chain.c.parent_id))
+    found = db.session.execute(
+        select(chain.c.id, chain.c.depth, User.id, User.username, User.name, User.email, User.active)
+        .join(RoleAssignment, (RoleAssignment.unit_id == chain.c.id) & (RoleAssignment.role == role))
+        .join(User, User.id == RoleAssignment.user_id)
+        .order_by(chain.c.depth, User.id)
+    ).all()
+    active = [row for row in found if row[6]]
+    resolved = active[0][0] if active else None
+    cache = _memo.get()
+    if cache is not None and resolved is not None:
+        cache.setdefault(("holders", role, resolved), tuple(
+            Holder(user_id, username, name, email)
+            for unit, _, user_id, username, name, email, _active in active if unit == resolved))
+    return resolved

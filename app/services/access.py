@@ -1,14 +1,15 @@
 """Who may see what. Every case and task query goes through here."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import current_app, g, has_request_context
 from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, select, true, tuple_
 
 from app.extensions import db
 from app.models import Case, KontrollPoint, RoleAssignment, Task, Unit, User
-from app.models.roles import holder_unit, memoized, resolve_unit  # noqa: F401  (resolve_unit: re-exported)
+
+# resolve_unit, holder_unit, role_holders and Holder: the lane rule lives with the models (the engine asks
+# it too); re-exported here for the services and handlers.
+from app.models.roles import Holder, holder_unit, memoized, resolve_unit, role_holders  # noqa: F401
 from app.vocabulary import (
     AREA_ROLES,
     CASE_TYPES,
@@ -60,10 +61,12 @@ def visible_unit_ids(user) -> set[int] | None:
     if sees_everything(user):
         return None
     unit_readers, area_readers = _roles_setting("CASE_READER_ROLES"), _roles_setting("CASE_AREA_READER_ROLES")
-    children = _children_map() if any(r.role in area_readers for r in user.roles) else {}
     units: set[int] = set()
+    children = None
     for assignment in user.roles:
         if assignment.role in area_readers:
+            if children is None:  # the tree only when a role reaches below its unit; once inside memo()
+                children = memoized(("unit_tree",), _children_map)
             units |= descendants_and_self(assignment.unit_id, children)
         elif assignment.role in unit_readers:
             units.add(assignment.unit_id)
@@ -125,7 +128,22 @@ def scope_cases(query: Select, user, *, via_tasks: bool = True) -> Select:
 
 
 def can_view(user, case: Case) -> bool:
+    """scope_cases for one case in hand: its unit, kind and reporter decide the common answers without
+    a query; the rest (a part through a task or a control point) asks the database."""
+    units = visible_unit_ids(user)
+    watcher = supervises(user)
+    if (units is None and watcher) or case.reporter_id == user.id:
+        return True
+    if (units is None or case.unit_id in units) and (watcher or not _restricted(case)):
+        return True
     return db.session.scalar(scope_cases(select(Case.id).where(Case.id == case.id), user)) is not None
+
+
+def _restricted(case: Case) -> bool:
+    spec = CASE_TYPES.get(case.type)
+    if spec is None or not spec.restricted:
+        return False
+    return spec.restricted is True or spec.restricted == case.category
 
 
 def sees_whole_case(user, case: Case) -> bool:
@@ -212,25 +230,6 @@ def redact(fields: dict, show_sensitive: bool) -> dict:
     if show_sensitive:
         return dict(fields)
     return {k: v for k, v in fields.items() if k not in SENSITIVE_FIELDS}
-
-
-@dataclass(frozen=True)
-class Holder:
-    """An active user holding a role: what a mail or an audit entry needs (plain values, so they stay
-    valid after the transaction that read them)."""
-
-    id: int
-    username: str
-    name: str
-    email: str
-
-
-def role_holders(role: str, unit_id: int) -> list[Holder]:
-    """Inside `memo()` (app.models.roles) looked up once per block, like the unit a lane acts for."""
-    return list(memoized(("holders", role, unit_id), lambda: tuple(Holder(*row) for row in db.session.execute(
-        select(User.id, User.username, User.name, User.email).join(RoleAssignment)
-        .where(RoleAssignment.role == role, RoleAssignment.unit_id == unit_id, User.active.is_(True))
-    ))))
 
 
 def admins() -> list[Holder]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine, forms
@@ -13,6 +14,7 @@ from app.config import deadline_length
 from app.extensions import db
 from app.forms.fields import options
 from app.models import AuditEvent, Case, CaseAccessLog, Task, Unit, User
+from app.models.roles import memo
 from app.services import audit, categories, links, monster, notifications
 from app.services.access import (
     can_view,
@@ -66,6 +68,15 @@ def start_form(case_type: str, user, formdata=None, *, csrf: bool = True):
 
 
 def create_case(user, case_type: str, formdata, *, csrf: bool = True, commit_now: bool = True) -> Case:
+    # Lane look-ups once (memo), the mails in one INSERT ... ON CONFLICT (batch).
+    with memo(), notifications.batch():
+        case = _create_case(user, case_type, formdata, csrf=csrf)
+    if commit_now:  # an import creates many cases in one transaction and commits once
+        commit(keep_loaded=True)  # the answer shows the case as written: nothing read again
+    return case
+
+
+def _create_case(user, case_type: str, formdata, *, csrf: bool) -> Case:
     form = start_form(case_type, user, formdata, csrf=csrf)
     if not form.validate():
         raise Invalid("Uppgifterna behöver rättas.", forms.form_errors(form))
@@ -84,11 +95,11 @@ def create_case(user, case_type: str, formdata, *, csrf: bool = True, commit_now
     audit.record("case_created", case=case, actor=user, summary=f"{case.number} registrerades",
                  details=data)
     for start in instance_starts(spec, {**data, "reported_at": now.isoformat(), "case_number": case.number}):
-        apply_step(case, engine.start(case, spec.process_id, start, user), user)
+        result = engine.start(case, spec.process_id, start, user)
+        # A single new instance: its open tasks are the step's new ones (no query); several: let it read them.
+        apply_step(case, result, user, None if spec.instance_per else result.new_tasks)
     links.after_create(user, case)
     monster.check(case)
-    if commit_now:  # an import creates many cases in one transaction and commits once
-        commit()
     return case
 
 
@@ -101,13 +112,20 @@ def instance_starts(spec, start: dict) -> list[dict]:
     return [{**rest, **item, "item_number": number} for number, item in enumerate(start[spec.instance_per], 1)]
 
 
-def commit() -> None:
-    """Commit, turning a lost optimistic-lock race into a Swedish conflict."""
+def commit(*, keep_loaded: bool = False) -> None:
+    """Commit, turning a lost optimistic-lock race into a Swedish conflict.
+
+    keep_loaded: the rows in the session keep the values this transaction gave them (no expiry), so an
+    answer built from them afterwards reads nothing again."""
+    session = db.session()
+    session.expire_on_commit = not keep_loaded
     try:
-        db.session.commit()
+        session.commit()
     except StaleDataError:
-        db.session.rollback()
+        session.rollback()
         raise Conflict("Ärendet ändrades av någon annan samtidigt. Ladda om sidan och försök igen.") from None
+    finally:
+        session.expire_on_commit = True
     notifications.deliver_pending()
 
 
@@ -138,11 +156,16 @@ def list_cases(user, *, case_type=None, unit_code=None, status=None, from_date=N
     return list(db.session.scalars(query.order_by(Case.created_at.desc()).limit(limit)).all())
 
 
+def task_order(task: Task) -> tuple:
+    """The order of a case's open tasks: by deadline (none last), then as created (as open_tasks)."""
+    return (task.due_at is None, clock.as_utc(task.due_at) or clock.now(), task.id)
+
+
 def open_tasks(case: Case) -> list[Task]:
     return list(db.session.scalars(
         select(Task).where(Task.case_id == case.id, Task.state == "open")
-        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
-    ).all())
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.id).options(*engine.TASK_ROW_LOADS)
+    ).unique().all())
 
 
 def open_tasks_by_case(case_ids) -> dict[int, list[Task]]:
@@ -158,8 +181,10 @@ def open_tasks_by_case(case_ids) -> dict[int, list[Task]]:
 
 
 def history(case: Case) -> list[AuditEvent]:
+    # Who acted, in the same query; not their roles.
     return list(db.session.scalars(
-        select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.at, AuditEvent.id)).all())
+        select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.at, AuditEvent.id)
+        .options(joinedload(AuditEvent.actor).lazyload(User.roles))).all())
 
 
 def reads(case: Case) -> list[CaseAccessLog]:

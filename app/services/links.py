@@ -66,7 +66,12 @@ def resolve_refs(user, refs: list) -> list[int]:
 
 def link(case: Case, source_ids, actor) -> int:
     """Link `case` to the cases that prompted it (idempotent); each source's timeline shows it."""
-    existing = set(db.session.scalars(select(CaseLink.to_case_id).where(CaseLink.from_case_id == case.id)))
+    source_ids = list(source_ids)
+    if not source_ids:
+        return 0
+    # Only the links asked about: a pattern signal's case gains one link per new case, among thousands.
+    existing = set(db.session.scalars(select(CaseLink.to_case_id).where(
+        CaseLink.from_case_id == case.id, CaseLink.to_case_id.in_(source_ids))))
     added = 0
     for source_id in source_ids:
         if source_id in existing or source_id == case.id:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import CursorResult, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
 from app.extensions import db
-from app.models import Case, PatternSignal
+from app.models import Case, PatternSignal, PatternSignalCase
 from app.services import categories
 from app.services.links import link, open_case
 
@@ -47,23 +49,21 @@ def check(case: Case) -> PatternSignal | None:
     days = int(current_app.config["PATTERN_SIGNAL_DAYS"])
     today = clock.today()
     window_from = today - timedelta(days=days - 1)
-    earlier: set[int] = set()
-    for ids in db.session.scalars(select(PatternSignal.case_ids).where(
-            PatternSignal.unit_id == case.unit_id, PatternSignal.category == case.category)):
-        earlier.update(ids or [])
-    fresh = [row_id for row_id in db.session.scalars(
+    # Cases that belonged to a signal never count again.
+    counted_before = exists().where(PatternSignalCase.case_id == Case.id)
+    fresh = list(db.session.scalars(
         select(Case.id).where(Case.type.in_(COUNTED_TYPES), Case.unit_id == case.unit_id,
                               Case.category == case.category, Case.occurred_on >= window_from,
-                              Case.occurred_on <= today).order_by(Case.occurred_on, Case.id))
-             if row_id not in earlier]
+                              Case.occurred_on <= today, ~counted_before).order_by(Case.occurred_on, Case.id)))
     if case.id not in fresh or len(fresh) < count:
         return None
     signal = PatternSignal(unit_id=case.unit_id, category=case.category, open_key=f"{case.unit_id}:{case.category}",
-                           state="open", window_from=window_from, window_to=today, case_ids=fresh,
-                           created_at=clock.now())
+                           state="open", window_from=window_from, window_to=today, created_at=clock.now())
     try:
         with db.session.begin_nested():  # two reports at once: the unique open_key lets one signal through
             db.session.add(signal)
+            db.session.flush()
+            _add_cases(signal, fresh)
     except IntegrityError:
         log.info("pattern %s: opened by a simultaneous case; %s joins it", signal.open_key, case.number)
         existing = open_signal(case.unit_id, case.category)
@@ -82,16 +82,28 @@ def check(case: Case) -> PatternSignal | None:
 
 
 def _join(signal: PatternSignal, case: Case) -> None:
-    if case.id in (signal.case_ids or []):
+    """One row for the case, its link from the signal's case, and the signal case's count and list
+    extended by one: the same few statements for the 3rd case as for the 3,000th."""
+    if not _add_cases(signal, [case.id]):
         return
-    signal.case_ids = [*(signal.case_ids or []), case.id]
     signal.window_to = max(signal.window_to, clock.today())
     signal_case = db.session.get(Case, signal.signal_case_id) if signal.signal_case_id else None
     if signal_case is not None:
         link(signal_case, [case.id], None)
-        signal_case.fields = {**(signal_case.fields or {}), "count": len(signal.case_ids),
-                              "cases": _numbers(signal.case_ids), "window_to": signal.window_to.isoformat()}
+        fields = signal_case.fields or {}
+        signal_case.fields = {**fields, "count": int(fields.get("count") or 0) + 1,
+                              "cases": [*(fields.get("cases") or []), case.number],
+                              "window_to": signal.window_to.isoformat()}
     db.session.flush()
+
+
+def _add_cases(signal: PatternSignal, case_ids: list[int]) -> int:
+    """Rows for cases joining `signal` (those already in it are left out); returns how many were added."""
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    rows = [{"signal_id": signal.id, "case_id": case_id} for case_id in case_ids]
+    statement = insert(PatternSignalCase).values(rows).on_conflict_do_nothing(index_elements=["signal_id", "case_id"])
+    result = cast(CursorResult, db.session.execute(statement))
+    return result.rowcount  # an INSERT's result: it has a rowcount
 
 
 def assessed(signal_case: Case, data: dict) -> PatternSignal | None:

@@ -6,6 +6,7 @@ from contextlib import nullcontext
 from sqlalchemy import select
 
 from app import clock
+from app.engine import STARTED_CASES
 from app.extensions import db
 from app.models import ProcessInstance, Task, User
 from app.services import audit, notifications
@@ -23,14 +24,14 @@ def case_fields(data: dict) -> dict:
             if k not in _INTERNAL_KEYS and not k.startswith(_INTERNAL_PREFIXES) and not k.endswith("_result")}
 
 
-def apply_step(case, result, actor) -> None:
+def apply_step(case, result, actor, case_open_tasks: list[Task] | None = None) -> None:
+    """`case_open_tasks`: every open inbox row of the case after the step, when the caller holds them
+    (a completion read the case's open rows under lock); otherwise they are read here."""
     data = result.data
     now = clock.now()
     # Read before the case changes below, so they reach the database as one UPDATE.
     with _without_flush_unless_rows_pending():
-        open_names = db.session.scalars(
-            select(Task.name).where(Task.case_id == case.id, Task.state == "open").order_by(Task.id)
-        ).all()
+        open_names = _open_task_names(case, case_open_tasks, result.instance)
         # A case may run its process as several instances in turn (one per PDCA turn): it closes with the last.
         finished = result.completed and not _other_instance_running(case, result.instance)
     spec = CASE_TYPES.get(case.type)
@@ -66,6 +67,15 @@ def apply_step(case, result, actor) -> None:
         audit.record("task_withdrawn", case=case, task_id=row.task_id, summary=f"Uppgiften avbröts: {row.name}")
     for entry in (result.context.audit if result.context else []):
         audit.record(entry["action"], case=case, summary=entry["summary"], details=entry.get("details"))
+
+
+def _open_task_names(case, in_hand: list[Task] | None, instance) -> list[str]:
+    # A step that started another instance of the case (a new PDCA turn) made rows the caller never held.
+    started = db.session.info.get(STARTED_CASES, {}).get(case.id, set())
+    if in_hand is not None and started <= {instance.id}:
+        return [t.name for t in sorted(in_hand, key=lambda t: t.id) if t.state == "open"]
+    return list(db.session.scalars(
+        select(Task.name).where(Task.case_id == case.id, Task.state == "open").order_by(Task.id)).all())
 
 
 def _without_flush_unless_rows_pending():

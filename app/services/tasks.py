@@ -1,6 +1,7 @@
 """The task inbox and the life of a task: claim, release, complete."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import CursorResult, and_, or_, select, update
@@ -8,10 +9,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine, forms
 from app.extensions import db
-from app.models import Task
-from app.services import audit
+from app.models import Case, Task
+from app.models.roles import memo
+from app.services import audit, notifications
 from app.services.access import can_view, candidate_filter, sees_everything
-from app.services.cases import commit, supply_lookups
+from app.services.cases import commit, supply_lookups, task_order
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.projection import apply_step
 
@@ -91,32 +93,57 @@ def task_form(task: Task, formdata=None, *, csrf: bool = True):
     return form
 
 
-def complete(user, task_id: int, formdata, *, csrf: bool = True):
+@dataclass
+class Completion:
+    """A completed task and what the answer to it shows, all in hand after the commit."""
+
+    task: Task
+    case: Case
+    open_tasks: list[Task]  # the case's open tasks after the step, in the order of cases.open_tasks
+    case_visible: bool  # whether the user still sees the case (the step may have moved it on)
+
+
+def complete(user, task_id: int, formdata, *, csrf: bool = True) -> Task:
     """Validate the data with the task's form and complete it; 409 if someone was first."""
-    task = get_task(user, task_id)
-    if task.state != "open":
-        raise Conflict("Uppgiften är redan slutförd av någon annan.")
-    if not may_work_on(user, task):
-        if task.assignee is not None:
-            raise Conflict(f"Uppgiften är tilldelad {task.assignee.name}.")
-        raise Forbidden("Uppgiften är inte erbjuden din roll.")
-    form = task_form(task, formdata, csrf=csrf)
-    if not form.validate():
-        raise Invalid("Uppgifterna behöver rättas.", forms.form_errors(form))
-    data = forms.form_data(form)
-    locked = engine.lock_task_row(task.id)
-    if locked is None or locked.state != "open":
-        db.session.rollback()
-        raise Conflict("Uppgiften är redan slutförd av någon annan.")
-    try:
-        result = engine.complete(locked, data, user)
-        case = locked.case
-        audit.record("task_completed", case=case, actor=user, task_id=locked.task_id,
-                     summary=f"{user.name} slutförde {locked.name}", details=data)
-        apply_step(case, result, user)
-    except (engine.TaskNotReady, StaleDataError):
-        # SQLite has no row lock: a simultaneous completion shows as a stale instance version at a flush.
-        db.session.rollback()
-        raise Conflict("Uppgiften är redan slutförd av någon annan.") from None
-    commit()
-    return locked
+    return complete_task(user, task_id, formdata, csrf=csrf).task
+
+
+def complete_task(user, task_id: int, formdata, *, csrf: bool = True) -> Completion:
+    """complete(), returning what the answer needs. One read (the case's open rows and their instances,
+    locked), lane look-ups once per request (memo), mail by one INSERT ... ON CONFLICT (batch), and the
+    rows kept as written after the commit."""
+    with memo():
+        locked = engine.lock_for_completion(task_id)
+        task = locked.task
+        if task is None:
+            get_task(user, task_id)  # 404 when the row does not exist or is not the user's to see
+            db.session.rollback()
+            raise Conflict("Uppgiften är redan slutförd av någon annan.")
+        case = task.case
+        if not (may_work_on(user, task) or can_view(user, case) or sees_everything(user)):
+            db.session.rollback()
+            raise NotFound("Uppgiften finns inte eller så saknar du behörighet.")
+        if not may_work_on(user, task):
+            db.session.rollback()
+            if task.assignee is not None:
+                raise Conflict(f"Uppgiften är tilldelad {task.assignee.name}.")
+            raise Forbidden("Uppgiften är inte erbjuden din roll.")
+        form = task_form(task, formdata, csrf=csrf)
+        if not form.validate():
+            db.session.rollback()
+            raise Invalid("Uppgifterna behöver rättas.", forms.form_errors(form))
+        data = forms.form_data(form)
+        with notifications.batch():
+            try:
+                result = engine.complete(task, data, user, instance=locked.instance, open_rows=locked.case_open_tasks)
+                audit.record("task_completed", case=case, actor=user, task_id=task.task_id,
+                             summary=f"{user.name} slutförde {task.name}", details=data)
+                still_open = [row for row in locked.case_open_tasks if row.state == "open"] + result.new_tasks
+                apply_step(case, result, user, still_open)
+            except (engine.TaskNotReady, StaleDataError):
+                # SQLite has no row lock: a simultaneous completion shows as a stale instance version at a flush.
+                db.session.rollback()
+                raise Conflict("Uppgiften är redan slutförd av någon annan.") from None
+        visible = can_view(user, case)
+        commit(keep_loaded=True)
+    return Completion(task=task, case=case, open_tasks=sorted(still_open, key=task_order), case_visible=visible)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from docx import Document
 from docx.shared import Pt
-from flask import render_template
+from flask import current_app, render_template
 
 from app.charts import chart_for
+from app.services.exports import table_xlsx
 from app.services.reports.table import Table
 
 PDF_MIMETYPE = "application/pdf"
@@ -21,9 +23,33 @@ def render_html(report: dict) -> str:
 
 
 def render_pdf(report: dict) -> bytes:
-    from weasyprint import HTML  # local: WeasyPrint takes over half a second to import
+    """The document as PDF. Long tables are shortened (for_document); each goes whole with the PDF as an
+    embedded Excel file, which PDF readers list as an attachment."""
+    from weasyprint import HTML, Attachment  # local: WeasyPrint takes over half a second to import
 
-    return HTML(string=render_html(report)).write_pdf()
+    document, attached = for_document(report, int(current_app.config["REPORT_DOCUMENT_MAX_ROWS"]))
+    files = [Attachment(file_obj=io.BytesIO(data), name=name, description=title) for name, title, data in attached]
+    return HTML(string=render_html(document)).write_pdf(attachments=files)
+
+
+def for_document(report: dict, max_rows: int) -> tuple[dict, list[tuple[str, str, bytes]]]:
+    """The report as the PDF shows it: a table of more than `max_rows` rows shows the first of them, its
+    total, and a note saying how many there are and where the rest is. Returns the report and the
+    whole long tables as (file name, title, XLSX bytes)."""
+    attached: list[tuple[str, str, bytes]] = []
+    sections = []
+    for section in report["sections"]:
+        tables = []
+        for table in section["tables"]:
+            if len(table.rows) > max_rows:
+                name = f"{table.key}_{report['year']}.xlsx"
+                attached.append((name, table.title, table_xlsx(table)))
+                note = (f"Tabellen har {len(table.rows)} rader; här visas de {max_rows} första. Hela tabellen är "
+                        f"bifogad i PDF-filen ({name}) och kan laddas ned som Excel under Statistik.")
+                table = replace(table, rows=table.rows[:max_rows], note=" ".join(filter(None, [table.note, note])))
+            tables.append(table)
+        sections.append({**section, "tables": tables})
+    return {**report, "sections": sections}, attached
 
 
 def render_docx(report: dict) -> bytes:

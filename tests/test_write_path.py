@@ -1,0 +1,78 @@
+"""The write path's cost in statements (bench/ measures the time): a completion reads its task once and
+writes each table once; a new case joining a large pattern signal costs what joining a small one does;
+case numbers continue after the ones an earlier release gave out."""
+from __future__ import annotations
+
+from helpers import chef_data, open_task, report
+from sqlalchemy import event, func, select
+
+from app.extensions import db
+from app.models import CaseNumberSequence, PatternSignal
+
+
+def statements_of(action, values: list | None = None) -> tuple[list[str], object]:
+    """The statements `action` sends (and, into `values`, how many values each binds)."""
+    sent: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+        if values is not None:
+            values.append(len(parameters or ()))
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        result = action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return sent, result
+
+
+def test_a_completion_over_the_api_sends_at_most_twelve_statements(api, user, backend):
+    cases = [report(user("anna")) for _ in range(2)]
+    tasks = [open_task(case, "chef_uppfoljning").id for case in cases]
+    db.session.commit()
+    api("ec_hg").post(f"/api/v1/tasks/{tasks[0]}/complete", json=chef_data())  # first use: caches, connections
+
+    sent, response = statements_of(lambda: api("ec_hg").post(f"/api/v1/tasks/{tasks[1]}/complete", json=chef_data()))
+
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["task"]["state"] == "completed"
+    assert [t["task_id"] for t in body["case"]["tasks"]] == ["atgardsuppfoljning"]
+    assert body["case"]["phase"] == "Följ upp åtgärderna"
+    reads = [s for s in sent if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+    # Who asks (token, user, roles), the task's case rows and instance under lock, the instance's timers,
+    # the lane of the new task: nothing is read again after the commit to answer.
+    assert len(reads) <= 4, reads
+    if backend == "postgresql":
+        assert len(sent) <= 12, sent
+
+
+def test_joining_a_pattern_signal_costs_the_same_at_any_size(app, user):
+    def report_afresh(values: list):  # as a request does: nothing of earlier reports in the session
+        db.session.expunge_all()
+        anna = user("anna")
+        return statements_of(lambda: report(anna, category="fall"), values)
+
+    small_values: list[int] = []
+    large_values: list[int] = []
+    for _ in range(3):
+        report(user("anna"), category="fall")  # the third raises the signal
+    small, _ = report_afresh(small_values)
+    for _ in range(12):
+        report(user("anna"), category="fall")
+    large, case = report_afresh(large_values)
+    signal = db.session.scalar(select(PatternSignal))
+    assert len(signal.case_ids) == 17 and signal.case_ids[-1] == case.id
+    assert len(large) == len(small), [s for s in large if s not in small]
+    assert large_values == small_values  # no list of the signal's cases is read or written value by value
+    signal_case = db.session.get(type(case), signal.signal_case_id)
+    assert signal_case.fields["count"] == 17 and signal_case.fields["cases"][-1] == case.number
+
+
+def test_case_numbers_continue_after_those_an_earlier_release_gave_out(app, user):
+    db.session.add(CaseNumberSequence(prefix="AVV", year=2026, last_value=41))
+    db.session.commit()
+    first, second = report(user("anna")), report(user("anna"))
+    assert (first.number, second.number) == ("AVV-2026-0042", "AVV-2026-0043")
+    assert db.session.scalar(select(func.count()).select_from(PatternSignal)) == 0
