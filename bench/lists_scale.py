@@ -98,7 +98,7 @@ def bulk_load(n_cases: int, n_open: int) -> str:
                t.at, t.at, CASE WHEN g > :closed_below THEN NULL ELSE t.at + interval '20 days' END
         FROM generate_series(1, :n) AS g
         CROSS JOIN LATERAL (SELECT :now - (:n - g) * interval '1 second' * (5 * 365 * 86400.0 / :n) AS at) AS t
-        JOIN (VALUES {bucket_rows}) AS b(bucket, unit_id, chef_id) ON b.bucket = (g * 7919) % 100
+        JOIN (VALUES {bucket_rows}) AS b(bucket, unit_id, chef_id) ON b.bucket = (g::bigint * 7919) % 100
         JOIN (VALUES {texts}) AS d(k, description, category) ON d.k = g % {len(DESCRIPTIONS)}
     """), {"n": n_cases, "closed_below": n_cases - n_open, "now": now, "r0": reporters[0], "r1": reporters[1],
            **text_params})
@@ -130,7 +130,7 @@ def bulk_load(n_cases: int, n_open: int) -> str:
                CASE WHEN c.status = 'pagaende' THEN NULL ELSE c.created_at + interval '5 days' END,
                CASE WHEN c.status = 'pagaende' THEN NULL ELSE b.chef_id END
         FROM cases c JOIN (VALUES {bucket_rows}) AS b(bucket, unit_id, chef_id) ON b.unit_id = c.unit_id
-                     AND b.bucket = (c.id * 7919) % 100
+                     AND b.bucket = (c.id::bigint * 7919) % 100
         WHERE c.id >= :first
     """), {"first": first_task_case, "sas_unit": sas_unit, "now": now})
     db.session.commit()
