@@ -23,7 +23,7 @@ import time
 import uuid
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, inspect, select, text
 
 from app import clock, create_app
 from app.demo import DEMO_PASSWORD, organisation_with_passwords
@@ -82,7 +82,6 @@ def bulk_load(n_cases: int, n_open: int) -> str:
     text_params = {f"d{i}": d for i, d in enumerate(DESCRIPTIONS)} | {f"c{i}": c for i, c in enumerate(CATEGORIES)}
     reporters = [users[u] for u in ("anna", "bertil")]
     now = clock.now()
-    year = now.year
     # Case i was reported i/n of five years ago (the newest last), so the newest have the open tasks.
     db.session.execute(text(f"""
         INSERT INTO cases (id, number, type, status, phase, unit_id, reporter_id, title, category, occurred_on,
@@ -133,6 +132,9 @@ def bulk_load(n_cases: int, n_open: int) -> str:
                      AND b.bucket = (c.id::bigint * 7919) % 100
         WHERE c.id >= :first
     """), {"first": first_task_case, "sas_unit": sas_unit, "now": now})
+    if "due_at" in {c["name"] for c in inspect(db.engine).get_columns("cases")}:  # the case's earliest deadline
+        db.session.execute(text("UPDATE cases SET due_at = t.due FROM (SELECT case_id, min(due_at) AS due FROM tasks "
+                                "WHERE state = 'open' GROUP BY case_id) t WHERE t.case_id = cases.id"))
     db.session.commit()
     return db.session.scalar(text("SELECT number FROM cases WHERE id = :id"), {"id": n_cases // 3})
 
@@ -141,7 +143,7 @@ def build_search_index() -> str:
     """The search index is written by the application as cases change; bulk-loaded rows bypass it, so
     it is rebuilt here the way an existing installation builds it (`flask search reindex`)."""
     try:
-        from app.services import search  # type: ignore[attr-defined]
+        from app.services import search
     except ImportError:
         return "no search index in this version"
     started = time.perf_counter()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -40,6 +40,14 @@ class Task(Model):
         Index("ix_tasks_open_role_unit", "state", "role", "unit_id"),
         Index("ix_tasks_open_assignee", "state", "assignee_id"),
         Index("ix_tasks_instance_spiff", "instance_id", "spiff_id"),
+        # The inbox in its order (earliest deadline first), open rows only: "Att fördela" reads the
+        # unassigned rows of one (role, unit) pair, "Mina uppgifter" one assignee's, and both stop at the
+        # page's LIMIT instead of sorting every open row first.
+        Index("ix_tasks_inbox_offered", "role", "unit_id", "due_at", "created_at", "id",
+              postgresql_where=text("state = 'open' AND assignee_id IS NULL"),
+              sqlite_where=text("state = 'open' AND assignee_id IS NULL")),
+        Index("ix_tasks_inbox_assignee", "assignee_id", "due_at", "created_at", "id",
+              postgresql_where=text("state = 'open'"), sqlite_where=text("state = 'open'")),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)

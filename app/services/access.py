@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import Select, and_, false, or_, select, tuple_
+from sqlalchemy import Select, and_, false, or_, select, true, tuple_
 
 from app.extensions import db
 from app.models import Case, RoleAssignment, Task, Unit, User
@@ -83,13 +83,19 @@ def cases_with_part(user, case_ids: list[int]) -> set[int]:
     """Of `case_ids`, those in which the user has a part (has_part for many cases in one query)."""
     if sees_everything(user) or not case_ids:
         return set(case_ids)
+    return set(db.session.scalars(select(Case.id).where(Case.id.in_(case_ids), part_condition(user))))
+
+
+def part_condition(user):
+    """has_part as a WHERE clause on Case (for searching what only those with a part may read)."""
+    if sees_everything(user):
+        return true()
     chef_units = [r.unit_id for r in user.roles if r.role == "enhetschef"]
-    query = select(Case.id).where(Case.id.in_(case_ids), or_(
+    return or_(
         Case.unit_id.in_(chef_units) if chef_units else false(),
         Case.id.in_(select(Task.case_id).where(or_(Task.assignee_id == user.id, Task.completed_by_id == user.id,
                                                    and_(Task.state == "open", candidate_filter(user))))),
-    ))
-    return set(db.session.scalars(query))
+    )
 
 
 def reporter_units(user) -> list[Unit]:

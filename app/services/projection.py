@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.models import ProcessInstance, Task, User
-from app.services import audit, notifications
+from app.services import audit, notifications, search
 from app.services.access import Holder, role_holders
 
 # Keys the engine keeps in task data that are not part of the case's record.
@@ -27,8 +27,8 @@ def apply_step(case, result, actor) -> None:
     now = clock.now()
     # Read before the case changes below, so they reach the database as one UPDATE.
     with _without_flush_unless_rows_pending():
-        open_names = db.session.scalars(
-            select(Task.name).where(Task.case_id == case.id, Task.state == "open").order_by(Task.id)
+        open_rows = db.session.execute(
+            select(Task.name, Task.due_at).where(Task.case_id == case.id, Task.state == "open").order_by(Task.id)
         ).all()
         # A case may run its process as several instances in turn (one per PDCA turn): it closes with the last.
         finished = result.completed and not _other_instance_running(case, result.instance)
@@ -50,7 +50,8 @@ def apply_step(case, result, actor) -> None:
         audit.record("case_closed", case=case, actor=actor, summary="Ärendet avslutades")
     elif not finished:
         case.status = "pagaende"
-        case.phase = ", ".join(dict.fromkeys(open_names))[:200]
+        case.phase = ", ".join(dict.fromkeys(name for name, _ in open_rows))[:200]
+    case.due_at = min((due for _, due in open_rows if due is not None), default=None)
     for row in result.new_tasks:
         audit.record("task_created", case=case, task_id=row.task_id, summary=f"Ny uppgift: {row.name}",
                      details={"role": row.role, "due_at": row.due_at.isoformat() if row.due_at else None})
@@ -59,6 +60,7 @@ def apply_step(case, result, actor) -> None:
         audit.record("task_withdrawn", case=case, task_id=row.task_id, summary=f"Uppgiften avbröts: {row.name}")
     for entry in (result.context.audit if result.context else []):
         audit.record(entry["action"], case=case, summary=entry["summary"], details=entry.get("details"))
+    search.index_case(case)  # the texts may have changed: the index follows in this transaction
 
 
 def _without_flush_unless_rows_pending():

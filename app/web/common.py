@@ -72,6 +72,7 @@ def _fresh_request_globals():
     user would leak into the next request."""
     g.pop("_login_user", None)
     g.pop("csrf_token", None)
+    g.pop("inbox_counts", None)
 
 
 def _expire_idle_session():
