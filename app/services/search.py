@@ -134,11 +134,13 @@ def reindex(batch: int = 2000) -> int:
 _PG_REINDEX = """
 INSERT INTO case_search (case_id, document, full_document)
 SELECT c.id,
-       to_tsvector('swedish', concat_ws(E'\n', c.title, CASE WHEN c.is_lex_sarah THEN w.public_text ELSE w.all_text END)),
+       to_tsvector('swedish', concat_ws(E'\n', c.title,
+                                        CASE WHEN c.is_lex_sarah THEN w.public_text ELSE w.all_text END)),
        CASE WHEN c.is_lex_sarah THEN to_tsvector('swedish', concat_ws(E'\n', c.title, w.all_text)) END
 FROM cases c
 LEFT JOIN LATERAL (
-    SELECT string_agg(t.v, E'\n') FILTER (WHERE t.k <> ALL(:sensitive)) AS public_text, string_agg(t.v, E'\n') AS all_text
+    SELECT string_agg(t.v, E'\n') FILTER (WHERE t.k <> ALL(:sensitive)) AS public_text,
+           string_agg(t.v, E'\n') AS all_text
     FROM (SELECT e.key AS k, e.value #>> '{}' AS v FROM jsonb_each(c.fields) e
           WHERE jsonb_typeof(e.value) = 'string' AND e.key <> ALL(:not_text)
           UNION ALL
