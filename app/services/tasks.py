@@ -1,6 +1,7 @@
 """The task inbox and the life of a task: claim, release, complete."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import cast
 
@@ -75,6 +76,13 @@ def find_tasks(user, scope: str, filters: lists.Filters) -> lists.Page:
 def inbox(user, scope: str = "all", overdue: bool = False) -> list[Task]:
     """The first 1,000 tasks of the inbox (a list, not a page: scripts and tests)."""
     return list(db.session.scalars(inbox_query(user, scope, lists.Filters(overdue=overdue)).limit(1000)))
+
+
+def count_overdue(user, scope: str, filters: lists.Filters) -> int:
+    """Of the inbox matching `filters`, how many are overdue (the summary line of an inbox page)."""
+    overdue = replace(filters, overdue=True, sort=None)
+    return int(db.session.scalar(select(func.count()).select_from(
+        inbox_query(user, scope, overdue).with_only_columns(Task.id).order_by(None).subquery())) or 0)
 
 
 def counts(user) -> dict[str, int]:

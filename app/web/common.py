@@ -19,6 +19,7 @@ from app import clock
 from app.extensions import db, login_manager
 from app.http import SERVER_ERROR_TEXT, json_error
 from app.models import User
+from app.services import tasks as task_service
 from app.services.errors import DomainError
 from app.vocabulary import (
     CASE_TYPE_LABELS,
@@ -231,10 +232,13 @@ def field_kind(field) -> str:
 
 # --- menu ------------------------------------------------------------------------------------
 
-def nav_entries(nav: list) -> list[dict]:
-    """The entries of `nav` (app.web.NAV: label, endpoint, who) the current user sees."""
+def nav_entries(nav: list, counted: dict | None = None) -> list[dict]:
+    """The entries of `nav` (app.web.NAV: label, endpoint, who) the current user sees; those in `counted`
+    (endpoint: key of the inbox counts) show their count."""
     if not current_user.is_authenticated:
         return []
+    counted = counted or {}
+    counts = task_service.counts(current_user) if counted else {}
     entries = []
     for label, endpoint, who in nav:
         try:
@@ -243,6 +247,8 @@ def nav_entries(nav: list) -> list[dict]:
             url = url_for(endpoint)
         except BuildError:  # an area listed in NAV but not (yet) registered
             continue
+        if endpoint in counted:
+            label = f"{label} ({counts[counted[endpoint]]})"
         entries.append({"label": label, "url": url, "active": request.endpoint == endpoint})
     return entries
 
@@ -271,8 +277,9 @@ def _refuse_nul():
         abort(400, "Förfrågan innehåller otillåtna tecken.")
 
 
-def register_common(app, nav: list) -> None:
-    """Login, errors, filters and the menu for every page; `nav` is the menu (app.web.NAV)."""
+def register_common(app, nav: list, counted: dict | None = None) -> None:
+    """Login, errors, filters and the menu for every page; `nav` is the menu (app.web.NAV), `counted`
+    its entries with a count (app.web.NAV_COUNTS)."""
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Logga in för att fortsätta."
     login_manager.login_message_category = "info"
@@ -300,4 +307,4 @@ def register_common(app, nav: list) -> None:
 
     @app.context_processor
     def _globals():
-        return {"nav": nav_entries(nav), "csrf_token": generate_csrf}
+        return {"nav": nav_entries(nav, counted), "csrf_token": generate_csrf}
