@@ -206,6 +206,8 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--open-tasks", type=int, default=100_000)
     parser.add_argument("--n", type=int, default=40, help="timed requests per list (default 40)")
+    parser.add_argument("--keep", metavar="DATABASE", help="load into this database once, reuse it on later runs "
+                        "and keep it (for studying plans); by default a fresh database is dropped at the end")
     args = parser.parse_args()
     try:
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -214,9 +216,11 @@ def main() -> int:
     except Exception as err:  # noqa: BLE001
         print(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({err.__class__.__name__}): nothing measured")
         return 1
-    name = f"kf_bench_lists_{uuid.uuid4().hex[:8]}"
+    name = args.keep or f"kf_bench_lists_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is not None
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         app = create_app({"SQLALCHEMY_DATABASE_URI": PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name,
                           "SECRET_KEY": "bench", "SCHEDULER_ENABLED": False})
@@ -224,22 +228,26 @@ def main() -> int:
             from app.services.users import import_organisation
 
             upgrade()
-            import_organisation(organisation_with_passwords())
-            db.session.commit()
-            started = time.perf_counter()
-            number = bulk_load(args.cases, args.open_tasks)
-            print(f"# loaded {args.cases} cases, {args.open_tasks} open tasks in {time.perf_counter() - started:.0f} s",
-                  flush=True)
-            print(f"# {build_search_index()}", flush=True)
-            db.session.execute(text("COMMIT"))
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE"))
+            if exists:
+                number = db.session.scalar(text("SELECT number FROM cases WHERE id = (SELECT max(id) / 3 FROM cases)"))
+            else:
+                import_organisation(organisation_with_passwords())
+                db.session.commit()
+                started = time.perf_counter()
+                number = bulk_load(args.cases, args.open_tasks)
+                print(f"# loaded {args.cases} cases, {args.open_tasks} open tasks in "
+                      f"{time.perf_counter() - started:.0f} s", flush=True)
+                print(f"# {build_search_index()}", flush=True)
+                db.session.execute(text("COMMIT"))
+                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.execute(text("VACUUM ANALYZE"))
             timings = measure(app, number, args.n)
             db.session.remove()
             db.engine.dispose()
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not args.keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
     print(f"\n# {args.cases} cases, {args.open_tasks} open tasks, {args.n} requests each, PostgreSQL, "
           "Flask test client")

@@ -50,8 +50,13 @@ def read_filters(sorts: tuple[str, ...]) -> tuple[lists.Filters, list[str], list
 
 
 def page_url(filters: lists.Filters, **changes) -> str:
-    """This page's URL with its filters (and `changes`, e.g. page=3) in Swedish argument names."""
-    return url_for(request.endpoint or "", **(request.view_args or {}), **filters.args(swedish=True, **changes))
+    """This page's URL with its filters (and `changes`, e.g. page=3) in Swedish argument names; the
+    page's own arguments besides the common filters (e.g. Ej verkställda's `status`) are kept as they are."""
+    known = set(lists.SWEDISH_NAMES) | set(lists.ENGLISH_NAMES) | {"q", "status"}
+    own = {k: v for k, v in request.args.items() if k not in known}
+    if "status" in request.args and filters.status is None and "status" not in changes:
+        own["status"] = request.args["status"]  # a page's own status filter (not a case status)
+    return url_for(request.endpoint or "", **(request.view_args or {}), **own, **filters.args(swedish=True, **changes))
 
 
 def sort_link(filters: lists.Filters, column: str) -> dict:
@@ -64,9 +69,25 @@ def sort_link(filters: lists.Filters, column: str) -> dict:
             "aria": "ascending" if ascending else "descending" if descending else None}
 
 
-def list_context(filters: lists.Filters, page: lists.Page, saved_page: str) -> dict:
-    """What the macros in templates/_lists.html need."""
-    return {"filters": filters, "paged": page, "saved": lists.saved_filters(current_user, saved_page),
+def paged_list(query, id_column) -> tuple[dict, list[str]]:
+    """A list page without filters of its own (only `sida`, `per_sida`): its page context and notes."""
+    filters, errors = lists.parse({k: v for k, v in request.args.items() if k in ("sida", "per_sida")},
+                                  current_user, ())
+    notes = [f"{ARGUMENT_LABELS[name].capitalize()}: {' '.join(messages)} Första sidan visas."
+             for name, messages in errors.items()]
+    try:
+        page = lists.paginate(query, id_column, filters)
+    except Invalid as err:
+        notes += [m for messages in err.fields.values() for m in messages]
+        filters.page = 1
+        page = lists.paginate(query, id_column, filters)
+    return list_context(filters, page, None), notes
+
+
+def list_context(filters: lists.Filters, page: lists.Page, saved_page: str | None) -> dict:
+    """What the macros in templates/_lists.html need (`saved_page`: the key of its Mina filter, if any)."""
+    saved = lists.saved_filters(current_user, saved_page) if saved_page else []
+    return {"filters": filters, "paged": page, "saved": saved,
             "saved_page": saved_page, "page_url": lambda **c: page_url(filters, **c),
             "sort_link": lambda column: sort_link(filters, column),
             "current_query": request.query_string.decode("utf-8", "replace")}
