@@ -147,10 +147,7 @@ class Page:
     per_page: int
     total: int
     total_exact: bool  # False: there are more than `total` (LIST_COUNT_LIMIT) and the count stopped there
-
-    @property
-    def has_next(self) -> bool:
-        return self.page * self.per_page < self.total
+    has_next: bool = False
 
     @property
     def first(self) -> int:
@@ -167,22 +164,26 @@ class Page:
 
 
 def paginate(query: Select, id_column, filters: Filters) -> Page:
-    """One page of `query` (ordered) and its total. The total counts at most LIST_COUNT_LIMIT rows (the
-    count stops there instead of reading a million), and no page lies beyond that limit: a deeper page
-    asks for narrower filters. Rows the items refer to are loaded by the caller after the LIMIT."""
+    """One page of `query` (ordered) and its total. The total is counted up to LIST_COUNT_LIMIT rows (the
+    count stops there instead of reading a million; `total_exact` says whether it did) and pages reach
+    LIST_MAX_ROWS deep: a deeper page asks for narrower filters. Rows the items refer to are loaded by
+    the caller after the LIMIT."""
+    depth = int(current_app.config["LIST_MAX_ROWS"])
     cap = int(current_app.config["LIST_COUNT_LIMIT"])
-    if filters.offset >= cap:
+    if filters.offset >= depth:
         raise Invalid("Sidan ligger för långt bort.",
-                      {"page": [f"Listan visar de första {cap:,} träffarna; smalna av med filter eller sökning."
+                      {"page": [f"Listan visar de första {depth:,} träffarna; smalna av med filter eller sökning."
                                 .replace(",", " ")]})
-    if filters.query.empty and filters.q:  # only punctuation or stop characters: nothing to find
+    if filters.query.empty and filters.q:  # only punctuation: nothing to find
         return Page([], filters.page, filters.per_page, 0, True)
-    counted = db.session.scalar(select(func.count()).select_from(
-        query.with_only_columns(id_column).order_by(None).limit(cap + 1).subquery()))
-    total = min(int(counted or 0), cap)
-    items = list(db.session.scalars(query.limit(filters.per_page).offset(filters.offset))) \
-        if filters.offset < total else []
-    return Page(items, filters.page, filters.per_page, total, total_exact=int(counted or 0) <= cap)
+    counted = int(db.session.scalar(select(func.count()).select_from(
+        query.with_only_columns(id_column).order_by(None).limit(cap + 1).subquery())) or 0)
+    exact = counted <= cap
+    rows = list(db.session.scalars(query.limit(filters.per_page + 1).offset(filters.offset))) \
+        if not exact or filters.offset < counted else []
+    more = len(rows) > filters.per_page and filters.offset + filters.per_page < depth
+    total = counted if exact else cap
+    return Page(rows[:filters.per_page], filters.page, filters.per_page, total, exact, more)
 
 
 # --- "Mina filter": a user's saved filters per list page ------------------------------------------

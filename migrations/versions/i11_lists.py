@@ -61,9 +61,10 @@ def upgrade():
         batch_op.create_index("ix_tasks_inbox_offered", ["role", "unit_id", "due_at", "created_at", "id"],
                               unique=False, postgresql_where=sa.text("state = 'open' AND assignee_id IS NULL"),
                               sqlite_where=sa.text("state = 'open' AND assignee_id IS NULL"))
-        batch_op.create_index("ix_tasks_inbox_assignee", ["assignee_id", "due_at", "created_at", "id"],
-                              unique=False, postgresql_where=sa.text("state = 'open'"),
-                              sqlite_where=sa.text("state = 'open'"))
+        batch_op.create_index("ix_tasks_inbox_assignee", ["assignee_id", "state", "due_at", "created_at", "id"],
+                              unique=False)
+        batch_op.create_index("ix_tasks_assignee_case", ["assignee_id", "case_id"], unique=False)
+        batch_op.create_index("ix_tasks_completed_by_case", ["completed_by_id", "case_id"], unique=False)
 
     if op.get_bind().dialect.name == "sqlite":
         op.execute(SQLITE_FTS_DDL)
@@ -73,6 +74,8 @@ def downgrade():
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE IF EXISTS case_fts")
     with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.drop_index("ix_tasks_completed_by_case")
+        batch_op.drop_index("ix_tasks_assignee_case")
         batch_op.drop_index("ix_tasks_inbox_assignee")
         batch_op.drop_index("ix_tasks_inbox_offered")
     with op.batch_alter_table("cases", schema=None) as batch_op:
