@@ -154,7 +154,7 @@ def case_summary(case: Case, now=None, tasks: list[Task] | None = None) -> dict:
     """A list item (DESIGN.md "Lists"): never the case's fields; its open tasks when the caller has
     fetched them (open_tasks_by_case, after the page's LIMIT)."""
     now = now or clock.now()
-    result = {
+    result: dict[str, Any] = {
         "id": case.id, "number": case.number, "type": case.type, "status": case.status, "phase": case.phase,
         "unit": case.unit.code, "title": case.title, "severity": case.severity, "lex_sarah": case.is_lex_sarah,
         "reported_at": case.created_at.isoformat(), "due_at": case.due_at.isoformat() if case.due_at else None,

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import snowballstemmer  # Snowball, as PostgreSQL's 'swedish' configuration: the same stems on SQLite
 from sqlalchemy import and_, false, func, literal_column, or_, select, text
@@ -34,7 +35,7 @@ NOT_TEXT = frozenset({"unit"})
 DEFINITE_ENDINGS = ("et", "n")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _NUMBER = re.compile(r"^[A-Za-zÅÄÖåäö]{2,8}-\d{4}-\d{1,9}$")
-_SWEDISH = literal_column("'swedish'::regconfig")
+_SWEDISH: Any = literal_column("'swedish'::regconfig")
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ def _stems(words: Iterable[str]) -> list[str]:
 
 def texts(case: Case) -> tuple[str, str | None]:
     """(what everyone who sees the case may search, that plus the lex Sarah investigation or None)."""
-    public, sensitive = [case.title or ""], []
+    public: list[str] = [case.title or ""]
+    sensitive: list[str] = []
     for key, value in (case.fields or {}).items():
         if key in NOT_TEXT:
             continue
@@ -164,9 +166,9 @@ def condition(user, query: Query):
     if not query.terms:
         return false()
     if db.session.get_bind().dialect.name == "postgresql":
-        tsquery = None
+        tsquery: Any = None
         for variants in query.terms:
-            alternatives = None
+            alternatives: Any = None
             for word in variants:  # each word a bound parameter: no tsquery syntax from the user
                 words = func.plainto_tsquery(_SWEDISH, word)
                 alternatives = words if alternatives is None else alternatives.op("||")(words)
@@ -174,8 +176,8 @@ def condition(user, query: Query):
         # One semi-join, which the planner may drive from the list's order or from the matches. The
         # investigation text only exists for lex Sarah cases (few rows): those matches the user has a
         # part in are looked up first, once, and join the document's matches by id.
-        matches = CaseSearch.document.op("@@")(tsquery)
-        full = CaseSearch.full_document.op("@@")(tsquery)
+        matches: Any = CaseSearch.document.op("@@")(tsquery)
+        full: Any = CaseSearch.full_document.op("@@")(tsquery)
         if sees_everything(user):
             matches = or_(matches, full)
         else:
@@ -189,8 +191,8 @@ def condition(user, query: Query):
         expression = " AND ".join(
             "(" + " OR ".join(f'"{stem}"' for stem in dict.fromkeys(_stems(variants))) + ")"
             for variants in query.terms)
-        public = select(literal_column("rowid")).select_from(text(FTS_TABLE)).where(
+        public_ids: Any = select(literal_column("rowid")).select_from(text(FTS_TABLE)).where(
             text(f"{FTS_TABLE} MATCH :fts_public").bindparams(fts_public=f"document : ({expression})"))
-        full = select(literal_column("rowid")).select_from(text(FTS_TABLE)).where(
+        full_ids: Any = select(literal_column("rowid")).select_from(text(FTS_TABLE)).where(
             text(f"{FTS_TABLE} MATCH :fts_full").bindparams(fts_full=f"full_document : ({expression})"))
-        return or_(Case.id.in_(public), and_(Case.id.in_(full), part_condition(user)))
+        return or_(Case.id.in_(public_ids), and_(Case.id.in_(full_ids), part_condition(user)))

@@ -2,6 +2,8 @@
 them, and "Mina filter" (a user's saved filters per list)."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
@@ -56,7 +58,8 @@ def page_url(filters: lists.Filters, **changes) -> str:
     own = {k: v for k, v in request.args.items() if k not in known}
     if "status" in request.args and filters.status is None and "status" not in changes:
         own["status"] = request.args["status"]  # a page's own status filter (not a case status)
-    return url_for(request.endpoint or "", **(request.view_args or {}), **own, **filters.args(swedish=True, **changes))
+    values: dict[str, Any] = {**(request.view_args or {}), **own, **filters.args(swedish=True, **changes)}
+    return url_for(request.endpoint or "", **values)
 
 
 def sort_link(filters: lists.Filters, column: str) -> dict:
