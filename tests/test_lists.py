@@ -169,7 +169,8 @@ def test_inbox_pages_page_keep_their_filters_and_count_in_the_menu(org, user, cl
     _reports(user, clock, ["Ett", "Två", "Tre"])
     client = logged_in(org, "ec_hg")
     page = client.get("/att-fordela?typ=avvikelse").get_data(as_text=True)
-    assert "Att fördela (3)" in page and "Försenade (0)" in page
+    assert 'Att fördela</a><span class="nav-count">(3)</span>' in page
+    assert 'Försenade</a><span class="nav-count">(0)</span>' in page
     assert "3 uppgifter, varav 0 försenade." in page and "Visar 1–2 av 3 uppgifter." in page
     assert 'href="/att-fordela?typ=avvikelse&amp;sida=2"' in page
     second = client.get("/att-fordela?typ=avvikelse&sida=2").get_data(as_text=True)
@@ -177,7 +178,8 @@ def test_inbox_pages_page_keep_their_filters_and_count_in_the_menu(org, user, cl
     clock.advance(days=30)
     client = logged_in(org, "ec_hg")  # the session expired meanwhile
     overdue = client.get("/forsenade").get_data(as_text=True)
-    assert "Försenade (3)" in overdue and "3 uppgifter, varav 3 försenade." in overdue
+    assert 'Försenade</a><span class="nav-count">(3)</span>' in overdue
+    assert "3 uppgifter, varav 3 försenade." in overdue
     noted = client.get("/att-fordela?typ=okand&sortering=x").get_data(as_text=True)
     assert "Okänd ärendetyp; filtret användes inte." in noted and "3 uppgifter" in noted
     beyond = client.get("/?sida=50").get_data(as_text=True)

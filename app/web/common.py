@@ -247,9 +247,8 @@ def nav_entries(nav: list, counted: dict | None = None) -> list[dict]:
             url = url_for(endpoint)
         except BuildError:  # an area listed in NAV but not (yet) registered
             continue
-        if endpoint in counted:
-            label = f"{label} ({counts[counted[endpoint]]})"
-        entries.append({"label": label, "url": url, "active": request.endpoint == endpoint})
+        entries.append({"label": label, "url": url, "active": request.endpoint == endpoint,
+                        "count": counts[counted[endpoint]] if endpoint in counted else None})
     return entries
 
 
