@@ -57,8 +57,10 @@ def scope_cases(query: Select, user) -> Select:
     units = visible_unit_ids(user)
     if units is None:
         return query
-    return query.where(or_(Case.unit_id.in_(units) if units else false(), Case.reporter_id == user.id,
-                           Case.id.in_(select(Task.case_id).where(Task.assignee_id == user.id))))
+    # The "task I hold" part per case (EXISTS on the case's tasks), not as a set of every case the user
+    # ever held a task in: a list walks its order and stops at the page, a search probes only its matches.
+    held = select(Task.id).where(Task.case_id == Case.id, Task.assignee_id == user.id).exists()
+    return query.where(or_(Case.unit_id.in_(units) if units else false(), Case.reporter_id == user.id, held))
 
 
 def can_view(user, case: Case) -> bool:
