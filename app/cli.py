@@ -25,10 +25,11 @@ org = AppGroup("org", help="Organisation: enheter och användare.")
 users = AppGroup("users", help="Användare.")
 tokens = AppGroup("tokens", help="API-nycklar.")
 timers = AppGroup("timers", help="BPMN-timers.")
+search_cli = AppGroup("search", help="Sökindexet över ärendenas texter.")
 
 
 def register_commands(app: Flask) -> None:
-    for group in (org, users, tokens, timers):
+    for group in (org, users, tokens, timers, search_cli):
         app.cli.add_command(group)
     app.cli.add_command(db_grants)
 
@@ -154,3 +155,13 @@ def timers_run_due():
 def timers_retry(case_number):
     """Kör om tidsfrister som misslyckats (efter att felet rättats), för ett ärende eller alla."""
     click.echo(f"{retry_failed(case_number)} tidsfrister körs vid nästa genomgång.")
+
+
+@search_cli.command("reindex")
+def search_reindex():
+    """Index every case's texts again (once after upgrading, or after loading rows around the application)."""
+    from app.services import search
+
+    count = search.reindex()
+    db.session.commit()
+    click.echo(f"{count} ärenden är sökbara.")

@@ -127,6 +127,13 @@ DEFAULTS: dict = {
     # Case numbers: each case type's prefix is in its registry entry (app.vocabulary.CASE_TYPES); a
     # deployment may override some here, e.g. KF_CASE_NUMBER_PREFIXES='{"klagomal": "SYN"}'.
     "CASE_NUMBER_PREFIXES": {},
+    # Lists (API and pages): rows per page by default and at most; a total is counted exactly up to
+    # LIST_COUNT_LIMIT rows ("fler än 2 000" beyond: counting a million rows costs more than the page), and
+    # pages go LIST_MAX_ROWS deep (beyond that: narrow the filters or search).
+    "LIST_PER_PAGE": 50,
+    "LIST_MAX_PER_PAGE": 200,
+    "LIST_COUNT_LIMIT": 2000,
+    "LIST_MAX_ROWS": 10000,
     # Deadlines. Each is named by its key in the diagram that waits for it (bpmn/*.bpmn), through
     # deadline("KEY", start) for days and deadline_months("KEY", start) for calendar months (app.engine);
     # code that needs a length reads it with deadline_length() below. Months are calendar months (lagen

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
+from app.models.search import include_name
 
 
 @pytest.fixture
@@ -30,7 +31,8 @@ def migrated_app(database_url, clock):
 
 def test_upgrade_matches_models(migrated_app):
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        # SQLite's full-text index is an FTS5 virtual table, which models cannot describe: left out.
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"include_name": include_name}), db.metadata)
     assert diff == [], f"the migrations differ from the models: {diff}"
 
 

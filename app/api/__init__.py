@@ -5,11 +5,12 @@ errors as JSON; the cases and tasks routes are its own (endpoints `api.<name>`),
 blueprints nested in it (`api.reports.<name>`, ...) and inherit both."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from app.api.common import date_arg, json_body
+from app import clock
+from app.api.common import json_body
 from app.api.ej_verkstallt import bp as ej_verkstallt_bp
 from app.api.kontrollplan import bp as kontrollplan_bp
 from app.api.openapi import bp as openapi_bp
@@ -19,12 +20,11 @@ from app.api.utredning import bp as utredning_bp
 from app.extensions import csrf, db
 from app.forms import json_to_formdata
 from app.http import ID, SERVER_ERROR_TEXT, json_error
-from app.services import case_actions
+from app.services import case_actions, lists
 from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.access import can_view
 from app.services.errors import DomainError, Invalid
-from app.services.read_log import log_reads
 from app.services.users import user_for_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -91,15 +91,17 @@ def create_case():
 
 @bp.get("/cases")
 def list_cases():
-    found = case_service.list_cases(
-        g.api_user, case_type=request.args.get("type") or None, unit_code=request.args.get("unit") or None,
-        status=request.args.get("status") or None, from_date=date_arg("from"), to_date=date_arg("to"),
-    )
-    tasks = case_service.open_tasks_by_case([c.id for c in found])
-    items = [case_service.case_dict(g.api_user, c, with_history=False, tasks=tasks.get(c.id, [])) for c in found]
-    # A list that carries the cases' fields is a read of each of them (finding 3 of the security review).
-    log_reads(g.api_user, [item["id"] for item in items if item.get("fields")], "api-lista")
-    return jsonify({"cases": items})
+    filters = lists.parse_or_refuse(request.args, g.api_user, case_service.CASE_SORTS)
+    page = case_service.find_cases(g.api_user, filters)
+    tasks = case_service.open_tasks_by_case([c.id for c in page.items])  # after the LIMIT: this page's only
+    now = clock.now()
+    return jsonify({"cases": [case_service.case_summary(c, now, tasks.get(c.id, [])) for c in page.items],
+                    **page.keys(_next_url(filters))})
+
+
+def _next_url(filters) -> str:
+    return url_for(request.endpoint or "", **filters.args(page=filters.page + 1, scope=request.args.get("scope")),
+                   _external=True)
 
 
 @bp.get(f"/cases/<{ID}:case_id>")
@@ -120,9 +122,12 @@ def case_action(case_id: int, name: str):
 
 @bp.get("/tasks")
 def list_tasks():
-    overdue = request.args.get("overdue") in ("1", "true")
-    rows = task_service.inbox(g.api_user, request.args.get("scope", "all"), overdue)
-    return jsonify({"tasks": [case_service.task_dict(t) for t in rows]})
+    scope = request.args.get("scope", "all")
+    filters = lists.parse_or_refuse(request.args, g.api_user, task_service.TASK_SORTS)
+    page = task_service.find_tasks(g.api_user, scope, filters)
+    now = clock.now()
+    return jsonify({"tasks": [case_service.task_dict(t, now) for t in page.items], **page.keys(_next_url(filters)),
+                    "counts": task_service.counts(g.api_user)})
 
 
 @bp.post(f"/tasks/<{ID}:task_id>/claim")

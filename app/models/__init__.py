@@ -13,5 +13,6 @@ from app.models.organisation import ApiToken, RoleAssignment, Unit, User  # noqa
 from app.models.pdca import PdcaTurn  # noqa: F401
 from app.models.process import ProcessInstance, Task, Timer  # noqa: F401
 from app.models.reports import ReportText  # noqa: F401
+from app.models.search import CaseSearch, SavedFilter  # noqa: F401
 from app.models.security import LoginThrottle, UserSession  # noqa: F401
 from app.models.utredning import Investigation  # noqa: F401

@@ -22,6 +22,11 @@ class Case(Model):
     __table_args__ = (
         Index("ix_cases_type_unit", "type", "unit_id"),
         Index("ix_cases_type_occurred", "type", "occurred_on"),
+        # The lists' orders (newest first; earliest deadline first, for open cases) with the id as the
+        # tie-break that makes paging stable; a unit's own list.
+        Index("ix_cases_created_id", "created_at", "id"),
+        Index("ix_cases_unit_created", "unit_id", "created_at", "id"),
+        Index("ix_cases_due_id", "due_at", "id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -41,6 +46,8 @@ class Case(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The earliest deadline among the open tasks (None when none has one): sorted and filtered on by lists.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     unit: Mapped[Unit] = relationship(lazy="joined")
     reporter: Mapped[User | None] = relationship(lazy="joined")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -40,6 +40,16 @@ class Task(Model):
         Index("ix_tasks_open_role_unit", "state", "role", "unit_id"),
         Index("ix_tasks_open_assignee", "state", "assignee_id"),
         Index("ix_tasks_instance_spiff", "instance_id", "spiff_id"),
+        # The inbox in its order (earliest deadline first): "Att fördela" reads the open unassigned rows of
+        # one (role, unit) pair from a partial index, "Mina uppgifter" one assignee's open rows, and both
+        # stop at the page's LIMIT instead of sorting every open row first. The case scope ("cases whose
+        # task I hold") reads the assignee's case ids from an index alone.
+        Index("ix_tasks_inbox_offered", "role", "unit_id", "due_at", "created_at", "id",
+              postgresql_where=text("state = 'open' AND assignee_id IS NULL"),
+              sqlite_where=text("state = 'open' AND assignee_id IS NULL")),
+        Index("ix_tasks_inbox_assignee", "assignee_id", "state", "due_at", "created_at", "id"),
+        Index("ix_tasks_assignee_case", "assignee_id", "case_id"),
+        Index("ix_tasks_completed_by_case", "completed_by_id", "case_id"),  # a part in a case (access.has_part)
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine, forms
@@ -15,9 +15,10 @@ from app.extensions import db
 from app.forms.fields import options
 from app.models import AuditEvent, Case, CaseAccessLog, Task, Unit, User
 from app.models.roles import memo
-from app.services import audit, categories, links, monster, notifications
+from app.services import audit, categories, links, lists, monster, notifications, search
 from app.services.access import (
     can_view,
+    descendants_and_self,
     has_part,
     may_register_for,
     redact,
@@ -138,22 +139,71 @@ def get_case(user, case_id: int, *, log_read: bool = True, via: str = "web") -> 
     return case
 
 
+CASE_SORTS = ("reported_at", "-reported_at", "due_at", "-due_at", "number", "-number")
+
+
+def _case_order(sort: str | None):
+    column, descending = {"reported_at": Case.created_at, "due_at": Case.due_at, "number": Case.number}[
+        (sort or "-reported_at").lstrip("-")], (sort or "-reported_at").startswith("-")
+    if column is Case.due_at:  # cases without a deadline last, whichever way
+        return [Case.due_at.desc().nulls_last() if descending else Case.due_at.asc().nulls_last(), Case.id]
+    return [column.desc(), Case.id.desc()] if descending else [column.asc(), Case.id.asc()]
+
+
+def cases_query(user, filters: lists.Filters, *, reporter_only: bool = False):
+    """The cases `user` may see (or reported, for Mina rapporter) that match `filters`, in their order.
+    Searching is a filter like the others: what the user may not see is never found nor counted."""
+    query = select(Case).where(Case.reporter_id == user.id) if reporter_only else scope_cases(select(Case), user)
+    if not filters.query.empty:
+        query = query.where(search.condition(user, filters.query))
+    if filters.type:
+        query = query.where(Case.type == filters.type)
+    if filters.unit_ids is not None:
+        query = query.where(Case.unit_id.in_(filters.unit_ids))
+    if filters.status:
+        query = query.where(Case.status == filters.status)
+    if filters.severity:
+        query = query.where(Case.severity == filters.severity)
+    if filters.from_date:
+        query = query.where(Case.created_at >= clock.local_midnight(filters.from_date))
+    if filters.to_date:
+        query = query.where(Case.created_at < clock.local_midnight(filters.to_date + timedelta(days=1)))
+    if filters.overdue:
+        query = query.where(Case.status == "pagaende", Case.due_at < clock.now())
+    # The units of the page's rows are read after the LIMIT, in one query (the reporter when asked for).
+    return query.order_by(*_case_order(filters.sort)).options(selectinload(Case.unit), lazyload(Case.reporter))
+
+
+def find_cases(user, filters: lists.Filters, *, reporter_only: bool = False) -> lists.Page:
+    return lists.paginate(cases_query(user, filters, reporter_only=reporter_only), Case.id, filters)
+
+
 def list_cases(user, *, case_type=None, unit_code=None, status=None, from_date=None, to_date=None,
                reporter_only=False, limit=500) -> list[Case]:
-    query = scope_cases(select(Case), user)
-    if reporter_only:
-        query = select(Case).where(Case.reporter_id == user.id)
-    if case_type:
-        query = query.where(Case.type == case_type)
+    """The first `limit` cases (newest first) matching plain filters: for callers that want a list, not
+    a page (the tests, scripts)."""
+    filters = lists.Filters(type=case_type, status=status, from_date=from_date, to_date=to_date)
     if unit_code:
-        query = query.join(Unit, Unit.id == Case.unit_id).where(Unit.code == unit_code)
-    if status:
-        query = query.where(Case.status == status)
-    if from_date:
-        query = query.where(Case.created_at >= clock.local_midnight(from_date))
-    if to_date:
-        query = query.where(Case.created_at < clock.local_midnight(to_date + timedelta(days=1)))
-    return list(db.session.scalars(query.order_by(Case.created_at.desc()).limit(limit)).all())
+        unit_id = db.session.scalar(select(Unit.id).where(Unit.code == unit_code))
+        filters.unit_ids = descendants_and_self(unit_id) if unit_id is not None else set()
+    return list(db.session.scalars(cases_query(user, filters, reporter_only=reporter_only).limit(limit)))
+
+
+def case_summary(case: Case, now=None, tasks: list[Task] | None = None) -> dict:
+    """A list item (DESIGN.md "Lists"): never the case's fields; its open tasks when the caller has
+    fetched them (open_tasks_by_case, after the page's LIMIT)."""
+    now = now or clock.now()
+    result: dict[str, Any] = {
+        "id": case.id, "number": case.number, "type": case.type, "status": case.status, "phase": case.phase,
+        "unit": case.unit.code, "title": case.title, "severity": case.severity, "lex_sarah": case.is_lex_sarah,
+        "reported_at": case.created_at.isoformat(), "due_at": case.due_at.isoformat() if case.due_at else None,
+        "overdue": bool(case.due_at and case.status == "pagaende" and case.due_at < now),
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+    }
+    if tasks is not None:
+        result["tasks"] = [task_dict(t, now) for t in tasks]
+        result["deadlines"] = {t["task_id"]: t["due_at"] for t in result["tasks"] if t["due_at"]}
+    return result
 
 
 def task_order(task: Task) -> tuple:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from app import clock, engine
@@ -101,7 +102,10 @@ def board(user, unit_code: str | None = None, *, include_closed: bool = True) ->
         query = query.where(Case.unit_id.in_(descendants_and_self(unit.id)))
     if not include_closed:
         query = query.where(Case.status != "avslutad")
-    cases = db.session.scalars(query.order_by(Case.created_at.desc()).limit(1000)).all()
+    limit = int(current_app.config["LIST_MAX_ROWS"]) // 10  # a board, not a list: the newest cycles, and it says so
+    cases = db.session.scalars(query.order_by(Case.created_at.desc()).limit(limit + 1)).all()
+    cut = len(cases) > limit
+    cases = cases[:limit]
     ids = [c.id for c in cases]
     now = clock.now()
     tasks: dict[int, Task] = {}
@@ -129,7 +133,8 @@ def board(user, unit_code: str | None = None, *, include_closed: bool = True) ->
             "decision": current.decision if current and case.status == "avslutad" else None,
             "turns": [{"number": t.number, "goal_met": t.goal_met, "overdue": t.overdue} for t in case_turns],
         })
-    return {"unit": unit, "columns": columns, "count": sum(len(v) for v in columns.values())}
+    return {"unit": unit, "columns": columns, "count": sum(len(v) for v in columns.values()),
+            "cut": limit if cut else None}
 
 
 def board_dict(result: dict) -> dict:
@@ -143,6 +148,6 @@ def board_dict(result: dict) -> dict:
                 "task_id": entry["task"].id if entry["task"] else None, "decision": entry["decision"],
                 "turns": entry["turns"]}
 
-    return {"unit": result["unit"].code if result["unit"] else None,
+    return {"unit": result["unit"].code if result["unit"] else None, "cut_at": result.get("cut"),
             "phases": {phase: [item(e) for e in entries] for phase, entries in result["columns"].items()}}
 

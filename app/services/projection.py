@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -9,7 +10,7 @@ from app import clock
 from app.engine import STARTED_CASES
 from app.extensions import db
 from app.models import ProcessInstance, Task, User
-from app.services import audit, notifications
+from app.services import audit, notifications, search
 from app.services.access import Holder, admins, role_holders
 from app.vocabulary import CASE_TYPES
 
@@ -31,7 +32,7 @@ def apply_step(case, result, actor, case_open_tasks: list[Task] | None = None) -
     now = clock.now()
     # Read before the case changes below, so they reach the database as one UPDATE.
     with _without_flush_unless_rows_pending():
-        open_names = _open_task_names(case, case_open_tasks, result.instance)
+        open_rows = _open_tasks(case, case_open_tasks, result.instance)
         # A case may run its process as several instances in turn (one per PDCA turn): it closes with the last.
         finished = result.completed and not _other_instance_running(case, result.instance)
     spec = CASE_TYPES.get(case.type)
@@ -56,7 +57,8 @@ def apply_step(case, result, actor, case_open_tasks: list[Task] | None = None) -
         audit.record("case_closed", case=case, actor=actor, summary="Ärendet avslutades")
     elif not finished:
         case.status = "pagaende"
-        case.phase = ", ".join(dict.fromkeys(open_names))[:200]
+        case.phase = ", ".join(dict.fromkeys(name for name, _ in open_rows))[:200]
+    case.due_at = min((due for _, due in open_rows if due is not None), default=None)
     for row in result.new_tasks:
         audit.record("task_created", case=case, task_id=row.task_id, summary=f"Ny uppgift: {row.name}",
                      details={"role": row.role, "due_at": row.due_at.isoformat() if row.due_at else None})
@@ -67,15 +69,17 @@ def apply_step(case, result, actor, case_open_tasks: list[Task] | None = None) -
         audit.record("task_withdrawn", case=case, task_id=row.task_id, summary=f"Uppgiften avbröts: {row.name}")
     for entry in (result.context.audit if result.context else []):
         audit.record(entry["action"], case=case, summary=entry["summary"], details=entry.get("details"))
+    search.index_case(case)  # the texts may have changed: the index follows in this transaction
 
 
-def _open_task_names(case, in_hand: list[Task] | None, instance) -> list[str]:
+def _open_tasks(case, in_hand: list[Task] | None, instance) -> list[tuple[str, datetime | None]]:
+    """(name, due_at) of the case's open inbox rows, in order: from the rows in hand when they are all of them."""
     # A step that started another instance of the case (a new PDCA turn) made rows the caller never held.
     started = db.session.info.get(STARTED_CASES, {}).get(case.id, set())
     if in_hand is not None and started <= {instance.id}:
-        return [t.name for t in sorted(in_hand, key=lambda t: t.id) if t.state == "open"]
-    return list(db.session.scalars(
-        select(Task.name).where(Task.case_id == case.id, Task.state == "open").order_by(Task.id)).all())
+        return [(t.name, t.due_at) for t in sorted(in_hand, key=lambda t: t.id) if t.state == "open"]
+    return [(name, due) for name, due in db.session.execute(
+        select(Task.name, Task.due_at).where(Task.case_id == case.id, Task.state == "open").order_by(Task.id))]
 
 
 def _without_flush_unless_rows_pending():

@@ -1,36 +1,110 @@
 """The task inbox and the life of a task: claim, release, complete."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import cast
 
-from sqlalchemy import CursorResult, and_, or_, select, update
+from flask import g, has_request_context
+from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine, forms
 from app.extensions import db
 from app.models import Case, Task
 from app.models.roles import memo
-from app.services import audit, notifications
+from app.services import audit, lists, notifications, search
 from app.services.access import can_view, candidate_filter, sees_everything
 from app.services.cases import commit, supply_lookups, task_order
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.projection import apply_step
 
 SCOPES = ("mine", "candidate", "all")
+TASK_SORTS = ("due_at", "-due_at", "created_at", "-created_at")
 
 
-def inbox(user, scope: str = "all", overdue: bool = False) -> list[Task]:
+def _scope_condition(user, scope: str):
     if scope not in SCOPES:
         raise Invalid("Okänt urval.", {"scope": ["Välj mine, candidate eller all."]})
     mine = Task.assignee_id == user.id
     offered = and_(Task.assignee_id.is_(None), candidate_filter(user))
-    condition = {"mine": mine, "candidate": offered, "all": or_(mine, offered)}[scope]
-    query = select(Task).where(Task.state == "open", condition)
-    if overdue:
+    return {"mine": mine, "candidate": offered, "all": or_(mine, offered)}[scope]
+
+
+def _task_order(sort: str | None):
+    # Earliest deadline first, tasks without one last: the order of the inbox indexes (ix_tasks_inbox_*).
+    if sort in (None, "due_at"):
+        return [Task.due_at.asc().nulls_last(), Task.created_at, Task.id]
+    if sort == "-due_at":
+        return [Task.due_at.desc().nulls_last(), Task.created_at.desc(), Task.id.desc()]
+    return [Task.created_at.desc(), Task.id.desc()] if sort.startswith("-") else [Task.created_at, Task.id]
+
+
+def inbox_query(user, scope: str = "all", filters: lists.Filters | None = None):
+    """The open tasks of the caller's inbox matching `filters`, in their order. The filters on the case
+    (type, unit with the units below, severity, search) join the case; `from`/`to` are the due dates."""
+    filters = filters or lists.Filters()
+    query = select(Task).where(Task.state == "open", _scope_condition(user, scope))
+    if filters.overdue:
         query = query.where(Task.due_at < clock.now())
-    query = query.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
-    return list(db.session.scalars(query.limit(1000)))
+    if filters.from_date:
+        query = query.where(Task.due_at >= clock.local_midnight(filters.from_date))
+    if filters.to_date:
+        query = query.where(Task.due_at < clock.local_midnight(filters.to_date + timedelta(days=1)))
+    on_case = []
+    if filters.type:
+        on_case.append(Case.type == filters.type)
+    if filters.unit_ids is not None:
+        on_case.append(Case.unit_id.in_(filters.unit_ids))
+    if filters.status:
+        on_case.append(Case.status == filters.status)
+    if filters.severity:
+        on_case.append(Case.severity == filters.severity)
+    if not filters.query.empty:
+        on_case.append(search.condition(user, filters.query))
+    if on_case:
+        query = query.where(Task.case_id.in_(select(Case.id).where(*on_case)))
+    # The case, unit and assignee of the page's rows are read after the LIMIT.
+    return query.order_by(*_task_order(filters.sort)).options(
+        selectinload(Task.case).options(lazyload(Case.reporter), selectinload(Case.unit)),
+        selectinload(Task.unit), selectinload(Task.assignee))
+
+
+def find_tasks(user, scope: str, filters: lists.Filters) -> lists.Page:
+    return lists.paginate(inbox_query(user, scope, filters), Task.id, filters)
+
+
+def inbox(user, scope: str = "all", overdue: bool = False) -> list[Task]:
+    """The first 1,000 tasks of the inbox (a list, not a page: scripts and tests)."""
+    return list(db.session.scalars(inbox_query(user, scope, lists.Filters(overdue=overdue)).limit(1000)))
+
+
+def count_overdue(user, scope: str, filters: lists.Filters) -> int:
+    """Of the inbox matching `filters`, how many are overdue (the summary line of an inbox page)."""
+    overdue = replace(filters, overdue=True, sort=None)
+    return int(db.session.scalar(select(func.count()).select_from(
+        inbox_query(user, scope, overdue).with_only_columns(Task.id).order_by(None).subquery())) or 0)
+
+
+def counts(user) -> dict[str, int]:
+    """What the menu and the inbox pages show: tasks taken by the user, offered to them, and overdue
+    among both. Each count reads one of the inbox's partial indexes."""
+    if has_request_context() and "inbox_counts" in g:
+        return g.inbox_counts
+    now = clock.now()
+
+    def count(*conditions) -> int:
+        return int(db.session.scalar(select(func.count()).select_from(Task).where(Task.state == "open", *conditions))
+                   or 0)
+
+    mine = Task.assignee_id == user.id
+    offered = and_(Task.assignee_id.is_(None), candidate_filter(user))
+    result = {"mine": count(mine), "candidate": count(offered),
+              "overdue": count(mine, Task.due_at < now) + count(offered, Task.due_at < now)}
+    if has_request_context():
+        g.inbox_counts = result
+    return result
 
 
 def is_candidate(user, task: Task) -> bool:

@@ -12,7 +12,7 @@ from app.web.common import register_common
 from app.web.ej_verkstallt import shows_decisions
 
 AREAS = ["auth", "oidc", "inbox", "cases", "admin", "reports", "ej_verkstallt", "pdca", "klagomal", "utredning",
-         "kontrollplan", "tillsyn"]
+         "kontrollplan", "tillsyn", "lists"]
 
 
 def _any_role(*roles):
@@ -26,6 +26,7 @@ def _everyone(user):
 NAV: list[tuple[str, str, object]] = [
     ("Mina uppgifter", "inbox.mine", _everyone),
     ("Att fördela", "inbox.candidates", _everyone),
+    ("Försenade", "inbox.overdue", _everyone),
     ("Rapportera", "cases.report", _everyone),
     ("Mina rapporter", "cases.my_reports", _everyone),
     ("Ärenden", "cases.index", _everyone),
@@ -42,8 +43,12 @@ NAV: list[tuple[str, str, object]] = [
 ]
 
 
+# Menu entries that show a count, "Att fördela (3)": the key of task_service.counts() they show.
+NAV_COUNTS = {"inbox.candidates": "candidate", "inbox.overdue": "overdue"}
+
+
 def register_web(app) -> None:
     for area in AREAS:
         module = importlib.import_module(f"app.web.{area}")
         app.register_blueprint(module.bp)
-    register_common(app, NAV)
+    register_common(app, NAV, NAV_COUNTS)

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import OutboxMessage, Unit, User
 from app.services import sessions as session_service
 from app.services.access import missing_role_holders
+from app.web.lists import paged_list
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -23,9 +24,9 @@ def _admin_only():
 
 @bp.get("/utskick")
 def outbox():
-    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.created_at.desc(),
-                                                                 OutboxMessage.id.desc()).limit(500)).all()
-    return render_template("admin/outbox.html", messages=messages)
+    context, notes = paged_list(select(OutboxMessage).order_by(OutboxMessage.created_at.desc(),
+                                                               OutboxMessage.id.desc()), OutboxMessage.id)
+    return render_template("admin/outbox.html", messages=context["paged"].items, notes=notes, **context)
 
 
 @bp.get("/organisation")

@@ -10,21 +10,23 @@ from sqlalchemy import func, select
 from app import clock, forms
 from app.extensions import db
 from app.http import ID
-from app.models import AuditEvent, Unit, User
+from app.models import AuditEvent, User
 from app.services import case_actions
 from app.services import cases as case_service
 from app.services import tasks as task_service
-from app.services.access import has_part, visible_unit_ids
+from app.services.access import has_part
 from app.services.errors import Invalid
 from app.vocabulary import (
     CASE_TYPE_LABELS,
     CASE_TYPES,
     REPORTABLE_CASE_TYPES,
     ROLE_LABELS,
+    SEVERITY_LABELS,
     STARTABLE_CASE_TYPES,
     STATUS_LABELS,
 )
 from app.web.common import apply_errors, describe, local_date
+from app.web.lists import list_context, read_filters
 
 bp = Blueprint("cases", __name__)
 
@@ -160,28 +162,18 @@ def _last_events(case_ids: list[int]) -> dict[int, AuditEvent]:
 
 @bp.get("/mina-rapporter")
 def my_reports():
-    found = case_service.list_cases(current_user, reporter_only=True, limit=200)
-    return render_template("cases/my_reports.html", cases=found, last=_last_events([c.id for c in found]))
+    filters, notes, _units = read_filters(case_service.CASE_SORTS)
+    page = case_service.find_cases(current_user, filters, reporter_only=True)
+    return render_template("cases/my_reports.html", cases=page.items, notes=notes,
+                           last=_last_events([c.id for c in page.items]), **list_context(filters, page, "rapporter"))
 
 
 @bp.get("/arenden")
 def index():
-    case_type = request.args.get("typ") or None
-    status = request.args.get("status") or None
-    unit = request.args.get("enhet") or None
-    notes = []
-    if case_type and case_type not in STARTABLE_CASE_TYPES:
-        notes.append("Okänd ärendetyp; filtret användes inte.")
-        case_type = None
-    if status and status not in STATUS_LABELS:
-        notes.append("Okänd status; filtret användes inte.")
-        status = None
-    visible = visible_unit_ids(current_user)
-    query = select(Unit).order_by(Unit.name)
-    units = db.session.scalars(query if visible is None else query.where(Unit.id.in_(visible))).all()
-    if unit and unit not in {u.code for u in units}:
-        notes.append("Okänd enhet; filtret användes inte.")
-        unit = None
-    found = case_service.list_cases(current_user, case_type=case_type, status=status, unit_code=unit, limit=300)
-    return render_template("cases/index.html", cases=found, notes=notes, case_type=case_type, status=status,
-                           unit=unit, units=units, types=list(STARTABLE_CASE_TYPES), statuses=STATUS_LABELS)
+    filters, notes, units = read_filters(case_service.CASE_SORTS)
+    page = case_service.find_cases(current_user, filters)
+    if filters.query.number is not None and page.total == 1 and page.items:  # a case number: straight to it
+        return redirect(url_for("cases.show", case_id=page.items[0].id))
+    return render_template("cases/index.html", cases=page.items, notes=notes, units=units,
+                           types=list(STARTABLE_CASE_TYPES), statuses=STATUS_LABELS, severities=SEVERITY_LABELS,
+                           **list_context(filters, page, "arenden"))

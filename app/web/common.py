@@ -24,6 +24,7 @@ from app.extensions import db, login_manager
 from app.http import SERVER_ERROR_TEXT, json_error
 from app.models import User
 from app.services import audit, sessions
+from app.services import tasks as task_service
 from app.services.errors import DomainError
 from app.vocabulary import (
     ASSESSMENTS,
@@ -80,6 +81,7 @@ def _fresh_request_globals():
     user would leak into the next request."""
     g.pop("_login_user", None)
     g.pop("csrf_token", None)
+    g.pop("inbox_counts", None)
 
 
 def _expire_idle_session():
@@ -298,10 +300,13 @@ def apply_errors(form, fields: dict) -> None:
 
 # --- menu ------------------------------------------------------------------------------------
 
-def nav_entries(nav: list) -> list[dict]:
-    """The entries of `nav` (app.web.NAV: label, endpoint, who) the current user sees."""
+def nav_entries(nav: list, counted: dict | None = None) -> list[dict]:
+    """The entries of `nav` (app.web.NAV: label, endpoint, who) the current user sees; those in `counted`
+    (endpoint: key of the inbox counts) show their count."""
     if not current_user.is_authenticated:
         return []
+    counted = counted or {}
+    counts = task_service.counts(current_user) if counted else {}
     entries = []
     for label, endpoint, who in nav:
         try:
@@ -310,7 +315,8 @@ def nav_entries(nav: list) -> list[dict]:
             url = url_for(endpoint)
         except BuildError:  # an area listed in NAV but not (yet) registered
             continue
-        entries.append({"label": label, "url": url, "active": request.endpoint == endpoint})
+        entries.append({"label": label, "url": url, "active": request.endpoint == endpoint,
+                        "count": counts[counted[endpoint]] if endpoint in counted else None})
     return entries
 
 
@@ -346,8 +352,9 @@ def _lagrum_ref(key: str, on=None, *, year: int | None = None) -> str:
     return lagrum.ref(key, on or clock.today())
 
 
-def register_common(app, nav: list) -> None:
-    """Login, errors, filters and the menu for every page; `nav` is the menu (app.web.NAV)."""
+def register_common(app, nav: list, counted: dict | None = None) -> None:
+    """Login, errors, filters and the menu for every page; `nav` is the menu (app.web.NAV), `counted`
+    its entries with a count (app.web.NAV_COUNTS)."""
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Logga in för att fortsätta."
     login_manager.login_message_category = "info"
@@ -383,4 +390,4 @@ def register_common(app, nav: list) -> None:
 
     @app.context_processor
     def _globals():
-        return {"nav": nav_entries(nav), "csrf_token": generate_csrf}
+        return {"nav": nav_entries(nav, counted), "csrf_token": generate_csrf}

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.http import download
-from app.models import Unit, User
+from app.models import EjVerkstalltBeslut, Unit, User
 from app.services import ej_verkstallt as ejv
 from app.services import exports
 from app.services import tasks as task_service
@@ -19,6 +19,7 @@ from app.services.ej_verkstallt import fullmaktige
 from app.services.errors import Conflict, Forbidden, Invalid
 from app.services.kvartalsrapport import due_quarter, open_task, row_for_quarter, window
 from app.vocabulary import EJ_VERKSTALLT_OUTCOME_LABELS, GENDER_LABELS, INSATS_LABELS
+from app.web.lists import paged_list
 
 bp = Blueprint("ej_verkstallt", __name__, cli_group="ej-verkstallda")
 
@@ -70,11 +71,11 @@ def _recent_quarters(count: int = 8) -> list[ejv.Quarter]:
 @bp.get("/ej-verkstallda")
 def index():
     status = request.args.get("status") if request.args.get("status") in ("vantar", "avslutade") else None
-    found = ejv.decisions(current_user, status=status)
+    context, notes = paged_list(ejv.decisions_query(current_user, status=status), EjVerkstalltBeslut.id)
     today = clock.today()
-    return render_template("ej_verkstallt/index.html", decisions=found, status=status, today=today,
+    return render_template("ej_verkstallt/index.html", decisions=context["paged"].items, status=status, today=today,
                            may_register=bool(ejv.registering_units(current_user)),
-                           may_report=ejv.may_see_reports(current_user))
+                           may_report=ejv.may_see_reports(current_user), notes=notes, **context)
 
 
 @bp.route("/ej-verkstallda/import", methods=["GET", "POST"])

@@ -9,8 +9,10 @@ from app.http import ID
 from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.vocabulary import SEVERITY_LABELS, STARTABLE_CASE_TYPES
 from app.web.cases import case_view
 from app.web.common import apply_errors, safe_next
+from app.web.lists import list_context, read_filters
 
 bp = Blueprint("inbox", __name__)
 
@@ -21,19 +23,32 @@ def _login():
     return None
 
 
-def _inbox(scope: str, template_title: str, empty: str):
-    tasks = task_service.inbox(current_user, scope)
-    return render_template("inbox/list.html", tasks=tasks, scope=scope, title=template_title, empty=empty)
+def _inbox(scope: str, title: str, empty: str, saved_page: str, *, overdue_only: bool = False):
+    filters, notes, units = read_filters(task_service.TASK_SORTS)
+    if overdue_only:
+        filters.overdue = True
+    page = task_service.find_tasks(current_user, scope, filters)
+    overdue = task_service.count_overdue(current_user, scope, filters) if not filters.overdue else page.total
+    return render_template("inbox/list.html", tasks=page.items, scope=scope, title=title, empty=empty, notes=notes,
+                           units=units, types=list(STARTABLE_CASE_TYPES), severities=SEVERITY_LABELS,
+                           overdue_count=overdue, overdue_only=overdue_only, **list_context(filters, page, saved_page))
 
 
 @bp.get("/")
 def mine():
-    return _inbox("mine", "Mina uppgifter", "Du har inga uppgifter just nu. Se om något väntar under Att fördela.")
+    return _inbox("mine", "Mina uppgifter", "Du har inga uppgifter just nu. Se om något väntar under Att fördela.",
+                  "uppgifter")
 
 
 @bp.get("/att-fordela")
 def candidates():
-    return _inbox("candidate", "Att fördela", "Inga uppgifter väntar på att någon tar dem.")
+    return _inbox("candidate", "Att fördela", "Inga uppgifter väntar på att någon tar dem.", "att-fordela")
+
+
+@bp.get("/forsenade")
+def overdue():
+    return _inbox("all", "Försenade", "Inga av dina eller dina rollers uppgifter är försenade.", "forsenade",
+                  overdue_only=True)
 
 
 def _back(default: str):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from app.services.ej_verkstallt.access import may_see_reports, registering_units, report_unit_ids
 from app.services.ej_verkstallt.csv_import import COLUMN_TITLES, MAX_FILE_BYTES, import_csv, parse_csv
-from app.services.ej_verkstallt.records import decisions, record_for, register_decision
+from app.services.ej_verkstallt.records import decisions, decisions_query, record_for, register_decision
 from app.services.ej_verkstallt.report import quarter_items, quarter_report
 from app.services.ej_verkstallt.report_files import report_csv, report_xlsx
 from app.services.ej_verkstallt.rules import (
@@ -30,7 +30,8 @@ from app.services.ej_verkstallt.rules import (
 from app.services.ej_verkstallt.statistics import quarter_breakdown, quarter_totals, year_overview
 
 __all__ = [
-    "COLUMN_TITLES", "MAX_FILE_BYTES", "Quarter", "check_quarter", "decisions", "import_csv", "is_reportable",
+    "COLUMN_TITLES", "MAX_FILE_BYTES", "Quarter", "check_quarter", "decisions", "decisions_query", "import_csv",
+    "is_reportable",
     "limits", "may_see_reports", "parse_csv", "quarter_breakdown", "quarter_items",
     "quarter_report", "quarter_totals", "record_for", "reference_day", "register_decision",
     "registering_units", "report_csv", "report_unit_ids", "report_xlsx", "reportable_condition", "year_overview",

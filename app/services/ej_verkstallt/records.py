@@ -66,10 +66,15 @@ def registered_number(person_code, insats, decided_on, interrupted_on) -> str | 
 
 def decisions(user, *, status: str | None = None, limit: int = 500) -> Sequence[EjVerkstalltBeslut]:
     """Registered decisions the user may see (the case scope), open ones first."""
+    return db.session.scalars(decisions_query(user, status=status).limit(limit)).all()
+
+
+def decisions_query(user, *, status: str | None = None):
+    """decisions() as a query, for a paged list."""
     query = access.scope_cases(select(EjVerkstalltBeslut).join(Case, Case.id == EjVerkstalltBeslut.case_id), user)
     if status == "vantar":
         query = query.where(EjVerkstalltBeslut.outcome.is_(None))
     elif status == "avslutade":
         query = query.where(EjVerkstalltBeslut.outcome.is_not(None))
     order = (EjVerkstalltBeslut.outcome.is_not(None), EjVerkstalltBeslut.reportable_from, EjVerkstalltBeslut.id)
-    return db.session.scalars(query.order_by(*order).limit(limit)).all()
+    return query.order_by(*order)

@@ -1,0 +1,198 @@
+"""Search in the cases: by case number, or free text over the case's texts.
+
+The index is written by `index_case` in the transaction of every change to a case's texts (projection.
+apply_step, which case creation, task completion and timers go through). PostgreSQL keeps tsvectors in
+the Swedish configuration (case_search, GIN indexes); SQLite keeps the same words, stemmed here with the
+same Snowball algorithm, in an FTS5 table.
+
+User input never reaches a query language: it is cut into words (letters and digits), and each word
+goes to PostgreSQL as a bound parameter of plainto_tsquery, or to FTS5 as a quoted string.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import snowballstemmer  # Snowball, as PostgreSQL's 'swedish' configuration: the same stems on SQLite
+from sqlalchemy import and_, false, func, literal_column, or_, select, text
+from sqlalchemy.orm import aliased
+
+from app.extensions import db
+from app.models import Case, CaseSearch
+from app.models.search import FTS_TABLE
+from app.services.access import SENSITIVE_FIELDS, part_condition, sees_everything
+from app.services.errors import Invalid
+
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 8
+# Field keys that are not text about the case (its unit's code is a filter, not a word in it).
+NOT_TEXT = frozenset({"unit"})
+# Definite endings the Swedish Snowball stemmer leaves on ("fallet", "rollatorn", "huset"): a query word
+# is also looked for without them, so "fallet" finds "fall".
+DEFINITE_ENDINGS = ("et", "n")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_NUMBER = re.compile(r"^[A-Za-zÅÄÖåäö]{2,8}-\d{4}-\d{1,9}$")
+_SWEDISH: Any = literal_column("'swedish'::regconfig")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed search: a case number, or the words of a free-text search (each with its variants)."""
+
+    number: str | None = None
+    terms: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return self.number is None and not self.terms
+
+
+def parse(raw: str | None) -> Query:
+    """Refuse what is too long; keep letters and digits; drop everything else (quotes, operators)."""
+    value = (raw or "").strip()
+    if len(value) > MAX_QUERY_CHARS:
+        raise Invalid("Sökningen är för lång.", {"q": [f"Skriv högst {MAX_QUERY_CHARS} tecken."]})
+    if _NUMBER.match(value):
+        return Query(number=value.upper())
+    words = list(dict.fromkeys(w.lower() for w in _WORD.findall(value) if len(w) <= 60))[:MAX_TERMS]
+    return Query(terms=tuple(_variants(w) for w in words))
+
+
+def _variants(word: str) -> tuple[str, ...]:
+    forms = [word] + [word[: -len(e)] for e in DEFINITE_ENDINGS if word.endswith(e) and len(word) - len(e) >= 3]
+    return tuple(dict.fromkeys(forms))
+
+
+@cache
+def _stemmer():
+    return snowballstemmer.stemmer("swedish")
+
+
+def _stems(words: Iterable[str]) -> list[str]:
+    return _stemmer().stemWords(list(words))
+
+
+# --- the index ------------------------------------------------------------------------------------
+
+def texts(case: Case) -> tuple[str, str | None]:
+    """(what everyone who sees the case may search, that plus the lex Sarah investigation or None)."""
+    public: list[str] = [case.title or ""]
+    sensitive: list[str] = []
+    for key, value in (case.fields or {}).items():
+        if key in NOT_TEXT:
+            continue
+        values = value if isinstance(value, list) else [value]
+        strings = [v for v in values if isinstance(v, str) and v]
+        (sensitive if key in SENSITIVE_FIELDS else public).extend(strings)
+    document = "\n".join(public)
+    if not case.is_lex_sarah:  # nothing of it is ever redacted: one document
+        return "\n".join([document, *sensitive]), None
+    return document, "\n".join([document, *sensitive])
+
+
+def _stemmed(value: str) -> str:
+    return " ".join(_stems(w.lower() for w in _WORD.findall(value)))
+
+
+def index_case(case: Case) -> None:
+    """Write the case's index row (in the caller's transaction)."""
+    document, full = texts(case)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(
+            "INSERT INTO case_search (case_id, document, full_document) "
+            "VALUES (:id, to_tsvector('swedish', :document), to_tsvector('swedish', :full)) "
+            "ON CONFLICT (case_id) DO UPDATE SET document = excluded.document, full_document = excluded.full_document"
+        ), {"id": case.id, "document": document, "full": full})
+    else:
+        db.session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": case.id})
+        db.session.execute(text(f"INSERT INTO {FTS_TABLE} (rowid, document, full_document) "
+                                "VALUES (:id, :document, :full)"),
+                           {"id": case.id, "document": _stemmed(document), "full": _stemmed(full) if full else None})
+
+
+def reindex(batch: int = 2000) -> int:
+    """Index every case again (after an upgrade, or rows loaded around the application). Returns the count.
+    PostgreSQL builds the same documents as `texts` in one statement; SQLite goes case by case."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(_PG_REINDEX), {"not_text": list(NOT_TEXT), "sensitive": list(SENSITIVE_FIELDS)})
+        return int(db.session.scalar(select(func.count()).select_from(CaseSearch)) or 0)
+    count, last = 0, 0
+    while True:
+        cases = db.session.scalars(select(Case).where(Case.id > last).order_by(Case.id).limit(batch)).all()
+        if not cases:
+            return count
+        for case in cases:
+            index_case(case)
+        count += len(cases)
+        last = cases[-1].id
+        db.session.flush()
+        db.session.expunge_all()
+
+
+# `texts` in SQL: the title and the string values (also inside lists) of the fields but NOT_TEXT; the
+# investigation text (SENSITIVE_FIELDS) of a lex Sarah case only in full_document.
+_PG_REINDEX = """
+INSERT INTO case_search (case_id, document, full_document)
+SELECT c.id,
+       to_tsvector('swedish', concat_ws(E'\n', c.title,
+                                        CASE WHEN c.is_lex_sarah THEN w.public_text ELSE w.all_text END)),
+       CASE WHEN c.is_lex_sarah THEN to_tsvector('swedish', concat_ws(E'\n', c.title, w.all_text)) END
+FROM cases c
+LEFT JOIN LATERAL (
+    SELECT string_agg(t.v, E'\n') FILTER (WHERE t.k <> ALL(:sensitive)) AS public_text,
+           string_agg(t.v, E'\n') AS all_text
+    FROM (SELECT e.key AS k, e.value #>> '{}' AS v FROM jsonb_each(c.fields) e
+          WHERE jsonb_typeof(e.value) = 'string' AND e.key <> ALL(:not_text)
+          UNION ALL
+          SELECT e.key, a.value #>> '{}' FROM jsonb_each(c.fields) e
+          CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(e.value) = 'array' THEN e.value
+                                                       ELSE '[]'::jsonb END) a
+          WHERE jsonb_typeof(a.value) = 'string' AND e.key <> ALL(:not_text)) t
+) w ON true
+ON CONFLICT (case_id) DO UPDATE SET document = excluded.document, full_document = excluded.full_document
+"""
+
+
+# --- the query ------------------------------------------------------------------------------------
+
+def condition(user, query: Query):
+    """A WHERE clause on Case for `query`, as `user` may search: the investigation text of a lex Sarah
+    case only matches for someone with a part in it (access.has_part)."""
+    if query.number is not None:
+        return or_(Case.number == query.number, Case.number == query.number.lower())
+    if not query.terms:
+        return false()
+    if db.session.get_bind().dialect.name == "postgresql":
+        tsquery: Any = None
+        for variants in query.terms:
+            alternatives: Any = None
+            for word in variants:  # each word a bound parameter: no tsquery syntax from the user
+                words = func.plainto_tsquery(_SWEDISH, word)
+                alternatives = words if alternatives is None else alternatives.op("||")(words)
+            tsquery = alternatives if tsquery is None else tsquery.op("&&")(alternatives)
+        # One semi-join, which the planner may drive from the list's order or from the matches. The
+        # investigation text only exists for lex Sarah cases (few rows): those matches the user has a
+        # part in are looked up first, once, and join the document's matches by id.
+        matches: Any = CaseSearch.document.op("@@")(tsquery)
+        full: Any = CaseSearch.full_document.op("@@")(tsquery)
+        if sees_everything(user):
+            matches = or_(matches, full)
+        else:
+            searched = aliased(Case)
+            parts = list(db.session.scalars(select(CaseSearch.case_id).join(searched, searched.id == CaseSearch.case_id)
+                                            .where(full, part_condition(user, searched))))
+            if parts:
+                matches = or_(matches, CaseSearch.case_id.in_(parts))
+        return Case.id.in_(select(CaseSearch.case_id).where(matches))
+    else:
+        expression = " AND ".join(
+            "(" + " OR ".join(f'"{stem}"' for stem in dict.fromkeys(_stems(variants))) + ")"
+            for variants in query.terms)
+        public_ids: Any = select(literal_column("rowid")).select_from(text(FTS_TABLE)).where(
+            text(f"{FTS_TABLE} MATCH :fts_public").bindparams(fts_public=f"document : ({expression})"))
+        full_ids: Any = select(literal_column("rowid")).select_from(text(FTS_TABLE)).where(
+            text(f"{FTS_TABLE} MATCH :fts_full").bindparams(fts_full=f"full_document : ({expression})"))
+        return or_(Case.id.in_(public_ids), and_(Case.id.in_(full_ids), part_condition(user)))
