@@ -45,7 +45,9 @@ def test_a_completion_over_the_api_sends_at_most_twelve_statements(api, user, ba
     # the lane of the new task: nothing is read again after the commit to answer.
     assert len(reads) <= 4, reads
     if backend == "postgresql":
-        assert len(sent) <= 12, sent
+        # Twelve for the step itself, plus the search index row kept in the same transaction (the case's
+        # text changed). Issue 18's target of twelve in all is still open.
+        assert len(sent) <= 13, sent
 
 
 def test_joining_a_pattern_signal_costs_the_same_at_any_size(app, user):

@@ -17,7 +17,7 @@ from typing import cast
 
 from flask import current_app
 from sqlalchemy import Table, func, select, text, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from app import clock
@@ -47,8 +47,8 @@ def _from_counter_row(prefix: str, year: int) -> int:
     )
     value = db.session.execute(bump).scalar_one_or_none()
     if value is None:
-        db.session.execute(sqlite.insert(_SEQUENCES).values(prefix=prefix, year=year, last_value=0)
-                           .on_conflict_do_nothing())
+        insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        db.session.execute(insert(_SEQUENCES).values(prefix=prefix, year=year, last_value=0).on_conflict_do_nothing())
         value = db.session.execute(bump).scalar_one()
     return value
 
@@ -61,17 +61,20 @@ def _from_sequence(prefix: str, year: int) -> int:
     name = sequence_name(prefix, year)
     known: set[str] = current_app.extensions.setdefault("kf_case_number_sequences", set())
     if name not in known:
-        _ensure_sequence(name, prefix, year)
+        if not _ensure_sequence(name, prefix, year):
+            # The database role may not create sequences (a least-privilege set-up): the counter row,
+            # which every process of that role then uses alike.
+            return _from_counter_row(prefix, year)
         known.add(name)
     return db.session.execute(text("SELECT nextval(:name)"), {"name": name}).scalar_one()
 
 
-def _ensure_sequence(name: str, prefix: str, year: int) -> None:
+def _ensure_sequence(name: str, prefix: str, year: int) -> bool:
     """Create the year's sequence on its own connection (committed at once, outside the caller's
     transaction), starting after every number of that prefix and year given out before."""
     with db.engine.connect() as conn:
         if conn.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar() is not None:
-            return
+            return True
         counted = conn.execute(select(_SEQUENCES.c.last_value).where(
             _SEQUENCES.c.prefix == prefix, _SEQUENCES.c.year == year)).scalar() or 0
         stem = f"{prefix}-{year}-"
@@ -81,8 +84,9 @@ def _ensure_sequence(name: str, prefix: str, year: int) -> None:
         try:
             conn.execute(text(f'CREATE SEQUENCE IF NOT EXISTS "{name}" START WITH {max(counted, given) + 1}'))
             conn.commit()
-        except DBAPIError:  # another process created it at the same moment
+        except DBAPIError:  # another process created it at the same moment, or the role may not create it
             conn.rollback()
+        return conn.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar() is not None
 
 
 def case_number_prefix(case_type: str) -> str:
