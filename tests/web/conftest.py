@@ -86,7 +86,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server, locale="sv-SE", accept_downloads=True)
+    # bypass_csp: the accessibility checks inject axe-core into the page themselves, which the app's own
+    # Content-Security-Policy (script-src 'self') rightly refuses; the app's pages never need it.
+    context = browser.new_context(base_url=live_server, locale="sv-SE", accept_downloads=True, bypass_csp=True)
     context.set_default_timeout(10000)
     tab = context.new_page()
     yield tab
