@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
@@ -292,3 +293,19 @@ def scenario(user, test_clock) -> dict:
     complete(ec_hg, a3, "atgardsuppfoljning", ATGARD)
     complete(sas, a3, "sas_verifiering", {"approved": True})
     return {"old": old, "a1": a1, "a2": a2, "a3": a3, "b1": b1, "c1": c1, "d1": d1, "k1": k1, "u0": u0, "u1": u1}
+
+
+# --- accessibility in the browser -------------------------------------------------------------------
+
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2.1 A and AA violations on the page, as "rule: first targets" (empty: none).
+    The browser context bypasses the app's CSP so the script can be injected (tests/web/conftest.py)."""
+    page.add_script_tag(path=str(AXE))
+    return list(page.evaluate("""async () => {
+        const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+        return r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '));
+    }"""))

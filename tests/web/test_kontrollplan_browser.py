@@ -5,10 +5,9 @@ WCAG 2.1 A/AA rules and reflows at 320 px without horizontal scrolling."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
-from helpers import open_task
+from helpers import AXE, axe_violations, open_task
 
 from app import clock as app_clock
 from app.extensions import db
@@ -19,7 +18,6 @@ from app.services import kontrollplan
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed")
 expect = sync_api.expect
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = os.environ.get("KF_SCREENSHOTS")
 
 
@@ -27,9 +25,7 @@ def assert_accessible(page) -> None:
     """axe-core (WCAG 2.1 A and AA) finds nothing, and at 320 px wide the page does not scroll sideways."""
     if not AXE.exists():
         pytest.skip("axe-core is not installed (npm ci)")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})")
-    problems = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+    problems = axe_violations(page)
     assert problems == [], problems
     size = page.viewport_size
     page.set_viewport_size({"width": 320, "height": 800})

@@ -3,23 +3,10 @@ no page is wider than the viewport, list tables become stacked cards, and axe-co
 violations — for a staff member, a manager, the SAS and the administrator."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from helpers import chef_data, complete, report, sas_data
+from helpers import AXE, axe_violations, chef_data, complete, report, sas_data
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed")
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def _axe_violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("""async () => {
-        const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-        const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
-        return r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '));
-    }""")
-    return list(result)
 
 
 def _too_wide(page) -> int:
@@ -45,7 +32,7 @@ def test_every_menu_page_reflows_at_320_px_with_no_axe_violations(page, login, u
     for href in [*links, "/arenden?q=fallet", f"/arenden/{lex_sarah.id}"]:
         page.goto(href)
         wider = _too_wide(page)
-        violations = _axe_violations(page)
+        violations = axe_violations(page)
         if wider > 0 or violations:
             problems[href] = {"wider_px": wider, "axe": violations}
     assert problems == {}, problems
