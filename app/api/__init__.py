@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from app import clock
+from app.api.casework import bp as casework_bp
 from app.api.common import json_body
 from app.api.ej_verkstallt import bp as ej_verkstallt_bp
 from app.api.kontrollplan import bp as kontrollplan_bp
@@ -151,7 +152,8 @@ def complete(task_id: int):
 
 # The other areas: /api/v1/reports/... (reports; ej verkställda beslut: /reports/ivo/... and
 # /ej-verkstallda/import; utredningstider), /api/v1/forbattring and /api/v1/cases/<id>/links (pdca),
-# /api/v1/kontrollplaner, /api/v1/tillsyn and /reports/kontroller, /reports/tillsyn (kontrollplan), and
+# /api/v1/kontrollplaner, /api/v1/tillsyn and /reports/kontroller, /reports/tillsyn (kontrollplan), case
+# work (comments, drafts, attachments, hand-over, substitutes, the diagram: casework), and
 # the OpenAPI description.
-for _nested in (reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp, kontrollplan_bp, openapi_bp):
+for _nested in (reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp, kontrollplan_bp, casework_bp, openapi_bp):
     bp.register_blueprint(_nested)

@@ -259,3 +259,24 @@ def missing_role_holders() -> list[tuple[Unit, list[str]]]:
         if missing:
             found.append((unit, missing))
     return found
+
+
+# --- the internal work on a case (comments, attachments, the analysis) -----------------------------
+
+def reads_by_unit(user, case: Case) -> bool:
+    units = visible_unit_ids(user)
+    return (units is None or case.unit_id in units) and (supervises(user) or not _restricted(case))
+
+
+def reads_internal_work(user, case: Case) -> bool:
+    """Reads a case's internal work (the analysis, comments, attachments): anyone with a part in it, and,
+    for a case other than lex Sarah, those who read the unit's cases. Lex Sarah: only those with a part."""
+    if has_part(user, case):
+        return True
+    return not case.is_lex_sarah and reads_by_unit(user, case)
+
+
+def reporter_only(user, case: Case) -> bool:
+    """The reporter who has no other part in the case: she reads her report, the outcome and the
+    feedback written for her (the aterkoppling), not the internal analysis."""
+    return case.reporter_id == user.id and not has_part(user, case) and not reads_by_unit(user, case)
