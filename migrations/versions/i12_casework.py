@@ -1,7 +1,7 @@
 """Case work: comments, attachments, substitutes, and a task's draft on its inbox row.
 
 Revision ID: i12_casework
-Revises: i11_lists
+Revises: i15_goals
 
 Like the initial schema, it imports no application code.
 """
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "i12_casework"
-down_revision = "i11_lists"
+down_revision = "i15_goals"
 branch_labels = None
 depends_on = None
 
