@@ -2,7 +2,7 @@
 per item (a control plan's points) shows a responsible person the events of their own points only.
 
 Revision ID: i14_audit_instance
-Revises: i11_lists
+Revises: i15_goals
 
 A plain ADD COLUMN (no foreign key, no table copy): SQLite's batch mode would copy the table and lose
 the append-only triggers; the events written before this revision have no instance.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "i14_audit_instance"
-down_revision = "i11_lists"
+down_revision = "i15_goals"
 branch_labels = None
 depends_on = None
 
