@@ -16,7 +16,7 @@ from app.services import case_actions
 from app.services import cases as case_service
 from app.services import comments as comment_service
 from app.services import tasks as task_service
-from app.services.access import has_part, reads_internal_work, reporter_only
+from app.services.access import has_part, own_part, reads_internal_work, reporter_only
 from app.services.errors import Invalid
 from app.vocabulary import (
     CASE_TYPE_LABELS,
@@ -86,6 +86,7 @@ def case_view(case, action_forms: dict | None = None, comment_form=None) -> dict
     """What the case page and the task page show of a case (the current user's view of it).
     `action_forms`: a posted case action's form with its errors, to show again."""
     data = case_service.case_dict(current_user, case)
+    part = own_part(current_user, case)  # a plan's responsible person: their own points only
     actions = [(case_actions.ACTIONS[name], (action_forms or {}).get(name) or case_actions.action_form(name))
                for name in case_actions.available(current_user, case)]
     fields = _start_fields(case.type, data["fields"])
@@ -97,7 +98,7 @@ def case_view(case, action_forms: dict | None = None, comment_form=None) -> dict
     return {
         "case": case, "data": data, "report_rows": describe(_start_form_cls(case.type), fields),
         "timeline": _timeline(case, data["history"], {c.id: c.text for c in case_comments}),
-        "open_tasks": case_service.open_tasks(case),
+        "open_tasks": case_service.own_tasks(case_service.open_tasks(case), part),
         "redacted": redacted, "reads": reads, "may_work_on": lambda t: task_service.may_work_on(current_user, t),
         "actions": actions, "today_iso": clock.today().isoformat(), "reporter_view": reporter_view,
         "internal": internal, "comment_form": comment_form or (CommentForm() if internal else None),
@@ -201,5 +202,6 @@ def index():
     if filters.query.number is not None and page.total == 1 and page.items:  # a case number: straight to it
         return redirect(url_for("cases.show", case_id=page.items[0].id))
     return render_template("cases/index.html", cases=page.items, notes=notes, units=units,
+                           own_views=case_service.list_views(current_user, page.items),
                            types=list(STARTABLE_CASE_TYPES), statuses=STATUS_LABELS, severities=SEVERITY_LABELS,
                            **list_context(filters, page, "arenden"))

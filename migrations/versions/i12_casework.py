@@ -1,7 +1,7 @@
 """Case work: comments, attachments, substitutes, and a task's draft on its inbox row.
 
 Revision ID: i12_casework
-Revises: i15_goals
+Revises: i14_audit_instance
 
 Like the initial schema, it imports no application code.
 """
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "i12_casework"
-down_revision = "i15_goals"
+down_revision = "i14_audit_instance"
 branch_labels = None
 depends_on = None
 
