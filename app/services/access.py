@@ -19,6 +19,7 @@ from app.vocabulary import (
     MANAGER_ROLES,
     ORGANISATION_WIDE_ROLES,
     REPORT_WIDE_ROLES,
+    REPORTABLE_CASE_TYPES,
     SUPERVISION_ROLES,
 )
 
@@ -326,6 +327,8 @@ def reads_internal_work(user, case: Case) -> bool:
 
 
 def reporter_only(user, case: Case) -> bool:
-    """The reporter who has no other part in the case: she reads her report, the outcome and the
-    feedback written for her (the aterkoppling), not the internal analysis."""
-    return case.reporter_id == user.id and not has_part(user, case) and not reads_by_unit(user, case)
+    """The reporter of an avvikelse or a klagomål who has no other part in the case: she reads her report,
+    the outcome and the feedback written for her (the aterkoppling), not the internal analysis. (Who
+    registers a plan or a supervision case works on it: not a reporter in this sense.)"""
+    return (case.reporter_id == user.id and case.type in REPORTABLE_CASE_TYPES and not supervises(user)
+            and not has_part(user, case) and not reads_by_unit(user, case))
