@@ -19,6 +19,7 @@ from app.services import audit, categories, links, lists, monster, notifications
 from app.services.access import (
     can_view,
     descendants_and_self,
+    has_lex_maria_part,
     has_part,
     may_register_for,
     redact,
@@ -30,7 +31,7 @@ from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.numbering import next_case_number
 from app.services.projection import apply_step
 from app.services.read_log import log_reads
-from app.vocabulary import STARTABLE_CASE_TYPES
+from app.vocabulary import LEX_MARIA_TASKS, STARTABLE_CASE_TYPES
 
 
 def supply_lookups(form, task: Task | None = None) -> None:
@@ -269,14 +270,17 @@ def lex_sarah_target(case: Case) -> date | None:
 def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] | None = None) -> dict:
     """`tasks`: the case's open tasks when the caller has fetched them already (open_tasks_by_case)."""
     sensitive = not case.is_lex_sarah or has_part(user, case)
+    # The MAS's investigation is a part of its own: seen by those with a part in it (access.has_lex_maria_part).
+    maria = not case.is_lex_maria or has_lex_maria_part(user, case)
     now = clock.now()
     result: dict[str, Any] = {
         "id": case.id, "number": case.number, "type": case.type, "status": case.status, "phase": case.phase,
         "unit": case.unit.code, "title": case.title, "severity": case.severity, "risk_value": case.risk_value,
         "lex_sarah": case.is_lex_sarah, "ivo_notified": case.ivo_notified,
+        "health_care": case.health_care, "lex_maria": case.is_lex_maria, "lex_maria_notified": case.lex_maria_notified,
         "reporter": case.reporter.username if case.reporter else None,
         "created_at": case.created_at.isoformat(), "closed_at": case.closed_at.isoformat() if case.closed_at else None,
-        "fields": redact(case.fields or {}, sensitive),
+        "fields": redact(case.fields or {}, sensitive, show_lex_maria=maria),
         "tasks": [task_dict(t, now) for t in (open_tasks(case) if tasks is None else tasks)],
     }
     result["deadlines"] = {t["task_id"]: t["due_at"] for t in result["tasks"] if t["due_at"]}
@@ -286,7 +290,8 @@ def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] 
         result["history"] = [
             {"at": e.at.isoformat(), "actor": e.actor.username if e.actor else None, "action": e.action,
              "task_id": e.task_id, "summary": e.summary,
-             "details": redact(e.details, sensitive) if isinstance(e.details, dict) else e.details}
+             "details": redact(e.details, maria if e.task_id in LEX_MARIA_TASKS else sensitive)
+             if isinstance(e.details, dict) else e.details}
             for e in history(case)
         ]
     return result
