@@ -1,6 +1,8 @@
 """Who may see what. Every case and task query goes through here."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app, g, has_request_context
 from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, select, true, tuple_
 
@@ -94,11 +96,18 @@ def report_unit_ids(user) -> set[int] | None:
 
 def _task_part(user):
     """Cases in which the user holds, held or is offered a task, or is responsible for a control point
-    (before its task appears, KONTROLL_NOTICE_DAYS ahead)."""
-    return or_(Case.id.in_(select(Task.case_id).where(or_(
-        Task.assignee_id == user.id, Task.completed_by_id == user.id,
-        and_(Task.state == "open", Task.assignee_id.is_(None), candidate_filter(user))))),
-        Case.id.in_(select(KontrollPoint.case_id).where(KontrollPoint.responsible_id == user.id)))
+    (before its task appears, KONTROLL_NOTICE_DAYS ahead). Per case (EXISTS on the case's own tasks and
+    points): a list probes the rows it reads, a search its few matches, instead of first collecting every
+    task an enhetschef has held over the years."""
+    # OFFSET 0 keeps PostgreSQL from turning the EXISTS into a hash of all those tasks (its plan for many
+    # outer rows, chosen before the LIMIT is known): each case is probed through ix_tasks_case_id.
+    return or_(
+        select(Task.id).where(Task.case_id == Case.id, or_(
+            Task.assignee_id == user.id, Task.completed_by_id == user.id,
+            and_(Task.state == "open", Task.assignee_id.is_(None), candidate_filter(user))))
+        .offset(0).correlate(Case).exists(),
+        select(KontrollPoint.id).where(KontrollPoint.case_id == Case.id, KontrollPoint.responsible_id == user.id)
+        .offset(0).correlate(Case).exists())
 
 
 def supervises(user) -> bool:
@@ -174,6 +183,46 @@ def sees_whole_case(user, case: Case) -> bool:
     return db.session.scalar(scope_cases(select(Case.id).where(Case.id == case.id), user, via_tasks=False)) is not None
 
 
+@dataclass(frozen=True)
+class OwnPart:
+    """What a user sees of a case that runs one process instance per item (a plan's points) when they see it
+    only through their own items: those items' instances and numbers (KontrollPoint.number, the position
+    in the start field `instance_per`, from 1)."""
+
+    instances: frozenset[int]
+    items: frozenset[int]
+
+
+def own_parts(user, cases) -> dict[int, OwnPart]:
+    """Of `cases`, those run per item that the user sees only through their own items, with those items:
+    the points they are responsible for (the point or its action) and those whose tasks they hold, held or
+    are offered. A case absent from the answer is seen whole (by unit, role or as its reporter)."""
+    per_item = [c.id for c in cases if getattr(CASE_TYPES.get(c.type), "instance_per", None)]
+    if not per_item:
+        return {}
+    whole = set(db.session.scalars(scope_cases(select(Case.id).where(Case.id.in_(per_item)), user, via_tasks=False)))
+    partial = [case_id for case_id in per_item if case_id not in whole]
+    if not partial:
+        return {}
+    by_task = select(Task.instance_id).where(Task.case_id.in_(partial), or_(
+        Task.assignee_id == user.id, Task.completed_by_id == user.id,
+        and_(Task.state == "open", Task.assignee_id.is_(None), candidate_filter(user))))
+    found: dict[int, tuple[set[int], set[int]]] = {case_id: (set(), set()) for case_id in partial}
+    for case_id, instance_id, number in db.session.execute(
+            select(KontrollPoint.case_id, KontrollPoint.instance_id, KontrollPoint.number).where(
+                KontrollPoint.case_id.in_(partial),
+                or_(KontrollPoint.responsible_id == user.id, KontrollPoint.action_responsible_id == user.id,
+                    KontrollPoint.instance_id.in_(by_task)))):
+        found[case_id][0].add(instance_id)
+        found[case_id][1].add(number)
+    return {case_id: OwnPart(frozenset(i), frozenset(n)) for case_id, (i, n) in found.items()}
+
+
+def own_part(user, case: Case) -> OwnPart | None:
+    """own_parts for one case: None when the user sees the whole case."""
+    return own_parts(user, [case]).get(case.id)
+
+
 def units_held(user, roles) -> list[Unit]:
     """The units where the user holds one of `roles`, with those below an area role; every unit for an
     organisation-wide role (the units they may start a case for, app.vocabulary's `started_by`)."""
@@ -220,7 +269,8 @@ def part_condition(user, case=Case):
     # the user has held over the years. A task of the MAS's investigation is a part in that one, not here.
     return or_(
         case.unit_id.in_(chef_units) if chef_units else false(),
-        select(Task.id).where(Task.case_id == case.id, Task.task_id.not_in(LEX_MARIA_TASKS), _holds(user)).exists(),
+        select(Task.id).where(Task.case_id == case.id, Task.task_id.not_in(LEX_MARIA_TASKS), _holds(user))
+        .offset(0).correlate(case).exists(),  # as _task_part
     )
 
 

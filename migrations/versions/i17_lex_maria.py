@@ -1,13 +1,13 @@
 """issue 17: lex Maria — health-care deviations and their lex Maria notifications on the case
 
 Revision ID: i17_lex_maria
-Revises: i11_lists
+Revises: i14_audit_instance
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "i17_lex_maria"
-down_revision = "i11_lists"
+down_revision = "i14_audit_instance"
 branch_labels = None
 depends_on = None
 
