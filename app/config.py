@@ -168,6 +168,13 @@ DEFAULTS: dict = {
     # Planned controls (bpmn/kontrollplan.bpmn; SOSFS 2011:9 5 kap. 2 §): a control point's task reaches its
     # responsible person this many days before the point is due (the local routine's notice).
     "KONTROLL_NOTICE_DAYS": 14,
+    # Goals (app.services.goals): the perspectives a goal belongs to, {key: Swedish label}, in the report's
+    # order, e.g. KF_GOAL_PERSPECTIVES='{"brukare": "Brukare", "kvalitet": "Kvalitet"}'.
+    "GOAL_PERSPECTIVES": {"brukare": "Brukare", "medarbetare": "Medarbetare", "verksamhet": "Verksamhet",
+                          "ekonomi": "Ekonomi"},
+    # The kvalitetsberättelse's cover page: the decision the förvaltning proposes to the nämnd (the
+    # author may replace it per year in the text "förslag till beslut").
+    "KVALITETSBERATTELSE_FORSLAG_TILL_BESLUT": "Nämnden godkänner kvalitetsberättelsen för {year}.",
 }
 
 # Types that are read from the environment as something other than a string.

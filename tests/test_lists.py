@@ -89,7 +89,30 @@ def test_bad_list_arguments_are_a_swedish_422_or_an_empty_page_never_a_500(api, 
     for q in ['"', "'", "a & b | !c", "fall:* <-> (x", "NEAR(a b)", 'document : "x"', "\\", "*", "--", "(((", "%_"]:
         response = sas.get("/api/v1/cases", query_string={"q": q})
         assert response.status_code == 200, (q, response.get_json())
-    assert sas.get("/api/v1/cases", query_string={"q": "\x00"}).status_code == 400  # NUL: refused for every request
+    # NUL or another control character in the search: the list names the field (other arguments: a 400).
+    for path in ("/api/v1/cases", "/api/v1/tasks"):
+        for q in ("\x00", "fall\x00", "a\x07b", "x" * 10_000 + "\x00"):
+            response = sas.get(path, query_string={"q": q})
+            assert response.status_code == 422, (path, q, response.status_code)
+            assert response.get_json()["fields"]["q"], (path, q)
+    # Quotes, operators and NUL on the tasks list too; past the end: an empty page with the total.
+    for q in ['"', "a & b | !c", "fall:* <-> (x", "NEAR(a b)", "(((", "%_"]:
+        assert sas.get("/api/v1/tasks", query_string={"q": q}).status_code == 200, q
+    for query, field in [("type=okand", "type"), ("unit=FINNS-EJ", "unit"), ("severity=x", "severity"),
+                         ("sort=titel", "sort"), ("per_page=201", "per_page"), ("page=0", "page"),
+                         ("from=2026-13-01", "from"), ("q=" + "x" * 10_000, "q"), ("page=1001", "page")]:
+        response = sas.get("/api/v1/tasks?" + query)
+        assert response.status_code == 422 and field in response.get_json()["fields"], query
+    beyond = sas.get("/api/v1/cases?page=50").get_json()
+    assert beyond["cases"] == [] and beyond["total"] == 1 and beyond["next"] is None
+    beyond = sas.get("/api/v1/tasks?page=50").get_json()
+    assert beyond["tasks"] == [] and beyond["next"] is None
+    # The pages: the refused search is named on the page and the list shown without it.
+    client = logged_in(api.client.application, "sas")
+    for path in ("/arenden", "/", "/att-fordela", "/mina-rapporter"):
+        response = client.get(path, query_string={"q": "fall\x00"})
+        assert response.status_code == 200, path
+        assert "Sökningen innehåller otillåtna tecken." in response.get_data(as_text=True), path
 
 
 def test_search_by_number_and_by_an_inflected_swedish_word_within_what_the_user_sees(api, user, clock):

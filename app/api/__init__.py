@@ -13,6 +13,7 @@ from app import clock
 from app.api.admin import bp as admin_bp
 from app.api.common import json_body
 from app.api.ej_verkstallt import bp as ej_verkstallt_bp
+from app.api.goals import bp as goals_bp
 from app.api.kontrollplan import bp as kontrollplan_bp
 from app.api.openapi import bp as openapi_bp
 from app.api.pdca import bp as pdca_bp
@@ -152,7 +153,8 @@ def complete(task_id: int):
 
 # The other areas: /api/v1/reports/... (reports; ej verkställda beslut: /reports/ivo/... and
 # /ej-verkstallda/import; utredningstider), /api/v1/forbattring and /api/v1/cases/<id>/links (pdca),
-# /api/v1/kontrollplaner, /api/v1/tillsyn and /reports/kontroller, /reports/tillsyn (kontrollplan), and
+# /api/v1/kontrollplaner, /api/v1/tillsyn and /reports/kontroller, /reports/tillsyn (kontrollplan),
+# /api/v1/goals, /indicators/values, /surveys/import, /reports/mal, /reports/brukarundersokning (goals),
 # /api/v1/admin/... (administration), and the OpenAPI description.
-for _nested in (admin_bp, reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp, kontrollplan_bp, openapi_bp):
+for _nested in (admin_bp, reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp, kontrollplan_bp, goals_bp, openapi_bp):
     bp.register_blueprint(_nested)

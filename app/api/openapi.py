@@ -21,6 +21,7 @@ _ERROR = {"type": "object", "required": ["error", "message"],
 _FILES = {".csv": "text/csv", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
           ".pdf": "application/pdf", ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
           ".html": "text/html"}
+CREATED = ("/api/v1/cases", "/api/v1/goals")  # POST answers 201 with the new resource
 _PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
@@ -77,7 +78,7 @@ def _request_body(rule: str, method: str) -> dict | None:
 
 
 def _responses(rule: str, method: str) -> dict:
-    ok = "201" if (rule == "/api/v1/cases" and method == "POST") else "200"
+    ok = "201" if (rule in CREATED and method == "POST") else "200"
     suffix = next((s for s in _FILES if rule.endswith(s) or rule.endswith("<fmt>")), None)
     if suffix and rule.endswith("<fmt>"):
         content = {mime: {"schema": {"type": "string"}} for mime in _FILES.values()}

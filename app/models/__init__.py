@@ -7,6 +7,7 @@ from app.models.cases import (  # noqa: F401
     OutboxMessage,
 )
 from app.models.ej_verkstallt import EjVerkstalltBeslut, EjVerkstalltHandelse, IvoKvartalsrapport  # noqa: F401
+from app.models.goals import Goal, Indicator, IndicatorValue, SurveyResult  # noqa: F401
 from app.models.kontrollplan import KontrollPoint  # noqa: F401
 from app.models.monster import PatternSignal, PatternSignalCase  # noqa: F401
 from app.models.operations import GallringLog, Heartbeat  # noqa: F401

@@ -88,11 +88,18 @@ def report_unit_ids(user) -> set[int] | None:
 
 def _task_part(user):
     """Cases in which the user holds, held or is offered a task, or is responsible for a control point
-    (before its task appears, KONTROLL_NOTICE_DAYS ahead)."""
-    return or_(Case.id.in_(select(Task.case_id).where(or_(
-        Task.assignee_id == user.id, Task.completed_by_id == user.id,
-        and_(Task.state == "open", Task.assignee_id.is_(None), candidate_filter(user))))),
-        Case.id.in_(select(KontrollPoint.case_id).where(KontrollPoint.responsible_id == user.id)))
+    (before its task appears, KONTROLL_NOTICE_DAYS ahead). Per case (EXISTS on the case's own tasks and
+    points): a list probes the rows it reads, a search its few matches, instead of first collecting every
+    task an enhetschef has held over the years."""
+    # OFFSET 0 keeps PostgreSQL from turning the EXISTS into a hash of all those tasks (its plan for many
+    # outer rows, chosen before the LIMIT is known): each case is probed through ix_tasks_case_id.
+    return or_(
+        select(Task.id).where(Task.case_id == Case.id, or_(
+            Task.assignee_id == user.id, Task.completed_by_id == user.id,
+            and_(Task.state == "open", Task.assignee_id.is_(None), candidate_filter(user))))
+        .offset(0).correlate(Case).exists(),
+        select(KontrollPoint.id).where(KontrollPoint.case_id == Case.id, KontrollPoint.responsible_id == user.id)
+        .offset(0).correlate(Case).exists())
 
 
 def supervises(user) -> bool:
@@ -200,7 +207,7 @@ def part_condition(user, case=Case):
         case.unit_id.in_(chef_units) if chef_units else false(),
         select(Task.id).where(Task.case_id == case.id, or_(
             Task.assignee_id == user.id, Task.completed_by_id == user.id,
-            and_(Task.state == "open", candidate_filter(user)))).exists(),
+            and_(Task.state == "open", candidate_filter(user)))).offset(0).correlate(case).exists(),  # as _task_part
     )
 
 

@@ -11,6 +11,7 @@ goes to PostgreSQL as a bound parameter of plainto_tsquery, or to FTS5 as a quot
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -53,6 +54,8 @@ class Query:
 def parse(raw: str | None) -> Query:
     """Refuse what is too long; keep letters and digits; drop everything else (quotes, operators)."""
     value = (raw or "").strip()
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in value):  # NUL and other controls
+        raise Invalid("Sökningen innehåller otillåtna tecken.", {"q": ["Sökningen innehåller otillåtna tecken."]})
     if len(value) > MAX_QUERY_CHARS:
         raise Invalid("Sökningen är för lång.", {"q": [f"Skriv högst {MAX_QUERY_CHARS} tecken."]})
     if _NUMBER.match(value):
