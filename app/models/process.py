@@ -45,6 +45,11 @@ class ProcessInstance(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     case: Mapped[Case] = relationship()
+    # The waiting timer rows: read with the completion's one locked read (engine.lock_for_completion),
+    # never on their own (lazy="raise": everything else queries the timers table).
+    waiting_timers: Mapped[list[Timer]] = relationship(
+        primaryjoin="and_(Timer.instance_id == ProcessInstance.id, Timer.state == 'waiting')",
+        order_by="Timer.id", viewonly=True, lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
 
