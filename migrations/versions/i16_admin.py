@@ -1,7 +1,7 @@
 """administration: deployed process versions, the scheduler's heartbeat, the gallringslogg
 
 Revision ID: i16_admin
-Revises: i15_goals
+Revises: i14_audit_instance
 
 Imports no application code (like the initial revision).
 """
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = "i16_admin"
-down_revision = "i15_goals"
+down_revision = "i14_audit_instance"
 branch_labels = None
 depends_on = None
 
