@@ -24,7 +24,7 @@ from app.http import ID, SERVER_ERROR_TEXT, json_error
 from app.services import case_actions, lists
 from app.services import cases as case_service
 from app.services import tasks as task_service
-from app.services.access import can_view
+from app.services.access import can_view, own_parts
 from app.services.errors import DomainError, Invalid
 from app.services.users import user_for_token
 
@@ -95,8 +95,10 @@ def list_cases():
     filters = lists.parse_or_refuse(request.args, g.api_user, case_service.CASE_SORTS)
     page = case_service.find_cases(g.api_user, filters)
     tasks = case_service.open_tasks_by_case([c.id for c in page.items])  # after the LIMIT: this page's only
+    parts = own_parts(g.api_user, page.items)
     now = clock.now()
-    return jsonify({"cases": [case_service.case_summary(c, now, tasks.get(c.id, [])) for c in page.items],
+    return jsonify({"cases": [case_service.case_summary(c, now, tasks.get(c.id, []), parts.get(c.id))
+                              for c in page.items],
                     **page.keys(_next_url(filters))})
 
 

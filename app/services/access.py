@@ -1,6 +1,8 @@
 """Who may see what. Every case and task query goes through here."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app, g, has_request_context
 from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, select, true, tuple_
 
@@ -157,6 +159,46 @@ def sees_whole_case(user, case: Case) -> bool:
     """Sees the case by unit or as its reporter, not only through a task given to them: a control point's
     responsible person sees their own points of a plan, the plan's owners all of them."""
     return db.session.scalar(scope_cases(select(Case.id).where(Case.id == case.id), user, via_tasks=False)) is not None
+
+
+@dataclass(frozen=True)
+class OwnPart:
+    """What a user sees of a case that runs one process instance per item (a plan's points) when they see it
+    only through their own items: those items' instances and numbers (KontrollPoint.number, the position
+    in the start field `instance_per`, from 1)."""
+
+    instances: frozenset[int]
+    items: frozenset[int]
+
+
+def own_parts(user, cases) -> dict[int, OwnPart]:
+    """Of `cases`, those run per item that the user sees only through their own items, with those items:
+    the points they are responsible for (the point or its action) and those whose tasks they hold, held or
+    are offered. A case absent from the answer is seen whole (by unit, role or as its reporter)."""
+    per_item = [c.id for c in cases if getattr(CASE_TYPES.get(c.type), "instance_per", None)]
+    if not per_item:
+        return {}
+    whole = set(db.session.scalars(scope_cases(select(Case.id).where(Case.id.in_(per_item)), user, via_tasks=False)))
+    partial = [case_id for case_id in per_item if case_id not in whole]
+    if not partial:
+        return {}
+    by_task = select(Task.instance_id).where(Task.case_id.in_(partial), or_(
+        Task.assignee_id == user.id, Task.completed_by_id == user.id,
+        and_(Task.state == "open", Task.assignee_id.is_(None), candidate_filter(user))))
+    found: dict[int, tuple[set[int], set[int]]] = {case_id: (set(), set()) for case_id in partial}
+    for case_id, instance_id, number in db.session.execute(
+            select(KontrollPoint.case_id, KontrollPoint.instance_id, KontrollPoint.number).where(
+                KontrollPoint.case_id.in_(partial),
+                or_(KontrollPoint.responsible_id == user.id, KontrollPoint.action_responsible_id == user.id,
+                    KontrollPoint.instance_id.in_(by_task)))):
+        found[case_id][0].add(instance_id)
+        found[case_id][1].add(number)
+    return {case_id: OwnPart(frozenset(i), frozenset(n)) for case_id, (i, n) in found.items()}
+
+
+def own_part(user, case: Case) -> OwnPart | None:
+    """own_parts for one case: None when the user sees the whole case."""
+    return own_parts(user, [case]).get(case.id)
 
 
 def units_held(user, roles) -> list[Unit]:

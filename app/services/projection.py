@@ -59,16 +59,20 @@ def apply_step(case, result, actor, case_open_tasks: list[Task] | None = None) -
         case.status = "pagaende"
         case.phase = ", ".join(dict.fromkeys(name for name, _ in open_rows))[:200]
     case.due_at = min((due for _, due in open_rows if due is not None), default=None)
+    instance_id = result.instance.id
     for row in result.new_tasks:
         audit.record("task_created", case=case, task_id=row.task_id, summary=f"Ny uppgift: {row.name}",
-                     details={"role": row.role, "due_at": row.due_at.isoformat() if row.due_at else None})
+                     details={"role": row.role, "due_at": row.due_at.isoformat() if row.due_at else None},
+                     instance_id=instance_id)
         _mail_new_task(case, row)
         if row.orphan:
             _orphan_task(case, row)
     for row in result.closed_tasks:
-        audit.record("task_withdrawn", case=case, task_id=row.task_id, summary=f"Uppgiften avbröts: {row.name}")
+        audit.record("task_withdrawn", case=case, task_id=row.task_id, summary=f"Uppgiften avbröts: {row.name}",
+                     instance_id=instance_id)
     for entry in (result.context.audit if result.context else []):
-        audit.record(entry["action"], case=case, summary=entry["summary"], details=entry.get("details"))
+        audit.record(entry["action"], case=case, summary=entry["summary"], details=entry.get("details"),
+                     instance_id=instance_id)
     search.index_case(case)  # the texts may have changed: the index follows in this transaction
 
 
@@ -104,7 +108,7 @@ def _orphan_task(case, row) -> None:
     lane = row.lane or ""
     audit.record("task_orphan", case=case, task_id=row.task_id,
                  summary=f"Ingen har rollen {lane} för {case.unit.name}: uppgiften erbjuds {row.role}",
-                 details={"lane": lane, "role": row.role})
+                 details={"lane": lane, "role": row.role}, instance_id=row.instance_id)
     for admin in admins():
         notifications.queue(
             admin, f"Uppgift utan mottagare: {row.name} ({case.number})",

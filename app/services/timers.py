@@ -253,7 +253,8 @@ def _project(instance: ProcessInstance, result, now, case_open_tasks: list[Task]
     case = instance.case
     for row in result.fired_rows:
         audit.record("timer_fired", case=case, summary=f"Tidsfrist: {row.event_name or 'timer'}",
-                     details={"timer_id": row.id, "event": row.event_name, "due_at": row.due_at.isoformat()})
+                     details={"timer_id": row.id, "event": row.event_name, "due_at": row.due_at.isoformat()},
+                     instance_id=instance.id)
     apply_step(case, result, None, case_open_tasks)
     _mail_overdue(instance, result.open_tasks, now)
 
@@ -272,7 +273,7 @@ def _record_failure(timer: Timer, instance: ProcessInstance, err: Exception, now
     audit.record(
         "timer_failed", case=instance.case,
         summary=f"Tidsfristen '{timer.event_name}' kunde inte hanteras (försök {timer.attempts}, {retry})",
-        details={"timer_id": timer.id, "error": timer.last_error, "attempts": timer.attempts},
+        details={"timer_id": timer.id, "error": timer.last_error, "attempts": timer.attempts}, instance_id=instance.id,
     )
     log.warning("timer %s failed (attempt %s): %s", timer.id, timer.attempts, err)
 
@@ -302,7 +303,7 @@ def retry_failed(case_number: str | None = None) -> int:
     for timer in timers:
         audit.record("timer_retry", case=db.session.get(Case, timer.case_id),
                      summary=f"Tidsfristen '{timer.event_name}' körs om efter {timer.attempts} misslyckade försök",
-                     details={"timer_id": timer.id, "last_error": timer.last_error})
+                     details={"timer_id": timer.id, "last_error": timer.last_error}, instance_id=timer.instance_id)
         timer.state, timer.attempts, timer.next_attempt_at = "waiting", 0, None
     db.session.commit()
     return len(timers)

@@ -52,9 +52,11 @@ def table_by_key(user, year: int, key: str) -> Table:
 
 
 def _planned_controls(user, year: int, key: str) -> list[Table]:
-    """The kontroller and tillsyn tables (kontrollpunkter[_kind], kontroll_atgarder[_kind], tillsyn*)."""
+    """The kontroller and tillsyn tables (kontroller, kontrollpunkter[_kind], kontroll_atgarder[_kind], tillsyn*)."""
     if key.startswith("tillsyn"):
         return tillsyn.tables(user, year)
+    if key == "kontroller":
+        return [kontroller.figures_table(user, year)]
     if key.startswith(("kontrollpunkter", "kontroll_atgarder")):
         kind = key.rsplit("_", 1)[1] if key.endswith(("_egenkontroll", "_internkontroll")) else None
         return kontroller.tables(user, year, kind)
