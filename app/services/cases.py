@@ -130,7 +130,7 @@ def commit(*, keep_loaded: bool = False) -> None:
         raise Conflict("Ärendet ändrades av någon annan samtidigt. Ladda om sidan och försök igen.") from None
     finally:
         session.expire_on_commit = True
-    notifications.deliver_pending()
+    notifications.deliver_after_commit()
 
 
 def get_case(user, case_id: int, *, log_read: bool = True, via: str = "web") -> Case:
