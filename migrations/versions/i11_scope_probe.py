@@ -1,7 +1,7 @@
 """Lists at volume: the case scope probes each case's tasks from one index alone.
 
 Revision ID: i11_scope_probe
-Revises: i14_audit_instance
+Revises: i16_admin
 
 `ix_tasks_case_part` is the task rows of a case with the columns need-to-know asks about (who holds,
 held or is offered the task), so a list that probes "has this user a part in this case?" per row reads
@@ -12,7 +12,7 @@ import sqlalchemy as sa  # noqa: F401
 from alembic import op
 
 revision = "i11_scope_probe"
-down_revision = "i14_audit_instance"
+down_revision = "i16_admin"
 branch_labels = None
 depends_on = None
 
