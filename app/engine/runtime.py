@@ -136,6 +136,7 @@ class LockedTask:
     task: Task | None  # None: the row is not open (completed or withdrawn), or there is no such row
     instance: ProcessInstance | None
     case_open_tasks: list[Task]  # every open inbox row of the task's case, locked (PostgreSQL)
+    timer_rows: list[Timer] = field(default_factory=list)  # the instance's waiting timer rows
 
 
 # Loading an inbox row for an answer: the case with its unit and reporter, the row's unit and assignee;
@@ -148,27 +149,28 @@ TASK_ROW_LOADS = (
 
 def lock_for_completion(task_row_id: int) -> LockedTask:
     """The open inbox rows of the task's case and their instances, locked (FOR UPDATE OF both, on
-    PostgreSQL), in one statement: the completion's one read. SQLite has a single writer; there the
-    instance's version check catches a step that raced."""
+    PostgreSQL), with the instances' waiting timer rows, in one statement: the completion's one read.
+    SQLite has a single writer; there the instance's version check catches a step that raced."""
     case_of = select(Task.case_id).where(Task.id == task_row_id).scalar_subquery()
     found = db.session.execute(
         select(Task, ProcessInstance).join(ProcessInstance, ProcessInstance.id == Task.instance_id)
         .where(Task.case_id == case_of, Task.state == "open").order_by(Task.id)
-        .options(*TASK_ROW_LOADS).with_for_update(of=[Task, ProcessInstance])
+        .options(*TASK_ROW_LOADS, joinedload(ProcessInstance.waiting_timers))
+        .with_for_update(of=[Task, ProcessInstance])
         .execution_options(populate_existing=True)
     ).unique().all()
     for task, instance in found:
         if task.id == task_row_id:
-            return LockedTask(task, instance, [row for row, _ in found])
+            return LockedTask(task, instance, [row for row, _ in found], list(instance.waiting_timers))
     return LockedTask(None, None, [row for row, _ in found])
 
 
 def complete(task_row: Task, data: dict, actor, *, instance: ProcessInstance | None = None,
-             open_rows: Sequence[Task] | None = None) -> StepResult:
+             open_rows: Sequence[Task] | None = None, timer_rows: Sequence[Timer] | None = None) -> StepResult:
     """Complete a READY user task with validated data and run the engine until it waits again.
 
-    `instance` and `open_rows` (the instance's open inbox rows, or more): what lock_for_completion
-    read already; without them they are read here."""
+    `instance`, `open_rows` (the instance's open inbox rows, or more) and `timer_rows` (its waiting
+    timer rows): what lock_for_completion read already; without them they are read here."""
     if task_row.state != "open":
         raise TaskNotReady()
     if instance is None:
@@ -190,7 +192,7 @@ def complete(task_row: Task, data: dict, actor, *, instance: ProcessInstance | N
     task_row.completed_by_id = actor.id if actor is not None else None
     task_row.data = data
     rows = None if open_rows is None else [r for r in open_rows if r.instance_id == instance.id and r.state == "open"]
-    result = _save(instance, workflow, context, rows)
+    result = _save(instance, workflow, context, rows, timer_rows=timer_rows)
     result.closed_tasks = [t for t in result.closed_tasks if t.id != task_row.id]
     # With branches running side by side (an early IVO decision beside the investigation) the live task
     # the case is read from may belong to another branch: what was just submitted always counts.

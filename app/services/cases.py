@@ -131,7 +131,7 @@ def commit(*, keep_loaded: bool = False) -> None:
         raise Conflict("Ärendet ändrades av någon annan samtidigt. Ladda om sidan och försök igen.") from None
     finally:
         session.expire_on_commit = True
-    notifications.deliver_pending()
+    notifications.deliver_after_commit()
 
 
 def get_case(user, case_id: int, *, log_read: bool = True, via: str = "web") -> Case:
@@ -159,7 +159,7 @@ def cases_query(user, filters: lists.Filters, *, reporter_only: bool = False):
     Searching is a filter like the others: what the user may not see is never found nor counted."""
     query = select(Case).where(Case.reporter_id == user.id) if reporter_only else scope_cases(select(Case), user)
     if not filters.query.empty:
-        query = query.where(search.condition(user, filters.query))
+        query = query.where(search.condition(user, filters.query, rows=lists.rows_read(filters)))
     if filters.type:
         query = query.where(Case.type == filters.type)
     if filters.unit_ids is not None:

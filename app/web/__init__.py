@@ -38,6 +38,7 @@ NAV: list[tuple[str, str, object]] = [
     ("Kontroller", "kontrollplan.index", _any_role(*MANAGER_ROLES, *SUPERVISION_ROLES)),
     ("Tillsyn", "tillsyn.index", _any_role(*SUPERVISION_ROLES)),
     ("Utskick", "admin.outbox", _any_role("admin")),
+    ("Användare", "admin.users", _any_role("admin")),
     ("Organisation", "admin.organisation", _any_role("admin")),
     ("Inloggningar", "admin.sessions", _any_role("admin")),
 ]

@@ -1,13 +1,13 @@
 """issue 17: lex Maria — health-care deviations and their lex Maria notifications on the case
 
 Revision ID: i17_lex_maria
-Revises: i14_audit_instance
+Revises: i11_scope_probe
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "i17_lex_maria"
-down_revision = "i14_audit_instance"
+down_revision = "i11_scope_probe"
 branch_labels = None
 depends_on = None
 
