@@ -94,9 +94,9 @@ def _task_part(user):
     points): a list probes the rows it reads, a search its few matches, instead of first collecting every
     task an enhetschef has held over the years."""
     # OFFSET 0 keeps PostgreSQL from turning the EXISTS into a hash of all those tasks (its plan for many
-    # outer rows, chosen before the LIMIT is known): each case is probed through ix_tasks_case_id.
+    # outer rows, chosen before the LIMIT is known): each case is probed in ix_tasks_case_part alone.
     return or_(
-        select(Task.id).where(Task.case_id == Case.id, or_(
+        select(Task.case_id).where(Task.case_id == Case.id, or_(
             Task.assignee_id == user.id, Task.completed_by_id == user.id,
             and_(Task.state == "open", Task.assignee_id.is_(None), candidate_filter(user))))
         .offset(0).correlate(Case).exists(),
@@ -247,7 +247,7 @@ def part_condition(user, case=Case):
     # the user has held over the years.
     return or_(
         case.unit_id.in_(chef_units) if chef_units else false(),
-        select(Task.id).where(Task.case_id == case.id, or_(
+        select(Task.case_id).where(Task.case_id == case.id, or_(
             Task.assignee_id == user.id, Task.completed_by_id == user.id,
             and_(Task.state == "open", candidate_filter(user)))).offset(0).correlate(case).exists(),  # as _task_part
     )

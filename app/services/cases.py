@@ -158,7 +158,7 @@ def cases_query(user, filters: lists.Filters, *, reporter_only: bool = False):
     Searching is a filter like the others: what the user may not see is never found nor counted."""
     query = select(Case).where(Case.reporter_id == user.id) if reporter_only else scope_cases(select(Case), user)
     if not filters.query.empty:
-        query = query.where(search.condition(user, filters.query))
+        query = query.where(search.condition(user, filters.query, rows=lists.rows_read(filters)))
     if filters.type:
         query = query.where(Case.type == filters.type)
     if filters.unit_ids is not None:
