@@ -4,7 +4,7 @@ answer is about a case or a person."""
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import clock
@@ -15,8 +15,11 @@ from app.models import Heartbeat, OutboxMessage
 def beat(name: str) -> None:
     """Record that the job `name` has just finished a run (its own small transaction)."""
     now = clock.now()
-    if not db.session.execute(update(Heartbeat).where(Heartbeat.name == name).values(at=now)).rowcount:
+    row = db.session.get(Heartbeat, name)
+    if row is None:
         db.session.add(Heartbeat(name=name, at=now))
+    else:
+        row.at = now
     db.session.commit()
 
 
