@@ -15,6 +15,8 @@ DEFAULTS: dict = {
     "TESTING": False,
     "SCHEDULER_ENABLED": None,  # None: on when serving, off under TESTING
     "SCHEDULER_INTERVAL_SECONDS": 30,
+    # /healthz warns when the timer sweep has not finished a run for this long (a few regular looks).
+    "HEALTH_SCHEDULER_MAX_AGE_SECONDS": 300,
     "CLOCK": None,
     "BPMN_DIR": None,  # None: the repository's bpmn/ folder
     # Argon2id cost (argon2-cffi's defaults: 3 passes over 64 MiB). Tests lower it to stay fast.
