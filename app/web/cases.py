@@ -16,7 +16,7 @@ from app.services import case_actions
 from app.services import cases as case_service
 from app.services import comments as comment_service
 from app.services import tasks as task_service
-from app.services.access import has_part, own_part, reads_internal_work, reporter_only
+from app.services.access import has_lex_maria_part, has_part, own_part, reads_internal_work, reporter_only
 from app.services.errors import Invalid
 from app.vocabulary import (
     CASE_TYPE_LABELS,
@@ -92,6 +92,7 @@ def case_view(case, action_forms: dict | None = None, comment_form=None) -> dict
     fields = _start_fields(case.type, data["fields"])
     reporter_view = reporter_only(current_user, case)
     redacted = case.is_lex_sarah and not has_part(current_user, case)
+    redacted_lex_maria = case.is_lex_maria and not has_lex_maria_part(current_user, case)
     reads = case_service.reads(case) if current_user.has_role("admin") or current_user.has_role("sas") else None
     internal = not reporter_view and reads_internal_work(current_user, case)
     case_comments = comment_service.for_case(case) if internal else []
@@ -99,7 +100,8 @@ def case_view(case, action_forms: dict | None = None, comment_form=None) -> dict
         "case": case, "data": data, "report_rows": describe(_start_form_cls(case.type), fields),
         "timeline": _timeline(case, data["history"], {c.id: c.text for c in case_comments}),
         "open_tasks": case_service.own_tasks(case_service.open_tasks(case), part),
-        "redacted": redacted, "reads": reads, "may_work_on": lambda t: task_service.may_work_on(current_user, t),
+        "redacted": redacted, "redacted_lex_maria": redacted_lex_maria, "reads": reads,
+        "may_work_on": lambda t: task_service.may_work_on(current_user, t),
         "actions": actions, "today_iso": clock.today().isoformat(), "reporter_view": reporter_view,
         "internal": internal, "comment_form": comment_form or (CommentForm() if internal else None),
         "feedback": data["fields"].get(case_service.FEEDBACK_FIELD),

@@ -1,7 +1,7 @@
 """Case work: comments, attachments, substitutes, and a task's draft on its inbox row.
 
 Revision ID: i12_casework
-Revises: i14_audit_instance
+Revises: i17_lex_maria
 
 Like the initial schema, it imports no application code.
 """
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "i12_casework"
-down_revision = "i14_audit_instance"
+down_revision = "i17_lex_maria"
 branch_labels = None
 depends_on = None
 
