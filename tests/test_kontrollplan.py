@@ -385,6 +385,11 @@ def test_the_statistics_page_has_the_kontroller_and_tillsyn_figures_scoped_like_
     assert [(r["kind"], r["planned"]) for r in chef["kontroller"]["rows"]] == [("Egenkontroll", 2)]
     assert chef["kontroller"]["total"] is None and "tillsyn_myndighet" not in chef
     assert [(r["kind"], r["planned"]) for r in tables("vc_ifo")["kontroller"]["rows"]] == [("Egenkontroll", 0)]
+    # The nämnd secretary's figures cover the whole förvaltning, as their other reports do (the
+    # kvalitetsberättelse they prepare has every unit's egenkontroll), though they open no unit's cases.
+    assert [(r["kind"], r["planned"]) for r in tables("namnd")["kontroller"]["rows"]] == [
+        ("Egenkontroll", 2), ("Intern kontroll", 1)]
+    assert api.get("namnd", f"/api/v1/cases/{plan.id}").status_code == 404
     csv = api.get("vc_ao", "/api/v1/reports/tables/kontroller.csv?year=2026").get_data(as_text=True)
     assert csv.lstrip("\ufeff").splitlines() == [
         "Slag;Planerade;Genomförda;Varav i tid;Med brister;Öppna åtgärder;Försenade", "Egenkontroll;2;1;1;1;1;0"]

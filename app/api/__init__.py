@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from app import clock
+from app.api.admin import bp as admin_bp
 from app.api.common import json_body
 from app.api.ej_verkstallt import bp as ej_verkstallt_bp
 from app.api.goals import bp as goals_bp
@@ -155,7 +156,7 @@ def complete(task_id: int):
 # The other areas: /api/v1/reports/... (reports; ej verkställda beslut: /reports/ivo/... and
 # /ej-verkstallda/import; utredningstider), /api/v1/forbattring and /api/v1/cases/<id>/links (pdca),
 # /api/v1/kontrollplaner, /api/v1/tillsyn and /reports/kontroller, /reports/tillsyn (kontrollplan),
-# /api/v1/goals, /indicators/values, /surveys/import, /reports/mal, /reports/brukarundersokning (goals), and
-# the OpenAPI description.
-for _nested in (reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp, kontrollplan_bp, goals_bp, openapi_bp):
+# /api/v1/goals, /indicators/values, /surveys/import, /reports/mal, /reports/brukarundersokning (goals),
+# /api/v1/admin/... (administration), and the OpenAPI description.
+for _nested in (admin_bp, reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp, kontrollplan_bp, goals_bp, openapi_bp):
     bp.register_blueprint(_nested)

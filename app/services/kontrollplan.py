@@ -15,7 +15,7 @@ import re
 import unicodedata
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import not_, select
 from werkzeug.datastructures import MultiDict
 
 from app import clock
@@ -24,7 +24,17 @@ from app.forms import json_to_formdata
 from app.models import Case, KontrollPoint, Unit, User
 from app.services import cases as case_service
 from app.services import links, notifications
-from app.services.access import own_part, own_parts, resolve_unit, role_holders, scope_cases, sees_whole_case
+from app.services.access import (
+    own_part,
+    own_parts,
+    report_unit_ids,
+    resolve_unit,
+    restricted_cases,
+    role_holders,
+    scope_cases,
+    sees_whole_case,
+    supervises,
+)
 from app.services.errors import Invalid, NotFound
 from app.vocabulary import KONTROLL_KIND_LABELS, POINT_STATES
 
@@ -383,9 +393,17 @@ def copy_to_next_year(user, case: Case) -> Case:
 # --- the kontroller report ------------------------------------------------------------------------------------
 
 def _report_points(user, year: int, kind: str | None) -> list[tuple[Case, KontrollPoint]]:
-    query = scope_cases(select(KontrollPoint, Case).join(Case, Case.id == KontrollPoint.case_id), user,
-                        via_tasks=False).where(Case.type == "kontrollplan", KontrollPoint.due_on >= date(year, 1, 1),
-                                               KontrollPoint.due_on < date(year + 1, 1, 1))
+    """The year's points in the report's scope (as every report: the chef's units and those below, the whole
+    förvaltning for the wide report roles, so the nämnd secretary's kvalitetsberättelse has every unit's
+    egenkontroll); the nämnd's internkontroll only for SUPERVISION_ROLES."""
+    query = select(KontrollPoint, Case).join(Case, Case.id == KontrollPoint.case_id).where(
+        Case.type == "kontrollplan", KontrollPoint.due_on >= date(year, 1, 1),
+        KontrollPoint.due_on < date(year + 1, 1, 1))
+    units = report_unit_ids(user)
+    if units is not None:
+        query = query.where(Case.unit_id.in_(units))
+    if not supervises(user):
+        query = query.where(not_(restricted_cases()))
     if kind:
         query = query.where(Case.category == kind)
     rows = db.session.execute(query.order_by(Case.number, KontrollPoint.number)).all()
