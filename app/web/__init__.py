@@ -11,8 +11,8 @@ from app.vocabulary import MANAGER_ROLES, REPORT_ROLES, SUPERVISION_ROLES
 from app.web.common import register_common
 from app.web.ej_verkstallt import shows_decisions
 
-AREAS = ["auth", "oidc", "inbox", "cases", "admin", "reports", "ej_verkstallt", "pdca", "klagomal", "utredning",
-         "kontrollplan", "tillsyn", "lists"]
+AREAS = ["health", "auth", "oidc", "inbox", "cases", "admin", "reports", "ej_verkstallt", "pdca", "klagomal",
+         "utredning", "kontrollplan", "tillsyn", "lists"]
 
 
 def _any_role(*roles):
