@@ -126,6 +126,9 @@ DEFAULTS: dict = {
     # app.vocabulary; CATEGORIES replaces the deviation list, CATEGORIES_EXTRA adds to both lists, e.g.
     # KF_CATEGORIES_EXTRA='{"lokaler": "Lokaler"}'; COMPLAINT_CATEGORIES_EXTRA adds to the klagomål list.
     "CATEGORIES": {},
+    # Deviation categories that are health care (HSL/PSL) whatever the reporter ticks: such a deviation is
+    # followed up by the MAS too (lex Maria). Comma-separated in KF_HSL_CATEGORIES.
+    "HSL_CATEGORIES": ["lakemedel", "fall"],
     "CATEGORIES_EXTRA": {},
     "COMPLAINT_CATEGORIES_EXTRA": {},
     # A task whose lane role nobody holds at the case's unit or above is offered to the holders of this
@@ -159,6 +162,13 @@ DEFAULTS: dict = {
     # The IVO decision: counted from the assessment it rests on (the early-notification action, or the
     # finished investigation), not from the report.
     "DEADLINE_IVO_BESLUT_DAYS": 14,
+    # Lex Maria (bpmn/lex_maria.bpmn; rules lex_maria_utredning and lex_maria in app/data/lagrum.toml): PSL
+    # says "snarast" for the notification and sets no time for the investigation; the local routine's
+    # targets, counted from when the MAS investigation starts and from when the notification is due
+    # (an early notification, or an investigation that found an allvarlig vårdskada or risk of one).
+    # Past them the MAS's chef (the socialchef) is told.
+    "DEADLINE_MAS_UTREDNING_DAYS": 28,
+    "DEADLINE_LEX_MARIA_ANMALAN_DAYS": 7,
     # Target for a whole lex Sarah case, report to closed (shown on the case; not a law, a routine's aim).
     "TARGET_LEX_SARAH_CASE_DAYS": 90,
     # Synpunkter och klagomål (bpmn/klagomal.bpmn; SOSFS 2011:9 5 kap. 3-6 §§): no national time limit;

@@ -12,6 +12,7 @@ from app.services import exports, reports
 from app.services.errors import Invalid
 from app.services.reports import documents
 from app.services.reports import kvalitetsberattelse as kb
+from app.services.reports.patientsakerhet import report as patientsakerhet_report
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessions
@@ -33,6 +34,12 @@ def statistics():
     data = reports.statistics(g.api_user, _year())
     return jsonify({"year": data["year"], "scope": data["scope"].label,
                     "tables": [t.as_json() for t in data["tables"].values()]})
+
+
+@bp.get("/patientsakerhet")
+def patientsakerhet():
+    """The patientsäkerhetsberättelse's basic figures (each table also at /tables/<key>.csv|xlsx)."""
+    return jsonify(patientsakerhet_report(g.api_user, _year()))
 
 
 @bp.get("/tables/<key>.<fmt>")

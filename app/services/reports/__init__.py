@@ -9,6 +9,7 @@ and gets back at most one row per unit, month, category or similar; nothing load
     counts.py              the summary: headline counts per group, per category, per severity
     statistics_page.py     the statistics page's tables
     flows.py               tables on lex Sarah, klagomål, PDCA and the pattern signals
+    patientsakerhet.py     the MAS's basic figures for the patientsäkerhetsberättelse (lex Maria)
     sections.py            the kvalitetsberättelse's sections and their figures
     kvalitetsberattelse.py its free texts and the report as one dict (page, JSON)
     documents.py           the kvalitetsberättelse as HTML, PDF and Word
