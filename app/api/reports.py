@@ -12,7 +12,6 @@ from app.services import exports, reports
 from app.services.errors import Invalid
 from app.services.reports import documents
 from app.services.reports import kvalitetsberattelse as kb
-from app.services.reports.patientsakerhet import report as patientsakerhet_report
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessions
@@ -39,7 +38,7 @@ def statistics():
 @bp.get("/patientsakerhet")
 def patientsakerhet():
     """The patientsäkerhetsberättelse's basic figures (each table also at /tables/<key>.csv|xlsx)."""
-    return jsonify(patientsakerhet_report(g.api_user, _year()))
+    return jsonify(reports.patientsakerhet_report(g.api_user, _year()))
 
 
 @bp.get("/tables/<key>.<fmt>")
