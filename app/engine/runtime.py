@@ -5,6 +5,7 @@ the inbox rows, the timer rows, the case's denormalised fields and the audit eve
 """
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,38 @@ for _cls in CLOCK_TIMER_CLASSES.values():
     _config[_cls] = TimerConditionalEventDefinitionConverter
 _config[BpmnProcessSpec] = CachedProcessSpecConverter  # one spec object per embedded copy, not per load
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+
+
+def serialize(workflow: BpmnWorkflow) -> str:
+    """SERIALIZER.serialize_json, the same JSON object (its keys in another order), written faster: the
+    process specs (about 24 of an avvikelse's 31 kB) are shared objects (spec_cache), so their JSON is
+    written once per spec object and copied into every instance's state, not encoded at every save."""
+    registry = SERIALIZER.registry
+    registry._encoder_mode = True
+    try:
+        dct = SERIALIZER.to_dict(workflow)
+        dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
+        spec, subprocess_specs = dct.pop("spec"), dct.pop("subprocess_specs")
+        rest = json.dumps(dct, cls=SERIALIZER._encoder_cls)
+    finally:
+        registry._encoder_mode = False
+    subprocesses = ", ".join(f"{json.dumps(name)}: {_spec_json(workflow.subprocess_specs[name], as_dict)}"
+                             for name, as_dict in subprocess_specs.items())
+    return f'{rest[:-1]}, "spec": {_spec_json(workflow.spec, spec)}, "subprocess_specs": {{{subprocesses}}}}}'
+
+
+_SPEC_JSON: dict[int, tuple[object, str]] = {}  # id(spec) -> (spec, its JSON)
+_SPEC_JSON_MAX = 64
+
+
+def _spec_json(spec, as_dict: dict) -> str:
+    hit = _SPEC_JSON.get(id(spec))
+    if hit is None or hit[0] is not spec:  # a new spec object (or another one at a reused address)
+        hit = (spec, json.dumps(as_dict, cls=SERIALIZER._encoder_cls))
+        if len(_SPEC_JSON) >= _SPEC_JSON_MAX:
+            _SPEC_JSON.clear()
+        _SPEC_JSON[id(spec)] = hit
+    return hit[1]
 
 
 class TaskNotReady(Exception):
@@ -275,7 +308,7 @@ def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerCon
         # The case, unit and users of these rows are in the session already (or not needed): no joins.
         open_rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == "open")
                                        .options(lazyload("*"))).all()
-    instance.state = SERIALIZER.serialize_json(workflow)
+    instance.state = serialize(workflow)
     instance.updated_at = now
     instance.status = "completed" if workflow.completed else "running"
     fired, new_timers = _sync_timers(instance, workflow, rows, now)
