@@ -123,6 +123,7 @@ def test_running_instances_move_after_a_dry_run_and_a_move_that_cannot_apply_cha
     assert db.session.scalar(select(ProcessInstance.spec_hash).where(ProcessInstance.case_id == case.id)) == v2
     row = open_task(case, "chef_uppfoljning")
     assert row.assignee_id == user("ec_hg").id and row.due_at == task.due_at  # still hers, same deadline
+    assert row.id == task.id  # the same inbox row
     assert [v["running"] for v in _versions(api) if v["hash"] in (v1, v2)] == [0, 1]
     events = db.session.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case.id)).all()
     assert "instance_migrated" in events
@@ -159,3 +160,18 @@ def test_the_processes_page_previews_deploys_and_moves(org, user):
     bad = client.post("/admin/processer", data={"csrf_token": csrf_token(text), "filnamn": "avvikelse.bpmn",
                                                 "innehall": "<inte xml", "driftsatt": "1"})
     assert bad.status_code == 422 and "kunde inte läsas" in bad.get_data(as_text=True)
+
+
+def test_a_new_decision_table_redeploys_the_diagrams_that_call_it(api, user):
+    dmn = (Path(__file__).resolve().parent.parent / "bpmn" / "allvarlighet.dmn").read_text(encoding="utf-8")
+    changed = dmn.replace("<text>&lt;= 3</text>", "<text>&lt;= 4</text>").replace(
+        "<text>4 &lt;= ? &lt;= 6</text>", "<text>5 &lt;= ? &lt;= 6</text>")
+    old = report(user("anna"))
+    response = _upload(api, changed, name="allvarlighet.dmn")
+    assert response.status_code == 201, response.get_json()
+    assert {d["process_id"] for d in response.get_json()["deployed"]} >= {"avvikelse", "kontrollplan"}
+    new = report(user("anna"))
+    for case in (old, new):
+        complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(consequence=2, likelihood=2))
+    db.session.expire_all()
+    assert (db.session.get(type(old), old.id).severity, db.session.get(type(new), new.id).severity) == ("medel", "låg")

@@ -108,6 +108,10 @@ def problems(version: ProcessVersion, form_ids: set[str], lane_role) -> list[str
     return list(dict.fromkeys(found))
 
 
+_ATTRIBUTES = {"inputs": "inkommande flöden", "outputs": "utgående flöden", "bpmn_name": "namn", "lane": "simbana",
+               "documentation": "beskrivning", "event_definition": "händelse", "extensions": "egenskaper"}
+
+
 def describe(spec) -> str:
     return f"{spec.bpmn_name or spec.name} ({spec.bpmn_id or spec.name})"
 
@@ -118,7 +122,7 @@ def compare(old: ProcessVersion, new: ProcessVersion, registry) -> dict[str, lis
     visible = [s for s in diff.added if s.bpmn_id]
     return {"added": sorted(describe(s) for s in visible),
             "removed": sorted(describe(s) for s in diff.removed if s.bpmn_id),
-            "changed": sorted(f"{describe(s)}: {', '.join(sorted(changes))}"
+            "changed": sorted(f"{describe(s)}: {', '.join(sorted(_ATTRIBUTES.get(c, c) for c in changes))}"
                               for s, changes in diff.changed.items() if s.bpmn_id)}
 
 
@@ -162,21 +166,30 @@ class Move:
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
+def _removed_active(tasks) -> list[str]:
+    """Why the active ones among `tasks` (whose elements the new version lacks) stop the move: named by
+    their BPMN element; the engine's own helper steps (a boundary event's join) only when nothing else is."""
+    active = [t for t in tasks if t.state & _ACTIVE]
+    named = [f"Steget {describe(t.task_spec)} pågår men finns inte i den nya versionen."
+             for t in active if t.task_spec.bpmn_id]
+    if active and not named:
+        named = ["Ett steg som pågår finns inte i den nya versionen."]
+    return named
+
+
 def plan_move(workflow, to: ProcessVersion, registry):
     """(problems, the diffs) for moving `workflow` onto `to`: the ready or waiting tasks must exist in the
     new version (no removed element is active), and so must every running subprocess."""
     top, subs = diff_workflow(registry, workflow, to.spec, to.subprocess_specs)
-    found = [f"Steget {describe(t.task_spec)} pågår men finns inte i den nya versionen."
-             for t in top.removed if t.state & _ACTIVE]
+    found = _removed_active(top.removed)
     for sp_id, sp_diff in subs.items():
         sub = workflow.subprocesses[sp_id]
         if sp_diff is None:
             if any(t.state & _ACTIVE for t in sub.get_tasks()):
                 found.append(f"Delprocessen {sub.spec.name} pågår men finns inte i den nya versionen.")
             continue
-        found += [f"Steget {describe(t.task_spec)} pågår men finns inte i den nya versionen."
-                  for t in sp_diff.removed if t.state & _ACTIVE]
-    return found, top, subs
+        found += _removed_active(sp_diff.removed)
+    return list(dict.fromkeys(found)), top, subs
 
 
 def apply_move(workflow, to: ProcessVersion, top, subs) -> None:
