@@ -17,6 +17,11 @@ DEFAULTS: dict = {
     "SCHEDULER_INTERVAL_SECONDS": 30,
     # /healthz warns when the timer sweep has not finished a run for this long (a few regular looks).
     "HEALTH_SCHEDULER_MAX_AGE_SECONDS": 300,
+    # Gallring (flask gallring run): per case type {"years": after closure, "action": "anonymise" | "delete"};
+    # a type not listed is kept. GALLRING_MIN_YEARS: the shortest rule allowed per type ("*": every type),
+    # from the archive's dokumenthanteringsplan; a shorter rule is refused.
+    "GALLRING_RULES": {},
+    "GALLRING_MIN_YEARS": {},
     "CLOCK": None,
     "BPMN_DIR": None,  # None: the repository's bpmn/ folder
     # Argon2id cost (argon2-cffi's defaults: 3 passes over 64 MiB). Tests lower it to stay fast.

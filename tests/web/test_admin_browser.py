@@ -28,7 +28,7 @@ def test_admin_creates_a_user_who_then_sees_the_units_inbox(page, login, user, b
     assert page.get_by_role("button", name="Ta bort rollen Enhetschef vid Hemgårdens äldreboende").is_visible()
     problems = {}
     for path in ("/admin/anvandare", "/admin/anvandare/ny", "/admin/anvandare/nina", "/admin/organisation",
-                 "/admin/enheter/HG", "/admin/enheter/ny", "/admin/personalfil"):
+                 "/admin/enheter/HG", "/admin/enheter/ny", "/admin/personalfil", "/admin/processer"):
         page.goto(path)
         wider = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         violations = axe_violations(page)
