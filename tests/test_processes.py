@@ -175,3 +175,14 @@ def test_a_new_decision_table_redeploys_the_diagrams_that_call_it(api, user):
         complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(consequence=2, likelihood=2))
     db.session.expire_all()
     assert (db.session.get(type(old), old.id).severity, db.session.get(type(new), new.id).severity) == ("medel", "låg")
+
+
+def test_each_instance_is_drawn_from_the_diagram_of_its_own_version(api, user):
+    from app import engine
+
+    old = report(user("anna"))
+    _upload(api, EXTRA_STEP)
+    new = report(user("anna"))
+    instances = {i.case_id: i for i in db.session.scalars(select(ProcessInstance))}
+    drawn = {case.id: engine.diagram_of(instances[case.id]) for case in (old, new)}
+    assert drawn[old.id] == AVVIKELSE and drawn[new.id] == EXTRA_STEP
