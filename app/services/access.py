@@ -15,7 +15,9 @@ from app.models.roles import Holder, holder_unit, memoized, resolve_unit, role_h
 from app.vocabulary import (
     AREA_ROLES,
     CASE_TYPES,
+    HEALTH_CARE_ROLES,
     LANE_ROLES,
+    LEX_MARIA_TASKS,
     MANAGER_ROLES,
     ORGANISATION_WIDE_ROLES,
     REPORT_WIDE_ROLES,
@@ -28,6 +30,10 @@ SENSITIVE_FIELDS = frozenset({
     "motivation",
     "person_informed", "informed_how", "documented_in_personakt", "police_report", "event_types",
 })
+
+
+# The lex Maria investigation's record in the case's fields (app.services.lex_maria).
+LEX_MARIA_KEY = "lex_maria"
 
 
 def _children_map() -> dict[int | None, list[int]]:
@@ -131,9 +137,25 @@ def scope_cases(query: Select, user, *, via_tasks: bool = True) -> Select:
         visible.append(restricted_cases())
     else:
         visible[0] = and_(by_unit, not_(restricted_cases()))
+    health_units = health_care_unit_ids(user)
+    if health_units:  # the MAS: the health-care deviations of their units
+        visible.append(and_(Case.health_care.is_(True), Case.unit_id.in_(health_units)))
     if via_tasks:
         visible.append(_task_part(user))
     return query.where(or_(*visible))
+
+
+def health_care_unit_ids(user) -> set[int]:
+    """The units whose health-care deviations the user follows up (HEALTH_CARE_ROLES: the MAS), with
+    those below: usually held at the förvaltning, so every unit."""
+    held = [r.unit_id for r in user.roles if r.role in HEALTH_CARE_ROLES]
+    if not held:
+        return set()
+    children = memoized(("unit_tree",), _children_map)
+    units: set[int] = set()
+    for unit_id in held:
+        units |= descendants_and_self(unit_id, children)
+    return units
 
 
 def can_view(user, case: Case) -> bool:
@@ -244,13 +266,30 @@ def part_condition(user, case=Case):
         return true()
     chef_units = [r.unit_id for r in user.roles if r.role == "enhetschef"]
     # Per case (EXISTS on the case's own tasks): cheap for the few cases asked about, however many tasks
-    # the user has held over the years.
+    # the user has held over the years. A task of the MAS's investigation is a part in that one, not here.
     return or_(
         case.unit_id.in_(chef_units) if chef_units else false(),
-        select(Task.case_id).where(Task.case_id == case.id, or_(
-            Task.assignee_id == user.id, Task.completed_by_id == user.id,
-            and_(Task.state == "open", candidate_filter(user)))).offset(0).correlate(case).exists(),  # as _task_part
+        select(Task.case_id).where(Task.case_id == case.id, Task.task_id.not_in(LEX_MARIA_TASKS), _holds(user))
+        .offset(0).correlate(case).exists(),  # as _task_part
     )
+
+
+def _holds(user):
+    """Task rows the user holds, held or is offered."""
+    return or_(Task.assignee_id == user.id, Task.completed_by_id == user.id,
+               and_(Task.state == "open", candidate_filter(user)))
+
+
+def has_lex_maria_part(user, case: Case) -> bool:
+    """A part in the case's patient-safety investigation (lex Maria): the MAS of its unit, its enhetschef
+    (who follows up the actions) and anyone who holds, held or is offered one of its tasks. Not the SAS
+    or the other organisation-wide roles by their role alone (as the MAS has no part in lex Sarah)."""
+    if case.unit_id in health_care_unit_ids(user):
+        return True
+    if any(r.role == "enhetschef" and r.unit_id == case.unit_id for r in user.roles):
+        return True
+    return db.session.scalar(select(Task.id).where(
+        Task.case_id == case.id, Task.task_id.in_(LEX_MARIA_TASKS), _holds(user)).limit(1)) is not None
 
 
 def reporter_units(user) -> list[Unit]:
@@ -285,10 +324,13 @@ def may_register_for(unit_code: str) -> bool:
     return unit_id is not None and unit_id in registering_unit_ids()
 
 
-def redact(fields: dict, show_sensitive: bool) -> dict:
-    if show_sensitive:
-        return dict(fields)
-    return {k: v for k, v in fields.items() if k not in SENSITIVE_FIELDS}
+def redact(fields: dict, show_sensitive: bool, *, show_lex_maria: bool = True) -> dict:
+    """The fields without the lex Sarah investigation (show_sensitive False) and without the lex Maria
+    one (kept apart under LEX_MARIA_KEY; show_lex_maria False)."""
+    result = dict(fields) if show_sensitive else {k: v for k, v in fields.items() if k not in SENSITIVE_FIELDS}
+    if not show_lex_maria and isinstance(result.get(LEX_MARIA_KEY), dict):
+        result[LEX_MARIA_KEY] = {k: v for k, v in result[LEX_MARIA_KEY].items() if k not in SENSITIVE_FIELDS}
+    return result
 
 
 def admins() -> list[Holder]:

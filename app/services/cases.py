@@ -20,6 +20,7 @@ from app.services.access import (
     OwnPart,
     can_view,
     descendants_and_self,
+    has_lex_maria_part,
     has_part,
     may_register_for,
     own_part,
@@ -33,7 +34,7 @@ from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.numbering import next_case_number
 from app.services.projection import apply_step
 from app.services.read_log import log_reads
-from app.vocabulary import CASE_TYPES, STARTABLE_CASE_TYPES
+from app.vocabulary import CASE_TYPES, LEX_MARIA_TASKS, STARTABLE_CASE_TYPES
 
 
 def supply_lookups(form, task: Task | None = None) -> None:
@@ -303,6 +304,8 @@ def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] 
     A user who sees a case run per item only through their own items (a plan's responsible person) gets
     those items: in the fields, the tasks, the phase and the history."""
     sensitive = not case.is_lex_sarah or has_part(user, case)
+    # The MAS's investigation is a part of its own: seen by those with a part in it (access.has_lex_maria_part).
+    maria = not case.is_lex_maria or has_lex_maria_part(user, case)
     part = own_part(user, case)
     now = clock.now()
     result: dict[str, Any] = {
@@ -310,20 +313,24 @@ def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] 
         "phase": case.phase if part is None else own_progress(case, part)[0],
         "unit": case.unit.code, "title": case.title, "severity": case.severity, "risk_value": case.risk_value,
         "lex_sarah": case.is_lex_sarah, "ivo_notified": case.ivo_notified,
+        "health_care": case.health_care, "lex_maria": case.is_lex_maria, "lex_maria_notified": case.lex_maria_notified,
         "reporter": case.reporter.username if case.reporter else None,
         "created_at": case.created_at.isoformat(), "closed_at": case.closed_at.isoformat() if case.closed_at else None,
-        "fields": own_fields(case, redact(case.fields or {}, sensitive), part),
+        "fields": own_fields(case, redact(case.fields or {}, sensitive, show_lex_maria=maria), part),
         "tasks": [task_dict(t, now) for t in own_tasks(open_tasks(case) if tasks is None else tasks, part)],
     }
     result["deadlines"] = {t["task_id"]: t["due_at"] for t in result["tasks"] if t["due_at"]}
     target = lex_sarah_target(case)
     result["target_closed_on"] = target.isoformat() if target else None
     if with_history:
+        # After gallring the audit trail keeps what was entered (it is never changed) but no longer shows it.
+        culled = bool((case.fields or {}).get("gallrad"))
         result["history"] = [
             {"at": e.at.isoformat(), "actor": e.actor.username if e.actor else None, "action": e.action,
              "task_id": e.task_id, "summary": e.summary,
-             "details": own_fields(case, redact(e.details, sensitive), part) if isinstance(e.details, dict)
-             else e.details}
+             "details": None if culled and e.action != "case_gallrad"
+             else own_fields(case, redact(e.details, maria if e.task_id in LEX_MARIA_TASKS else sensitive), part)
+             if isinstance(e.details, dict) else e.details}
             for e in own_history(history(case), part)
         ]
     return result

@@ -14,7 +14,7 @@ from app.models import AuditEvent, User
 from app.services import case_actions
 from app.services import cases as case_service
 from app.services import tasks as task_service
-from app.services.access import has_part, own_part
+from app.services.access import has_lex_maria_part, has_part, own_part
 from app.services.errors import Invalid
 from app.vocabulary import (
     CASE_TYPE_LABELS,
@@ -86,12 +86,14 @@ def case_view(case, action_forms: dict | None = None) -> dict:
                for name in case_actions.available(current_user, case)]
     fields = _start_fields(case.type, data["fields"])
     redacted = case.is_lex_sarah and not has_part(current_user, case)
+    redacted_lex_maria = case.is_lex_maria and not has_lex_maria_part(current_user, case)
     reads = case_service.reads(case) if current_user.has_role("admin") or current_user.has_role("sas") else None
     return {
         "case": case, "data": data, "report_rows": describe(_start_form_cls(case.type), fields),
         "timeline": _timeline(case, data["history"]),
         "open_tasks": case_service.own_tasks(case_service.open_tasks(case), part),
-        "redacted": redacted, "reads": reads, "may_work_on": lambda t: task_service.may_work_on(current_user, t),
+        "redacted": redacted, "redacted_lex_maria": redacted_lex_maria, "reads": reads,
+        "may_work_on": lambda t: task_service.may_work_on(current_user, t),
         "actions": actions, "today_iso": clock.today().isoformat(),
     }
 

@@ -63,6 +63,15 @@ def index():
                            total=summary["total"], blocks=[(t, chart_for(t)) for t in blocks])
 
 
+@bp.get("/patientsakerhet")
+def patientsakerhet():
+    """The patientsäkerhetsberättelse's basic figures for the MAS, each table downloadable."""
+    year = _year()
+    tables = reports.patientsakerhet_tables(current_user, year)
+    return render_template("reports/patientsakerhet.html", title=f"Patientsäkerhet {year}", year=year,
+                           years=_years(), tables=tables)
+
+
 @bp.get("/export/<key>.<fmt>")
 def export(key: str, fmt: str):
     if fmt not in exports.TABLE_WRITERS:

@@ -139,6 +139,11 @@ def _lex_sarah(ctx: Context) -> Figures:
         reports, notified = len(table.rows), sum(1 for row in table.rows if row["ivo"].startswith("Anmäld"))
     facts = [f"{_n(reports, 'lex Sarah-rapport', 'lex Sarah-rapporter')} gällde händelser under "
              f"{ctx.year}; {notified} av dem anmäldes till IVO."]
+    # Lex Maria apart (the health-care twin, investigated by the MAS; a case may be both).
+    counted = totals(ctx.scope, ctx.year)
+    facts.append(f"{_n(counted['lex_maria'], 'händelse', 'händelser')} i hälso- och sjukvården utreddes av MAS "
+                 f"som möjlig vårdskada; {counted['lex_maria_anmalningar']} anmäldes till IVO enligt lex Maria "
+                 f"({lagrum.ref_for_year('lex_maria', ctx.year)}).")
     return Figures([table], facts)
 
 
