@@ -250,6 +250,26 @@ def values_for(codes: set[str], periods: set[str]) -> dict[tuple[str, str, str, 
     return {(v.code, v.period, v.gender, v.unit_code): v.value for v in db.session.scalars(query)}
 
 
+def year_values(user, year: int) -> list[dict]:
+    """The förvaltning's values (total, no unit) of the year, each with the previous year's: [{code, value,
+    previous}] by code."""
+    _require_read(user)
+    query = select(IndicatorValue).where(IndicatorValue.period.in_((str(year), str(year - 1))),
+                                         IndicatorValue.gender == "T", IndicatorValue.unit_code == "")
+    found: dict[str, dict] = {}
+    for v in db.session.scalars(query):
+        found.setdefault(v.code, {"code": v.code, "value": None, "previous": None})[
+            "value" if v.period == str(year) else "previous"] = v.value
+    return [found[code] for code in sorted(found) if found[code]["value"] is not None]
+
+
+def indicator_names(codes: set[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    return {code: name for code, name in db.session.execute(
+        select(Indicator.code, Indicator.name).where(Indicator.code.in_(sorted(codes))).order_by(Indicator.id))}
+
+
 # --------------------------------------------------------------------------------------------------
 # Indicator values.
 
