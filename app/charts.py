@@ -174,6 +174,14 @@ def chart_for(table) -> Markup | None:
     if key == "avvikelser_kategori":
         return horizontal_bars(table.title, "Liggande staplar: antal avvikelser per kategori.",
                                [r["name"] for r in rows], [("avvikelser", "Avvikelser")], rows)
+    if key == "kontroller":
+        return horizontal_bars(table.title, "Liggande staplar per slag av kontroll: planerade och genomförda "
+                               "kontrollpunkter och de som visade brister.", [r["kind"] for r in rows],
+                               [("planned", "Planerade"), ("done", "Genomförda"), ("brister", "Med brister")], rows)
+    if key in ("tillsyn_myndighet", "tillsyn_beslut"):
+        what = "myndighet" if key == "tillsyn_myndighet" else "beslut"
+        return horizontal_bars(table.title, f"Liggande staplar: antal tillsynsärenden per {what}.",
+                               [r["name"] for r in rows], [("count", "Ärenden")], rows)
     if key.startswith("sammanstallning_"):
         return horizontal_bars(table.title, "Liggande staplar per grupp: avvikelser, lex Sarah, IVO-anmälningar "
                                "och synpunkter/klagomål.", [r["name"] for r in rows],

@@ -15,6 +15,13 @@ DEFAULTS: dict = {
     "TESTING": False,
     "SCHEDULER_ENABLED": None,  # None: on when serving, off under TESTING
     "SCHEDULER_INTERVAL_SECONDS": 30,
+    # /healthz warns when the timer sweep has not finished a run for this long (a few regular looks).
+    "HEALTH_SCHEDULER_MAX_AGE_SECONDS": 300,
+    # Gallring (flask gallring run): per case type {"years": after closure, "action": "anonymise" | "delete"};
+    # a type not listed is kept. GALLRING_MIN_YEARS: the shortest rule allowed per type ("*": every type),
+    # from the archive's dokumenthanteringsplan; a shorter rule is refused.
+    "GALLRING_RULES": {},
+    "GALLRING_MIN_YEARS": {},
     "CLOCK": None,
     "BPMN_DIR": None,  # None: the repository's bpmn/ folder
     # Argon2id cost (argon2-cffi's defaults: 3 passes over 64 MiB). Tests lower it to stay fast.
@@ -119,6 +126,9 @@ DEFAULTS: dict = {
     # app.vocabulary; CATEGORIES replaces the deviation list, CATEGORIES_EXTRA adds to both lists, e.g.
     # KF_CATEGORIES_EXTRA='{"lokaler": "Lokaler"}'; COMPLAINT_CATEGORIES_EXTRA adds to the klagomål list.
     "CATEGORIES": {},
+    # Deviation categories that are health care (HSL/PSL) whatever the reporter ticks: such a deviation is
+    # followed up by the MAS too (lex Maria). Comma-separated in KF_HSL_CATEGORIES.
+    "HSL_CATEGORIES": ["lakemedel", "fall"],
     "CATEGORIES_EXTRA": {},
     "COMPLAINT_CATEGORIES_EXTRA": {},
     # A task whose lane role nobody holds at the case's unit or above is offered to the holders of this
@@ -133,6 +143,12 @@ DEFAULTS: dict = {
     "LIST_PER_PAGE": 50,
     "LIST_MAX_PER_PAGE": 200,
     "LIST_COUNT_LIMIT": 2000,
+    # A free-text search counts its matches up to this many ("fler än 100"): a common word is looked up
+    # case by case along the list's order, and counting further would read thousands of cases.
+    "LIST_SEARCH_COUNT_LIMIT": 100,
+    # How a free-text search on PostgreSQL finds its cases: "auto" asks the planner's estimate of the
+    # matches (few: read them from the index; many: walk the list's order), "always" walks, "never" reads.
+    "SEARCH_WALK": "auto",
     "LIST_MAX_ROWS": 10000,
     # Deadlines. Each is named by its key in the diagram that waits for it (bpmn/*.bpmn), through
     # deadline("KEY", start) for days and deadline_months("KEY", start) for calendar months (app.engine);
@@ -146,6 +162,13 @@ DEFAULTS: dict = {
     # The IVO decision: counted from the assessment it rests on (the early-notification action, or the
     # finished investigation), not from the report.
     "DEADLINE_IVO_BESLUT_DAYS": 14,
+    # Lex Maria (bpmn/lex_maria.bpmn; rules lex_maria_utredning and lex_maria in app/data/lagrum.toml): PSL
+    # says "snarast" for the notification and sets no time for the investigation; the local routine's
+    # targets, counted from when the MAS investigation starts and from when the notification is due
+    # (an early notification, or an investigation that found an allvarlig vårdskada or risk of one).
+    # Past them the MAS's chef (the socialchef) is told.
+    "DEADLINE_MAS_UTREDNING_DAYS": 28,
+    "DEADLINE_LEX_MARIA_ANMALAN_DAYS": 7,
     # Target for a whole lex Sarah case, report to closed (shown on the case; not a law, a routine's aim).
     "TARGET_LEX_SARAH_CASE_DAYS": 90,
     # Synpunkter och klagomål (bpmn/klagomal.bpmn; SOSFS 2011:9 5 kap. 3-6 §§): no national time limit;

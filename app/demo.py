@@ -73,6 +73,9 @@ ORGANISATION: dict[str, list[dict]] = {
         {"username": "sas", "name": "Sara Sjöberg", "email": "sara.sjoberg@kommun.example",
          "title": "Socialt ansvarig samordnare",
          "roles": [{"role": "sas", "unit": "SOC"}]},
+        {"username": "mas", "name": "Maja Sundin", "email": "maja.sundin@kommun.example",
+         "title": "Medicinskt ansvarig sjuksköterska",
+         "roles": [{"role": "mas", "unit": "SOC"}]},
         {"username": "chef", "name": "Carl Holm", "email": "carl.holm@kommun.example", "title": "Socialchef",
          "roles": [{"role": "socialchef", "unit": "SOC"}]},
         {"username": "namnd", "name": "Nora Lind", "email": "nora.lind@kommun.example", "title": "Nämndsekreterare",
@@ -178,7 +181,8 @@ def _tell(s: _Story) -> None:
     """The history, oldest first (case numbers follow the order of registration). Where it ends:
     - avvikelser: one overdue at the enhetschef (escalated), three waiting for the enhetschef, one
       waiting for the SAS investigation, one at the socialchef's IVO decision, one at the follow-up of
-      its actions, one lex Sarah case notified to IVO and closed with feedback to the reporter;
+      its actions, one lex Sarah case notified to IVO and closed with feedback to the reporter, one
+      medication error investigated by the MAS as an allvarlig vårdskada and notified under lex Maria;
       three falls at Solrosen within a month raise a pattern signal;
     - synpunkter/klagomål: one being handled, one anonymous and closed;
     - PDCA: one in each of Planera, Genomföra (linked to the lex Sarah case), Följa upp, Förbättra
@@ -198,6 +202,7 @@ def _tell(s: _Story) -> None:
     child, warm_food, planning = _last_ten_days(s, photo=photo, food=food, contact_person=contact_person)
     _last_week(s, photo=photo, locked=locked, child=child, planning=planning)
     _last_days(s, continuity=continuity, warm_food=warm_food)
+    _lex_maria_notified_to_ivo(s)
     _quarterly_report_filed(s)
     _planned_controls(s)
     _supervision(s, contact_person=contact_person)
@@ -479,6 +484,34 @@ def _last_days(s: _Story, *, continuity: Case, warm_food: Case) -> None:
         "unit": "SR", "occurred_on": s.day(0), "category": "fall",
         "description": "Boende föll vid förflyttning från rullstol.",
         "immediate_actions": "Sjuksköterska undersökte, inga synliga skador.", "suspected_lex_sarah": False})
+
+
+def _lex_maria_notified_to_ivo(s: _Story) -> None:
+    """Today: a medication error in the hemtjänst; the enhetschef judges a vårdskada possible, the MAS
+    investigates it as an allvarlig vårdskada and notifies IVO (lex Maria); the follow-up of the actions
+    remains."""
+    s.at(0, "08:10")
+    insulin = s.report("ec_htj", "avvikelse", {
+        "unit": "HTJ", "occurred_on": s.day(1), "category": "lakemedel", "health_care": True,
+        "description": "Dubbel dos insulin gavs på morgonbesöket; brukaren fick kraftigt lågt blodsocker.",
+        "immediate_actions": "Sjuksköterska tillkallades, ambulans; brukaren vårdades på sjukhus ett dygn.",
+        "suspected_lex_sarah": False})
+    s.at(0, "09:00")
+    s.complete("ec_htj", insulin, "chef_uppfoljning", {
+        "legal_bases": ["HSL"], "analysis": "Två signeringslistor var i omlopp efter ändrad ordination.",
+        "cause_areas": ["rutiner", "kommunikation"], "actions": "En signeringslista per brukare; genomgång på APT.",
+        "classification": "avvikelse", "consequence": 4, "likelihood": 2, "follow_up_on": s.day(-30),
+        "suspected_vardskada": True})
+    s.at(0, "13:30")
+    s.complete("mas", insulin, "mas_utredning", {
+        "investigation": "Ordinationen ändrades i fredags; den gamla signeringslistan togs inte bort. "
+                         "Två medarbetare gav var sin dos.",
+        "causes": "Ingen rutin för att dra in en gammal signeringslista när ordinationen ändras.",
+        "actions": "Rutin för ändrad ordination från nästa vecka; sjuksköterskan byter listan samma dag.",
+        "assessment": "allvarlig_vardskada",
+        "assessment_motivation": "Brukaren behövde sjukhusvård; skadan var inte obetydlig."})
+    s.at(0, "15:00")
+    s.complete("mas", insulin, "lex_maria_anmalan", {"sent_on": s.day(0)})
 
 
 def _quarterly_report_filed(s: _Story) -> None:

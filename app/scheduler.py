@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 from app import clock
 from app.engine import TIMER_CHANNEL
 from app.extensions import db
+from app.services import operations
 from app.services.timers import next_due, run_due
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,15 @@ def _sweep(app) -> int:
             return 0
         finally:
             app.extensions["kf_next_timer"] = _next_due_or_none()
+            _beat()
+
+
+def _beat() -> None:
+    try:
+        operations.beat(JOB_ID)  # /healthz reads how long ago the sweep last ran
+    except Exception:  # the database is away: /healthz says so itself
+        db.session.rollback()
+        log.exception("could not record the scheduler's heartbeat")
 
 
 def _next_due_or_none() -> datetime | None:

@@ -11,6 +11,7 @@ ROLES = (
     "enhetschef",
     "verksamhetschef",
     "sas",
+    "mas",
     "socialchef",
     "namndsekreterare",
     "admin",
@@ -22,6 +23,7 @@ ROLE_LABELS = {
     "enhetschef": "Enhetschef",
     "verksamhetschef": "Verksamhetschef",
     "sas": "Socialt ansvarig samordnare",
+    "mas": "Medicinskt ansvarig sjuksköterska",
     "socialchef": "Socialchef",
     "namndsekreterare": "Nämndsekreterare",
     "admin": "Administratör",
@@ -37,11 +39,14 @@ ORGANISATION_WIDE_ROLES = ("sas", "socialchef", "admin")
 AREA_ROLES = ("verksamhetschef", "namndsekreterare")
 # Who sees the statistics and reports: managers for their units, the wide roles for the förvaltning.
 MANAGER_ROLES = ("enhetschef", "verksamhetschef")
-REPORT_WIDE_ROLES = ("sas", "socialchef", "namndsekreterare", "admin")
+REPORT_WIDE_ROLES = ("sas", "mas", "socialchef", "namndsekreterare", "admin")
 REPORT_ROLES = MANAGER_ROLES + REPORT_WIDE_ROLES
 # Roles the diagrams' lanes offer tasks to (medarbetare tasks go to the reporter): every unit needs a
 # holder of each at the unit or above, or its tasks go to FALLBACK_ROLE as orphans.
-LANE_ROLES = ("enhetschef", "verksamhetschef", "sas", "socialchef", "namndsekreterare")
+LANE_ROLES = ("enhetschef", "verksamhetschef", "sas", "mas", "socialchef", "namndsekreterare")
+# The medicinskt ansvarig sjuksköterska reads the health-care deviations (Case.health_care) of the units
+# where they hold the role and those below (usually held at the förvaltning: every unit), not the rest.
+HEALTH_CARE_ROLES = ("mas",)
 
 # --- cases (the case types themselves: CASE_TYPES, the registry at the end of this module) -----------------
 STATUS_LABELS = {"pagaende": "Pågående", "avslutad": "Avslutad", "fel": "Fel i flödet"}
@@ -106,6 +111,22 @@ PRIMARY_CAUSES = [
     ("teknik", "Teknik eller utrustning"),
     ("organisation", "Organisation eller bemanning"),
 ]
+
+# --- health-care deviations and lex Maria (PSL 3 kap.) ----------------------------------------------------
+# The categories that make a deviation a health-care one (HSL/PSL) by default: HSL_CATEGORIES in the
+# configuration says which (the reporter may also tick it).
+VARDSKADA_ASSESSMENTS = [
+    ("ingen_vardskada", "Ingen vårdskada"),
+    ("vardskada", "Vårdskada"),
+    ("allvarlig_vardskada", "Allvarlig vårdskada"),
+    ("risk_allvarlig_vardskada", "Risk för allvarlig vårdskada"),
+]
+VARDSKADA_ASSESSMENT_LABELS = dict(VARDSKADA_ASSESSMENTS)
+# Assessments that must be notified to IVO under lex Maria (PSL 3 kap. 5 §).
+LEX_MARIA_MUST_NOTIFY = ("allvarlig_vardskada", "risk_allvarlig_vardskada")
+# The user tasks of bpmn/lex_maria.bpmn: a part in them is a part in the patient-safety investigation,
+# not in the lex Sarah one (app.services.access).
+LEX_MARIA_TASKS = ("mas_utredning", "lex_maria_anmalan", "lex_maria_komplettering")
 
 SCALE = [("1", "1"), ("2", "2"), ("3", "3"), ("4", "4")]
 CONSEQUENCE_LABELS = {1: "Mindre", 2: "Måttlig", 3: "Betydande", 4: "Katastrofal"}

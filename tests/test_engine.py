@@ -11,7 +11,7 @@ from helpers import chef_data, complete, open_task, report
 from sqlalchemy import select, update
 
 from app import engine
-from app.engine.runtime import lane_role
+from app.engine.runtime import SERIALIZER, lane_role, serialize
 from app.engine.specs import library
 from app.extensions import db
 from app.models import ProcessInstance, Task, Timer, Unit
@@ -116,3 +116,16 @@ def test_the_inbox_and_case_lists_never_read_the_workflow_state(user):
     assert data["tasks"][0]["task_id"] == "chef_uppfoljning"
     task_service.claim(ec, task.id)
     assert [t.id for t in task_service.inbox(ec, "mine")] == [task.id]
+
+
+def test_the_saved_state_is_the_json_spiffworkflow_writes(app, user):
+    """The state is written faster (each spec's JSON once), but it is the same JSON object, and it loads."""
+    case = report(user("anna"))
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data())
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
+    workflow = SERIALIZER.deserialize_json(instance.state)
+    expected = json.loads(SERIALIZER.serialize_json(workflow))
+    assert json.loads(instance.state) == expected
+    for _ in range(2):  # the spec's JSON written, then copied
+        assert json.loads(serialize(workflow)) == expected
+    assert json.loads(serialize(SERIALIZER.deserialize_json(serialize(workflow)))) == expected

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from helpers import complete, open_task, open_tasks, sweep
+from helpers import complete, logged_in, open_task, open_tasks, sweep
 from sqlalchemy import select
 
 from app import clock as app_clock
@@ -193,6 +193,63 @@ def test_internkontroll_points_carry_the_dmn_risk_and_only_the_wide_roles_and_th
     assert set(fields) == {"points-0-consequence", "points-0-likelihood"}
 
 
+def test_a_responsible_person_sees_only_their_own_points_everywhere(app, user, api, clock):
+    """The case page, the API's case and list, search, the plans and the exports show a responsible person
+    only their own points of the nämnd's internkontroll; the wide roles see every point."""
+    body = {"type": "kontrollplan", "kind": "internkontroll", "unit": "SOC", "year": 2026, "title": "Internkontroll",
+            "points": [point("Utredningstider barn", "2026-03-10", "ec_bou", consequence=3, likelihood=3),
+                       point("Beslutsbevakning", "2026-03-12", "vc_ifo", consequence=2, likelihood=2),
+                       point("Delegationsbeslut", "2026-03-14", "vc_ifo", consequence=2, likelihood=1)]}
+    created = api("namnd").post("/api/v1/cases", json=body)
+    assert created.status_code == 201, created.get_json()
+    plan = db.session.get(Case, created.get_json()["id"])
+    mine, theirs, third = open_tasks(plan)
+    do(user("vc_ifo"), theirs, result(finding="Tre beslut rapporterades sent till IVO.", action="atgard",
+                                      action_text="Bevaka beslutsdatum.", action_due_on="2026-04-30",
+                                      action_responsible="vc_ifo"))
+    clock.set(end_of("2026-03-11"))
+    sweep(app)  # ec_bou's point passes its date: the overdue escalation is hers too
+    others = ("Beslutsbevakning", "Delegationsbeslut", "Tre beslut", "Bevaka beslutsdatum")
+
+    case = api.get("ec_bou", f"/api/v1/cases/{plan.id}").get_json()
+    assert [p["title"] for p in case["fields"]["points"]] == ["Utredningstider barn"]
+    assert [t["id"] for t in case["tasks"]] == [mine.id]
+    assert "Utredningstider barn" in case["phase"]
+    history = str(case["history"])
+    assert "Utredningstider barn" in history and not any(text in history + case["phase"] for text in others)
+    assert {"case_created", "task_created", "escalated"} <= {e["action"] for e in case["history"]}
+
+    listed = api.get("ec_bou", "/api/v1/cases?q=Internkontroll").get_json()["cases"]
+    assert [c["id"] for c in listed] == [plan.id]
+    assert [t["id"] for t in listed[0]["tasks"]] == [mine.id]
+    assert listed[0]["due_at"] == end_of("2026-03-10").isoformat() and listed[0]["overdue"] is True
+    assert not any(text in str(listed) for text in others)
+    assert api.get("ec_bou", "/api/v1/cases?q=Delegationsbeslut").get_json()["cases"] == []
+    plans = api.get("ec_bou", "/api/v1/kontrollplaner?year=2026").get_json()["plans"]
+    assert [(p["id"], p["points"], p["brister"]) for p in plans] == [(plan.id, 1, 0)]
+
+    client = logged_in(app, "ec_bou")
+    for path in (f"/arenden/{plan.id}", "/arenden?typ=kontrollplan", f"/kontroller/{plan.id}",
+                 f"/uppgifter/{mine.id}"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        html = page.get_data(as_text=True)
+        assert "Utredningstider barn" in html and not any(text in html for text in others), path
+    exported = api.get("ec_bou", "/api/v1/reports/tables/kontrollpunkter.csv?year=2026").get_data(as_text=True)
+    assert not any(text in exported for text in others)
+
+    # vc_ifo has two points and the action; the wide roles see all three points and every event.
+    case = api.get("vc_ifo", f"/api/v1/cases/{plan.id}").get_json()
+    assert [p["title"] for p in case["fields"]["points"]] == ["Beslutsbevakning", "Delegationsbeslut"]
+    assert "Utredningstider barn" not in str(case) and "Tre beslut" in str(case["history"])
+    for wide in ("chef", "namnd", "sas"):
+        case = api.get(wide, f"/api/v1/cases/{plan.id}").get_json()
+        assert len(case["fields"]["points"]) == 3 and len(case["tasks"]) == 3, wide
+        assert all(text in str(case) for text in ("Utredningstider barn", *others)), wide
+    exported = api.get("chef", "/api/v1/reports/tables/kontrollpunkter.csv?year=2026").get_data(as_text=True)
+    assert "Delegationsbeslut" in exported and "Utredningstider barn" in exported
+
+
 def test_egenkontroll_is_the_units_and_above(app, user, api):
     plan = egenkontroll(user, [point("Brandskydd", "2026-05-01", "anna")])
     for allowed in ("ec_hg", "vc_ao", "sas", "anna"):
@@ -292,3 +349,52 @@ def test_the_kontroller_report_its_exports_and_the_kvalitetsberattelse(app, user
     assert internal["facts"] == ["Inga kontrollpunkter planerades för 2026."]
     supervision = next(s for s in story["sections"] if s["key"] == "tillsyn")
     assert supervision["title"] == "Tillsyn och klagomål till IVO" and supervision["facts"][0].startswith("0 tillsyns")
+
+
+def test_the_statistics_page_has_the_kontroller_and_tillsyn_figures_scoped_like_their_reports(app, user, api, clock):
+    plan = egenkontroll(user, [point("Brandskydd", "2026-03-10", "anna"), point("Läkemedel", "2026-03-12", "anna")])
+    first, _ = open_tasks(plan)
+    do(user("anna"), first, result(action="atgard", action_text="Köp filtar.", action_due_on="2026-04-30",
+                                   action_responsible="ec_hg"))
+    kontrollplan.create_plan(user("namnd"), {"kind": "internkontroll", "unit": "SOC", "year": 2026,
+                                             "title": "Internkontroll"},
+                             [point("Utredningstider", "2026-09-30", "vc_ifo", consequence=3, likelihood=2)])
+    for authority in ("IVO", "IVO", "JO"):
+        response = api("sas").post("/api/v1/cases", json={
+            "type": "tillsyn", "unit": "HG", "authority": authority, "kind": "tillsyn", "opened_on": "2026-03-02",
+            "subject": "Tillsyn av läkemedelshanteringen", "reference": "IVO 3.5.1-1/2026"})
+        assert response.status_code == 201, response.get_json()
+
+    def tables(username):
+        body = api.get(username, "/api/v1/reports/statistics?year=2026").get_json()
+        return {t["key"]: t for t in body["tables"]}
+
+    wide = tables("sas")
+    figures = wide["kontroller"]
+    assert [r["kind"] for r in figures["rows"]] == ["Egenkontroll", "Intern kontroll"]
+    for row, kind in zip(figures["rows"], ("egenkontroll", "internkontroll"), strict=True):
+        report = api.get("sas", f"/api/v1/reports/kontroller?year=2026&kind={kind}").get_json()
+        assert {k: row[k] for k in ("planned", "done", "done_on_time", "brister", "actions_open", "overdue")} == {
+            k: report[k] for k in ("planned", "done", "done_on_time", "brister", "actions_open", "overdue")}
+    assert (figures["total"]["planned"], figures["total"]["brister"]) == (3, 1)
+    assert [(r["name"], r["count"]) for r in wide["tillsyn_myndighet"]["rows"]] == [("IVO", 2), ("JO", 1)]
+    assert [(r["name"], r["count"]) for r in wide["tillsyn_beslut"]["rows"]] == [("Pågår (inget beslut än)", 3)]
+
+    # The chef above the unit: the unit's egenkontroll only; no internkontroll, no supervision register.
+    chef = tables("vc_ao")
+    assert [(r["kind"], r["planned"]) for r in chef["kontroller"]["rows"]] == [("Egenkontroll", 2)]
+    assert chef["kontroller"]["total"] is None and "tillsyn_myndighet" not in chef
+    assert [(r["kind"], r["planned"]) for r in tables("vc_ifo")["kontroller"]["rows"]] == [("Egenkontroll", 0)]
+    # The nämnd secretary's figures cover the whole förvaltning, as their other reports do (the
+    # kvalitetsberättelse they prepare has every unit's egenkontroll), though they open no unit's cases.
+    assert [(r["kind"], r["planned"]) for r in tables("namnd")["kontroller"]["rows"]] == [
+        ("Egenkontroll", 2), ("Intern kontroll", 1)]
+    assert api.get("namnd", f"/api/v1/cases/{plan.id}").status_code == 404
+    csv = api.get("vc_ao", "/api/v1/reports/tables/kontroller.csv?year=2026").get_data(as_text=True)
+    assert csv.lstrip("\ufeff").splitlines() == [
+        "Slag;Planerade;Genomförda;Varav i tid;Med brister;Öppna åtgärder;Försenade", "Egenkontroll;2;1;1;1;1;0"]
+
+    page = logged_in(app, "sas").get("/statistik/?ar=2026").get_data(as_text=True)
+    assert 'id="kontroller"' in page and 'id="tillsyn_myndighet"' in page and "Intern kontroll" in page
+    page = logged_in(app, "vc_ao").get("/statistik/?ar=2026").get_data(as_text=True)
+    assert 'id="kontroller"' in page and 'id="tillsyn_myndighet"' not in page and "Intern kontroll" not in page

@@ -157,6 +157,44 @@ def test_lex_sarah_investigation_text_is_found_only_by_those_who_may_read_it(api
     assert api("vc_ao").get("/api/v1/cases?q=duschstolen").get_json()["total"] == 0
 
 
+def test_a_search_walking_the_list_and_one_reading_the_matches_find_the_same_cases(api, user, clock, app):
+    """PostgreSQL finds a common word by walking the list's order and a rare one from the index
+    (SEARCH_WALK "auto" chooses by the planner's estimate); both find what the user may see, no more."""
+    fall, _other = _reports(user, clock, ["Brukaren föll. Fall i badrummet.", "Medicin gavs för sent."],
+                            immediate_actions="Sjuksköterskan tillkallades.")
+    report(user("bertil"), unit="SR", description="Fall i matsalen.")
+    lex = report(user("anna"), description="Boende lämnades ensam.")
+    complete(user("ec_hg"), lex, "chef_uppfoljning", chef_data(classification="missforhallande"))
+    complete(user("sas"), lex, "sas_utredning", sas_data(investigation="Duschstolen saknade bromsar."))
+    for mode in ("always", "never"):
+        app.config["SEARCH_WALK"] = mode
+
+        def total(username, q, mode=mode):
+            body = api(username).get("/api/v1/cases", query_string={"q": q}).get_json()
+            assert body["total"] == len(body["cases"]) and body["total_exact"], (mode, username, q)
+            return body["total"]
+
+        assert total("ec_hg", "fallet") == 1 and total("ec_sr", "fallet") == 1 and total("sas", "fallet") == 2, mode
+        assert total("ec_hg", "fall badrummet") == 1 and total("ec_hg", "fall medicin") == 0, mode
+        assert api("ec_hg").get("/api/v1/cases?q=fall&unit=SR").get_json()["total"] == 0, mode
+        for username, expected in [("sas", 1), ("ec_hg", 1), ("anna", 0), ("vc_ao", 0)]:
+            assert total(username, "duschstolen") == expected, (mode, username)
+        assert [c["number"] for c in api("ec_hg").get("/api/v1/cases?q=fall&per_page=1").get_json()["cases"]] \
+            == [fall.number], mode
+
+
+def test_a_search_counts_to_its_own_limit_and_says_when_there_are_more(api, user, clock, app):
+    app.config["LIST_SEARCH_COUNT_LIMIT"] = 3
+    _reports(user, clock, [f"Fall nummer {n}" for n in range(5)])
+    body = api("sas").get("/api/v1/cases?q=fall&per_page=2").get_json()
+    assert (body["total"], body["total_exact"], len(body["cases"])) == (3, False, 2) and body["next"]
+    assert api("sas").get("/api/v1/cases?per_page=2").get_json()["total"] == 5  # no search: LIST_COUNT_LIMIT
+    last = api("sas").get("/api/v1/cases?q=fall&per_page=2&page=3").get_json()  # past the count: still paged
+    assert len(last["cases"]) == 1 and last["next"] is None
+    page = logged_in(app, "sas").get("/arenden?q=fall&per_sida=2").get_data(as_text=True)
+    assert "Fler än 3" in page
+
+
 def test_postgresql_reindex_builds_the_documents_the_application_writes(api, user, clock, backend):
     if backend != "postgresql":
         pytest.skip("the one-statement reindex is PostgreSQL's")

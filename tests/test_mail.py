@@ -1,15 +1,17 @@
 """Mail through a real SMTP server on loopback (aiosmtpd): one mail per event (a task offered to you,
-a task overdue, an escalation), a summary instead of a storm when a backlog of timers fires, and a
-mail server that is down never undoes the action that queued the mail."""
+a task overdue, an escalation), a summary instead of a storm when a backlog of timers fires, a mail
+server that is down never undoes the action that queued the mail, and mail queued by a request goes out
+after its answer."""
 from __future__ import annotations
 
 import email
 import socket
+import time
 from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from helpers import report, sweep
+from helpers import chef_data, open_task, report, sweep
 from sqlalchemy import select
 
 from app.extensions import db
@@ -122,3 +124,25 @@ def test_a_mail_server_that_is_down_keeps_the_mail_queued_and_the_action_done(ap
     clock.advance(hours=1)
     sweep(app)  # the sweep delivers what is queued
     assert len(mailbox.to(user("ec_hg").email)) == 1
+
+
+def test_mail_from_a_request_goes_out_after_the_answer(app, api, user, mailbox):
+    ec = user("ec_hg")
+    case = report(user("anna"))
+    task_id = open_task(case, "chef_uppfoljning").id
+    db.session.commit()
+    mailbox.take()
+
+    response = api("ec_hg").post(f"/api/v1/tasks/{task_id}/complete", json=chef_data())
+
+    assert response.status_code == 200, response.get_json()
+    # Sent by the process's mail thread once the request is answered: wait for it (never for long).
+    deadline = time.monotonic() + 20
+    while not mailbox.to(ec.email) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (mail,) = mailbox.to(ec.email)
+    assert mail["Subject"] == f"Ny uppgift: Följ upp åtgärderna ({case.number})"
+    db.session.expire_all()
+    (row,) = db.session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == ec.id,
+                                                            OutboxMessage.subject == mail["Subject"])).all()
+    assert row.sent_at is not None

@@ -212,6 +212,34 @@ def test_pdca_through_the_api_links_sources_and_loops(api, user):
     assert api.call("ec_hg", "GET", "/api/v1/forbattring?unit=FINNS_INTE").json["error"] == "not_found"
 
 
+def test_the_board_pages_with_a_total_and_links_that_keep_the_unit(api, user, org):
+    ec_hg = user("ec_hg")
+    cycles = [start_pdca(ec_hg, title=f"Cykel {n}") for n in range(3)]
+    start_pdca(user("ec_sr"), unit="SR", title="Annan enhet")
+    first = api.call("vc_ao", "GET", "/api/v1/forbattring?unit=HG&per_page=2").json
+    assert (first["page"], first["per_page"], first["total"], first["total_exact"]) == (1, 2, 3, True)
+    assert [e["number"] for e in first["phases"]["planera"]] == [cycles[2].number, cycles[1].number]  # newest first
+    assert "unit=HG" in first["next"] and "page=2" in first["next"] and "per_page=2" in first["next"]
+    second = api.call("vc_ao", "GET", "/api/v1/forbattring?unit=HG&per_page=2&page=2").json
+    assert [e["number"] for e in second["phases"]["planera"]] == [cycles[0].number] and second["next"] is None
+    for query, field in (("per_page=201", "per_page"), ("page=0", "page"), ("page=x", "page"), ("page=1001", "page")):
+        answer = api.call("vc_ao", "GET", "/api/v1/forbattring?" + query)
+        assert answer.status_code == 422 and field in answer.json["fields"], query
+    beyond = api.call("vc_ao", "GET", "/api/v1/forbattring?page=50").json
+    assert beyond["total"] == 4 and beyond["next"] is None and not any(beyond["phases"].values())
+
+    client = org.test_client()
+    login(client, "vc_ao")
+    page = client.get("/forbattring?enhet=HG&per_sida=2").get_data(as_text=True)
+    assert "Visar 1–2 av 3 förbättringsarbeten." in page and cycles[0].number not in page
+    assert 'href="/forbattring?enhet=HG&amp;sida=2&amp;per_sida=2"' in page
+    second_page = client.get("/forbattring?enhet=HG&per_sida=2&sida=2").get_data(as_text=True)
+    assert cycles[0].number in second_page and cycles[2].number not in second_page
+    assert "Föregående sida" in second_page
+    refused = client.get("/forbattring?sida=ett").get_data(as_text=True)
+    assert "Sida: Ange ett heltal" in refused and "Visar 1–4 av 4 förbättringsarbeten." in refused
+
+
 def test_api_refuses_source_cases_the_caller_cannot_see(api, user):
     elsewhere = report(user("bertil"), unit="SR")
     answer = api.call("ec_hg", "POST", "/api/v1/cases", {"type": "pdca", "unit": "HG", "title": "t", "goal": "g",

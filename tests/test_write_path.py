@@ -41,13 +41,12 @@ def test_a_completion_over_the_api_sends_at_most_twelve_statements(api, user, ba
     assert [t["task_id"] for t in body["case"]["tasks"]] == ["atgardsuppfoljning"]
     assert body["case"]["phase"] == "Följ upp åtgärderna"
     reads = [s for s in sent if s.lstrip().upper().startswith(("SELECT", "WITH"))]
-    # Who asks (token, user, roles), the task's case rows and instance under lock, the instance's timers,
-    # the lane of the new task: nothing is read again after the commit to answer.
-    assert len(reads) <= 4, reads
+    # Who asks (token, user, roles), the task's case rows, instance and waiting timers under lock, the
+    # lane of the new task: nothing is read again after the commit to answer.
+    assert len(reads) <= 3, reads
     if backend == "postgresql":
-        # Twelve for the step itself, plus the search index row kept in the same transaction (the case's
-        # text changed). Issue 18's target of twelve in all is still open.
-        assert len(sent) <= 13, sent
+        # Everything, the search index row of the case's changed text included.
+        assert len(sent) <= 12, sent
 
 
 def test_joining_a_pattern_signal_costs_the_same_at_any_size(app, user):

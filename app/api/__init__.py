@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from app import clock
+from app.api.admin import bp as admin_bp
 from app.api.common import json_body
 from app.api.ej_verkstallt import bp as ej_verkstallt_bp
 from app.api.goals import bp as goals_bp
@@ -24,7 +25,7 @@ from app.http import ID, SERVER_ERROR_TEXT, json_error
 from app.services import case_actions, lists
 from app.services import cases as case_service
 from app.services import tasks as task_service
-from app.services.access import can_view
+from app.services.access import can_view, own_parts
 from app.services.errors import DomainError, Invalid
 from app.services.users import user_for_token
 
@@ -95,8 +96,10 @@ def list_cases():
     filters = lists.parse_or_refuse(request.args, g.api_user, case_service.CASE_SORTS)
     page = case_service.find_cases(g.api_user, filters)
     tasks = case_service.open_tasks_by_case([c.id for c in page.items])  # after the LIMIT: this page's only
+    parts = own_parts(g.api_user, page.items)
     now = clock.now()
-    return jsonify({"cases": [case_service.case_summary(c, now, tasks.get(c.id, [])) for c in page.items],
+    return jsonify({"cases": [case_service.case_summary(c, now, tasks.get(c.id, []), parts.get(c.id))
+                              for c in page.items],
                     **page.keys(_next_url(filters))})
 
 
@@ -153,7 +156,7 @@ def complete(task_id: int):
 # The other areas: /api/v1/reports/... (reports; ej verkställda beslut: /reports/ivo/... and
 # /ej-verkstallda/import; utredningstider), /api/v1/forbattring and /api/v1/cases/<id>/links (pdca),
 # /api/v1/kontrollplaner, /api/v1/tillsyn and /reports/kontroller, /reports/tillsyn (kontrollplan),
-# /api/v1/goals, /indicators/values, /surveys/import, /reports/mal, /reports/brukarundersokning (goals), and
-# the OpenAPI description.
-for _nested in (reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp, kontrollplan_bp, goals_bp, openapi_bp):
+# /api/v1/goals, /indicators/values, /surveys/import, /reports/mal, /reports/brukarundersokning (goals),
+# /api/v1/admin/... (administration), and the OpenAPI description.
+for _nested in (admin_bp, reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp, kontrollplan_bp, goals_bp, openapi_bp):
     bp.register_blueprint(_nested)

@@ -3,13 +3,13 @@ so its authentication (bearer token or session + X-CSRFToken) and its JSON error
 PDCA cycles, klagomål and risk analyses are created with POST /api/v1/cases like every case."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify, request, url_for
 
 from app.extensions import csrf
 from app.http import ID
 from app.services import cases as case_service
 from app.services import links as case_links
-from app.services import pdca
+from app.services import lists, pdca
 
 bp = Blueprint("pdca", __name__)
 csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessions
@@ -17,9 +17,14 @@ csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessio
 
 @bp.get("/forbattring")
 def board():
-    """PDCA cycles by phase: `?unit=CODE` narrows to a unit or verksamhetsområde (and the units below)."""
-    result = pdca.board(g.api_user, request.args.get("unit") or None)
-    return jsonify(pdca.board_dict(result))
+    """PDCA cycles by phase: `?unit=CODE` narrows to a unit or verksamhetsområde (and the units below);
+    `page`, `per_page` page it like every list."""
+    filters = lists.parse_or_refuse({k: v for k, v in request.args.items() if k in ("page", "per_page")},
+                                    g.api_user, ())
+    unit = request.args.get("unit") or None  # the board's own check: a unit the user does not see is a 404
+    result = pdca.board(g.api_user, unit, filters=filters)
+    next_url = url_for(request.endpoint or "", **filters.args(page=filters.page + 1, unit=unit), _external=True)
+    return jsonify(pdca.board_dict(result, next_url))
 
 
 @bp.get(f"/cases/<{ID}:case_id>/links")

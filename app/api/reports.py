@@ -35,6 +35,12 @@ def statistics():
                     "tables": [t.as_json() for t in data["tables"].values()]})
 
 
+@bp.get("/patientsakerhet")
+def patientsakerhet():
+    """The patientsäkerhetsberättelse's basic figures (each table also at /tables/<key>.csv|xlsx)."""
+    return jsonify(reports.patientsakerhet_report(g.api_user, _year()))
+
+
 @bp.get("/tables/<key>.<fmt>")
 def table_export(key: str, fmt: str):
     if fmt not in exports.TABLE_WRITERS:

@@ -28,6 +28,14 @@ from app.forms.ej_verkstallt import (
 )
 from app.forms.klagomal import KlagomalForm, KlagomalHanteringForm, KlagomalSvarForm
 from app.forms.kontrollplan import KontrollAtgardForm, KontrollplanStartForm, KontrollpunktForm
+from app.forms.lex_maria import (
+    LexMariaAnmalanForm,
+    LexMariaDiarienummerForm,
+    LexMariaKompletteringForm,
+    MasUtredningForm,
+    TidigLexMariaAnmalanForm,
+    VardskadaMojligForm,
+)
 from app.forms.pdca import (
     FoljaUppForm,
     ForbattraForm,
@@ -57,6 +65,10 @@ TASK_FORMS = {
     "atgardsuppfoljning": AtgardsuppfoljningForm,
     "sas_verifiering": SasVerifieringForm,
     "eskalering_uppfoljning": EskaleringUppfoljningForm,
+    # lex Maria: the MAS's investigation of a possible vårdskada and the notification to IVO
+    "mas_utredning": MasUtredningForm,
+    "lex_maria_anmalan": LexMariaAnmalanForm,
+    "lex_maria_komplettering": LexMariaKompletteringForm,
     # quality development: PDCA cycles, synpunkter/klagomål, risk analysis and the pattern signal
     "planera": PlaneraForm,
     "genomfora": GenomforaForm,
@@ -89,6 +101,9 @@ ACTION_FORMS = {
     "tidig_ivo_anmalan": TidigIvoAnmalanForm,
     "ivo_diarienummer": IvoDiarienummerForm,
     "ej_verkstallt_handelse": EjVerkstalltHandelseForm,
+    "vardskada_mojlig": VardskadaMojligForm,
+    "tidig_lex_maria_anmalan": TidigLexMariaAnmalanForm,
+    "lex_maria_diarienummer": LexMariaDiarienummerForm,
 }
 
 START_FORMS = {

@@ -49,6 +49,9 @@ class AvvikelseReportForm(BaseForm):
                              validators=[Optional(), Length(max=100), no_personnummer])
     suspected_lex_sarah = BooleanField("Jag misstänker ett missförhållande (lex Sarah)",
                                        false_values=("false", "", "nej", "0", "off", "no"))
+    health_care = BooleanField("Händelsen gäller hälso- och sjukvård (t.ex. läkemedel, fall, vårdskada)",
+                               false_values=("false", "", "nej", "0", "off", "no"),
+                               description="Medicinskt ansvarig sjuksköterska (MAS) följer upp avvikelser i vården.")
 
 
 class ChefUppfoljningForm(BaseForm):
@@ -67,6 +70,8 @@ class ChefUppfoljningForm(BaseForm):
                              validators=_required("Välj sannolikhet 1–4."))
     follow_up_on = DateField("Datum för uppföljning av åtgärderna",
                              validators=[InputRequired(message=DATE_REQUIRED), not_in_past])
+    suspected_vardskada = BooleanField("Händelsen kan ha medfört en vårdskada: MAS utreder (lex Maria)",
+                                       false_values=("false", "", "nej", "0", "off", "no"))
 
 
 class SasUtredningForm(BaseForm):

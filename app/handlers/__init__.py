@@ -1,4 +1,13 @@
 """Service-task behaviour, registered by name in the engine's registry (app.engine.registry).
 Importing this package imports every handler module, which registers its handlers; the application
 factory does that once."""
-from app.handlers import avvikelse, ej_verkstallt, kontrollplan, monster, notify, pdca, utredning  # noqa: F401
+from app.handlers import (  # noqa: F401
+    avvikelse,
+    ej_verkstallt,
+    kontrollplan,
+    lex_maria,
+    monster,
+    notify,
+    pdca,
+    utredning,
+)

@@ -9,6 +9,8 @@ from app.services.access import resolve_unit, role_holders
 
 REASONS = {
     "ivo_beslut_forsenat": "Beslutet om anmälan till IVO har passerat sin tidsfrist.",
+    "mas_utredning_forsenad": "MAS-utredningen av en möjlig vårdskada (lex Maria) har passerat sin tidsfrist.",
+    "lex_maria_anmalan_forsenad": "Lex Maria-anmälan till IVO ska göras snarast och har passerat sin tidsfrist.",
     "tillsyn_yttrande_forsenat": "Yttrandet till tillsynsmyndigheten har inte lämnats före svarsdatumet.",
     "tillsyn_redovisning_forsenad": "Redovisningen till tillsynsmyndigheten har inte lämnats före sitt datum.",
 }

@@ -10,9 +10,10 @@ from app.models.ej_verkstallt import EjVerkstalltBeslut, EjVerkstalltHandelse, I
 from app.models.goals import Goal, Indicator, IndicatorValue, SurveyResult  # noqa: F401
 from app.models.kontrollplan import KontrollPoint  # noqa: F401
 from app.models.monster import PatternSignal, PatternSignalCase  # noqa: F401
+from app.models.operations import GallringLog, Heartbeat  # noqa: F401
 from app.models.organisation import ApiToken, RoleAssignment, Unit, User  # noqa: F401
 from app.models.pdca import PdcaTurn  # noqa: F401
-from app.models.process import ProcessInstance, Task, Timer  # noqa: F401
+from app.models.process import DeployedProcess, ProcessInstance, Task, Timer  # noqa: F401
 from app.models.reports import ReportText  # noqa: F401
 from app.models.search import CaseSearch, SavedFilter  # noqa: F401
 from app.models.security import LoginThrottle, UserSession  # noqa: F401

@@ -17,6 +17,10 @@ class AuditEvent(Model):
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The process instance the event came from (none for case-level events): a case run as one instance
+    # per item (a plan's points) shows each responsible person their own items' events. No foreign key:
+    # adding one would copy this append-only table on SQLite.
+    instance_id: Mapped[int | None] = mapped_column(Integer)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     action: Mapped[str] = mapped_column(String(64))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -42,6 +42,12 @@ class Case(Model):
     risk_value: Mapped[int | None] = mapped_column(Integer)
     is_lex_sarah: Mapped[bool] = mapped_column(Boolean, default=False)
     ivo_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A health-care deviation (HSL/PSL: the reporter ticked it, or its category is in HSL_CATEGORIES): the
+    # MAS follows it up; is_lex_maria once the MAS investigates it (bpmn/lex_maria.bpmn), lex_maria_notified
+    # once IVO has its lex Maria notification (apart from the lex Sarah one, ivo_notified).
+    health_care: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    is_lex_maria: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    lex_maria_notified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     fields: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

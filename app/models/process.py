@@ -2,13 +2,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
 from app.models.cases import Case
 from app.models.organisation import Unit, User
 from app.models.types import JSONType, UTCDateTime
+
+
+class DeployedProcess(Model):
+    """A version of a process diagram, deployed from bpmn/ at install or uploaded by an admin. The
+    newest row per process_id is used by new starts; an instance keeps the version (spec_hash) it
+    started on. `dmn` holds the decision tables the diagram was parsed with (file name → XML)."""
+
+    __tablename__ = "process_versions"
+    __table_args__ = (UniqueConstraint("process_id", "spec_hash", name="uq_process_versions_hash"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    spec_hash: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(200))
+    bpmn: Mapped[str] = mapped_column(Text)
+    dmn: Mapped[dict] = mapped_column(JSONType, default=dict)
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class ProcessInstance(Model):
@@ -27,6 +45,11 @@ class ProcessInstance(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     case: Mapped[Case] = relationship()
+    # The waiting timer rows: read with the completion's one locked read (engine.lock_for_completion),
+    # never on their own (lazy="raise": everything else queries the timers table).
+    waiting_timers: Mapped[list[Timer]] = relationship(
+        primaryjoin="and_(Timer.instance_id == ProcessInstance.id, Timer.state == 'waiting')",
+        order_by="Timer.id", viewonly=True, lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -50,10 +73,14 @@ class Task(Model):
         Index("ix_tasks_inbox_assignee", "assignee_id", "state", "due_at", "created_at", "id"),
         Index("ix_tasks_assignee_case", "assignee_id", "case_id"),
         Index("ix_tasks_completed_by_case", "completed_by_id", "case_id"),  # a part in a case (access.has_part)
+        # A case's tasks with what need-to-know asks of them: the case scope probes each listed case in
+        # this index alone (access._task_part).
+        Index("ix_tasks_case_part", "case_id",
+              postgresql_include=["assignee_id", "completed_by_id", "state", "role", "unit_id"]),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     spiff_id: Mapped[str] = mapped_column(String(36))
     task_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))

@@ -1,6 +1,8 @@
 """Who may see what. Every case and task query goes through here."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app, g, has_request_context
 from sqlalchemy import ColumnElement, Select, and_, false, not_, or_, select, true, tuple_
 
@@ -13,7 +15,9 @@ from app.models.roles import Holder, holder_unit, memoized, resolve_unit, role_h
 from app.vocabulary import (
     AREA_ROLES,
     CASE_TYPES,
+    HEALTH_CARE_ROLES,
     LANE_ROLES,
+    LEX_MARIA_TASKS,
     MANAGER_ROLES,
     ORGANISATION_WIDE_ROLES,
     REPORT_WIDE_ROLES,
@@ -26,6 +30,10 @@ SENSITIVE_FIELDS = frozenset({
     "motivation",
     "person_informed", "informed_how", "documented_in_personakt", "police_report", "event_types",
 })
+
+
+# The lex Maria investigation's record in the case's fields (app.services.lex_maria).
+LEX_MARIA_KEY = "lex_maria"
 
 
 def _children_map() -> dict[int | None, list[int]]:
@@ -88,11 +96,18 @@ def report_unit_ids(user) -> set[int] | None:
 
 def _task_part(user):
     """Cases in which the user holds, held or is offered a task, or is responsible for a control point
-    (before its task appears, KONTROLL_NOTICE_DAYS ahead)."""
-    return or_(Case.id.in_(select(Task.case_id).where(or_(
-        Task.assignee_id == user.id, Task.completed_by_id == user.id,
-        and_(Task.state == "open", Task.assignee_id.is_(None), candidate_filter(user))))),
-        Case.id.in_(select(KontrollPoint.case_id).where(KontrollPoint.responsible_id == user.id)))
+    (before its task appears, KONTROLL_NOTICE_DAYS ahead). Per case (EXISTS on the case's own tasks and
+    points): a list probes the rows it reads, a search its few matches, instead of first collecting every
+    task an enhetschef has held over the years."""
+    # OFFSET 0 keeps PostgreSQL from turning the EXISTS into a hash of all those tasks (its plan for many
+    # outer rows, chosen before the LIMIT is known): each case is probed in ix_tasks_case_part alone.
+    return or_(
+        select(Task.case_id).where(Task.case_id == Case.id, or_(
+            Task.assignee_id == user.id, Task.completed_by_id == user.id,
+            and_(Task.state == "open", Task.assignee_id.is_(None), candidate_filter(user))))
+        .offset(0).correlate(Case).exists(),
+        select(KontrollPoint.id).where(KontrollPoint.case_id == Case.id, KontrollPoint.responsible_id == user.id)
+        .offset(0).correlate(Case).exists())
 
 
 def supervises(user) -> bool:
@@ -122,9 +137,25 @@ def scope_cases(query: Select, user, *, via_tasks: bool = True) -> Select:
         visible.append(restricted_cases())
     else:
         visible[0] = and_(by_unit, not_(restricted_cases()))
+    health_units = health_care_unit_ids(user)
+    if health_units:  # the MAS: the health-care deviations of their units
+        visible.append(and_(Case.health_care.is_(True), Case.unit_id.in_(health_units)))
     if via_tasks:
         visible.append(_task_part(user))
     return query.where(or_(*visible))
+
+
+def health_care_unit_ids(user) -> set[int]:
+    """The units whose health-care deviations the user follows up (HEALTH_CARE_ROLES: the MAS), with
+    those below: usually held at the förvaltning, so every unit."""
+    held = [r.unit_id for r in user.roles if r.role in HEALTH_CARE_ROLES]
+    if not held:
+        return set()
+    children = memoized(("unit_tree",), _children_map)
+    units: set[int] = set()
+    for unit_id in held:
+        units |= descendants_and_self(unit_id, children)
+    return units
 
 
 def can_view(user, case: Case) -> bool:
@@ -150,6 +181,46 @@ def sees_whole_case(user, case: Case) -> bool:
     """Sees the case by unit or as its reporter, not only through a task given to them: a control point's
     responsible person sees their own points of a plan, the plan's owners all of them."""
     return db.session.scalar(scope_cases(select(Case.id).where(Case.id == case.id), user, via_tasks=False)) is not None
+
+
+@dataclass(frozen=True)
+class OwnPart:
+    """What a user sees of a case that runs one process instance per item (a plan's points) when they see it
+    only through their own items: those items' instances and numbers (KontrollPoint.number, the position
+    in the start field `instance_per`, from 1)."""
+
+    instances: frozenset[int]
+    items: frozenset[int]
+
+
+def own_parts(user, cases) -> dict[int, OwnPart]:
+    """Of `cases`, those run per item that the user sees only through their own items, with those items:
+    the points they are responsible for (the point or its action) and those whose tasks they hold, held or
+    are offered. A case absent from the answer is seen whole (by unit, role or as its reporter)."""
+    per_item = [c.id for c in cases if getattr(CASE_TYPES.get(c.type), "instance_per", None)]
+    if not per_item:
+        return {}
+    whole = set(db.session.scalars(scope_cases(select(Case.id).where(Case.id.in_(per_item)), user, via_tasks=False)))
+    partial = [case_id for case_id in per_item if case_id not in whole]
+    if not partial:
+        return {}
+    by_task = select(Task.instance_id).where(Task.case_id.in_(partial), or_(
+        Task.assignee_id == user.id, Task.completed_by_id == user.id,
+        and_(Task.state == "open", Task.assignee_id.is_(None), candidate_filter(user))))
+    found: dict[int, tuple[set[int], set[int]]] = {case_id: (set(), set()) for case_id in partial}
+    for case_id, instance_id, number in db.session.execute(
+            select(KontrollPoint.case_id, KontrollPoint.instance_id, KontrollPoint.number).where(
+                KontrollPoint.case_id.in_(partial),
+                or_(KontrollPoint.responsible_id == user.id, KontrollPoint.action_responsible_id == user.id,
+                    KontrollPoint.instance_id.in_(by_task)))):
+        found[case_id][0].add(instance_id)
+        found[case_id][1].add(number)
+    return {case_id: OwnPart(frozenset(i), frozenset(n)) for case_id, (i, n) in found.items()}
+
+
+def own_part(user, case: Case) -> OwnPart | None:
+    """own_parts for one case: None when the user sees the whole case."""
+    return own_parts(user, [case]).get(case.id)
 
 
 def units_held(user, roles) -> list[Unit]:
@@ -195,13 +266,30 @@ def part_condition(user, case=Case):
         return true()
     chef_units = [r.unit_id for r in user.roles if r.role == "enhetschef"]
     # Per case (EXISTS on the case's own tasks): cheap for the few cases asked about, however many tasks
-    # the user has held over the years.
+    # the user has held over the years. A task of the MAS's investigation is a part in that one, not here.
     return or_(
         case.unit_id.in_(chef_units) if chef_units else false(),
-        select(Task.id).where(Task.case_id == case.id, or_(
-            Task.assignee_id == user.id, Task.completed_by_id == user.id,
-            and_(Task.state == "open", candidate_filter(user)))).exists(),
+        select(Task.case_id).where(Task.case_id == case.id, Task.task_id.not_in(LEX_MARIA_TASKS), _holds(user))
+        .offset(0).correlate(case).exists(),  # as _task_part
     )
+
+
+def _holds(user):
+    """Task rows the user holds, held or is offered."""
+    return or_(Task.assignee_id == user.id, Task.completed_by_id == user.id,
+               and_(Task.state == "open", candidate_filter(user)))
+
+
+def has_lex_maria_part(user, case: Case) -> bool:
+    """A part in the case's patient-safety investigation (lex Maria): the MAS of its unit, its enhetschef
+    (who follows up the actions) and anyone who holds, held or is offered one of its tasks. Not the SAS
+    or the other organisation-wide roles by their role alone (as the MAS has no part in lex Sarah)."""
+    if case.unit_id in health_care_unit_ids(user):
+        return True
+    if any(r.role == "enhetschef" and r.unit_id == case.unit_id for r in user.roles):
+        return True
+    return db.session.scalar(select(Task.id).where(
+        Task.case_id == case.id, Task.task_id.in_(LEX_MARIA_TASKS), _holds(user)).limit(1)) is not None
 
 
 def reporter_units(user) -> list[Unit]:
@@ -236,10 +324,13 @@ def may_register_for(unit_code: str) -> bool:
     return unit_id is not None and unit_id in registering_unit_ids()
 
 
-def redact(fields: dict, show_sensitive: bool) -> dict:
-    if show_sensitive:
-        return dict(fields)
-    return {k: v for k, v in fields.items() if k not in SENSITIVE_FIELDS}
+def redact(fields: dict, show_sensitive: bool, *, show_lex_maria: bool = True) -> dict:
+    """The fields without the lex Sarah investigation (show_sensitive False) and without the lex Maria
+    one (kept apart under LEX_MARIA_KEY; show_lex_maria False)."""
+    result = dict(fields) if show_sensitive else {k: v for k, v in fields.items() if k not in SENSITIVE_FIELDS}
+    if not show_lex_maria and isinstance(result.get(LEX_MARIA_KEY), dict):
+        result[LEX_MARIA_KEY] = {k: v for k, v in result[LEX_MARIA_KEY].items() if k not in SENSITIVE_FIELDS}
+    return result
 
 
 def admins() -> list[Holder]:

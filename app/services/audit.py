@@ -6,10 +6,11 @@ from app.models import AuditEvent
 
 
 def record(action: str, *, case=None, actor=None, task_id: str | None = None, summary: str = "",
-           details: dict | None = None) -> AuditEvent:
-    """Append an audit event to the current transaction (it commits with the change it describes)."""
+           details: dict | None = None, instance_id: int | None = None) -> AuditEvent:
+    """Append an audit event to the current transaction (it commits with the change it describes).
+    `instance_id`: the process instance the event belongs to, when it belongs to one."""
     event = AuditEvent(
-        case_id=case.id if case is not None else None,
+        case_id=case.id if case is not None else None, instance_id=instance_id,
         actor_id=actor.id if actor is not None else None,
         at=clock.now(), action=action, task_id=task_id, summary=summary[:500], details=details,
     )

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app import clock, engine, forms
 from app.extensions import db
 from app.models import Case, EjVerkstalltHandelse, Task
-from app.services import audit
+from app.services import audit, lex_maria
 from app.services.cases import commit, get_case, supply_lookups
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.projection import apply_step
@@ -87,10 +87,10 @@ def take(user, case_id: int, name: str, formdata, *, csrf: bool = True) -> Case:
 
 # --- the actions of the avvikelse process ------------------------------------------------------------
 
-def _signal(user, case: Case, signal: str):
-    """Deliver a signal to the instance whose open task the action belongs to, and project the step."""
+def _signal(user, case: Case, signal: str, task_id: str = "sas_utredning"):
+    """Deliver a signal to the instance whose open task (`task_id`) the action belongs to, and project the step."""
     instance_id = db.session.scalar(select(Task.instance_id).where(
-        Task.case_id == case.id, Task.state == "open", Task.task_id == "sas_utredning").limit(1))
+        Task.case_id == case.id, Task.state == "open", Task.task_id == task_id).limit(1))
     if instance_id is None:
         raise Conflict("Utredningen är redan klar.")
     try:
@@ -138,3 +138,50 @@ register(CaseAction(
     name="ivo_diarienummer", label="Lägg till IVO:s diarienummer", roles=("sas", "socialchef"),
     available=lambda case, open_ids: case.type == "avvikelse" and bool(case.ivo_notified),
     run=_ivo_reference, description="IVO:s diarienummer för anmälan, när det har kommit."))
+
+
+# --- lex Maria (bpmn/lex_maria.bpmn): the MAS's actions on a health-care deviation ----------------------
+
+def _vardskada_available(case: Case, open_ids: set[str]) -> bool:
+    return case.type == "avvikelse" and bool(case.health_care) and case.status == "pagaende" \
+        and not case.is_lex_maria
+
+
+def _vardskada(user, case: Case, data: dict) -> str:
+    if not lex_maria.start(case, user, data.get("reason") or ""):
+        raise Conflict("MAS-utredningen har redan startats.")
+    return f"{user.name} bedömde att en vårdskada är möjlig; MAS-utredningen startade: {data.get('reason') or ''}"
+
+
+def _early_lex_maria_available(case: Case, open_ids: set[str]) -> bool:
+    return case.type == "avvikelse" and "mas_utredning" in open_ids and not case.lex_maria_notified \
+        and "lex_maria_anmalan" not in open_ids
+
+
+def _early_lex_maria(user, case: Case, data: dict) -> str:
+    _signal(user, case, "tidig_lex_maria_anmalan", "mas_utredning")
+    return (f"{user.name} beslutade att anmäla till IVO (lex Maria) innan utredningen är klar: "
+            f"{data.get('reason') or ''}")
+
+
+def _lex_maria_reference(user, case: Case, data: dict) -> str:
+    case.fields = {**(case.fields or {}), lex_maria.LEX_MARIA_KEY: {
+        **lex_maria.record(case), "ivo_reference": data["ivo_reference"]}}
+    return f"IVO:s diarienummer för lex Maria-anmälan registrerat: {data['ivo_reference']}"
+
+
+register(CaseAction(
+    name="vardskada_mojlig", label="Möjlig vårdskada: starta MAS-utredning (lex Maria)", roles=("mas",),
+    available=_vardskada_available, run=_vardskada,
+    description="En händelse som har medfört eller hade kunnat medföra en vårdskada ska utredas "
+                "(3 kap. 3 § PSL). Utredningen går bredvid enhetschefens uppföljning och en eventuell "
+                "lex Sarah-utredning."))
+register(CaseAction(
+    name="tidig_lex_maria_anmalan", label="Anmäl till IVO nu, innan utredningen är klar (lex Maria)", roles=("mas",),
+    available=_early_lex_maria_available, run=_early_lex_maria,
+    description="En allvarlig vårdskada eller risk för en sådan ska anmälas till IVO snarast. Anmälan öppnas direkt; "
+                "utredningen fortsätter och skickas till IVO som komplettering när den är klar."))
+register(CaseAction(
+    name="lex_maria_diarienummer", label="Lägg till IVO:s diarienummer (lex Maria)", roles=("mas",),
+    available=lambda case, open_ids: case.type == "avvikelse" and bool(case.lex_maria_notified),
+    run=_lex_maria_reference, description="IVO:s diarienummer för lex Maria-anmälan, när det har kommit."))

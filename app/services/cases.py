@@ -17,10 +17,14 @@ from app.models import AuditEvent, Case, CaseAccessLog, Task, Unit, User
 from app.models.roles import memo
 from app.services import audit, categories, links, lists, monster, notifications, search
 from app.services.access import (
+    OwnPart,
     can_view,
     descendants_and_self,
+    has_lex_maria_part,
     has_part,
     may_register_for,
+    own_part,
+    own_parts,
     redact,
     reporter_units,
     scope_cases,
@@ -30,7 +34,7 @@ from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.numbering import next_case_number
 from app.services.projection import apply_step
 from app.services.read_log import log_reads
-from app.vocabulary import STARTABLE_CASE_TYPES
+from app.vocabulary import CASE_TYPES, LEX_MARIA_TASKS, STARTABLE_CASE_TYPES
 
 
 def supply_lookups(form, task: Task | None = None) -> None:
@@ -127,7 +131,7 @@ def commit(*, keep_loaded: bool = False) -> None:
         raise Conflict("Ärendet ändrades av någon annan samtidigt. Ladda om sidan och försök igen.") from None
     finally:
         session.expire_on_commit = True
-    notifications.deliver_pending()
+    notifications.deliver_after_commit()
 
 
 def get_case(user, case_id: int, *, log_read: bool = True, via: str = "web") -> Case:
@@ -155,7 +159,7 @@ def cases_query(user, filters: lists.Filters, *, reporter_only: bool = False):
     Searching is a filter like the others: what the user may not see is never found nor counted."""
     query = select(Case).where(Case.reporter_id == user.id) if reporter_only else scope_cases(select(Case), user)
     if not filters.query.empty:
-        query = query.where(search.condition(user, filters.query))
+        query = query.where(search.condition(user, filters.query, rows=lists.rows_read(filters)))
     if filters.type:
         query = query.where(Case.type == filters.type)
     if filters.unit_ids is not None:
@@ -189,21 +193,50 @@ def list_cases(user, *, case_type=None, unit_code=None, status=None, from_date=N
     return list(db.session.scalars(cases_query(user, filters, reporter_only=reporter_only).limit(limit)))
 
 
-def case_summary(case: Case, now=None, tasks: list[Task] | None = None) -> dict:
+def case_summary(case: Case, now=None, tasks: list[Task] | None = None, part: OwnPart | None = None) -> dict:
     """A list item (DESIGN.md "Lists"): never the case's fields; its open tasks when the caller has
-    fetched them (open_tasks_by_case, after the page's LIMIT)."""
+    fetched them (open_tasks_by_case, after the page's LIMIT). `part`: the caller sees only their own
+    items of the case (access.own_parts): its phase, deadline and tasks are theirs."""
     now = now or clock.now()
+    phase, due_at = (case.phase, case.due_at) if part is None else own_progress(case, part)
+    if part is not None and tasks is not None:
+        tasks = own_tasks(tasks, part)
     result: dict[str, Any] = {
-        "id": case.id, "number": case.number, "type": case.type, "status": case.status, "phase": case.phase,
+        "id": case.id, "number": case.number, "type": case.type, "status": case.status, "phase": phase,
         "unit": case.unit.code, "title": case.title, "severity": case.severity, "lex_sarah": case.is_lex_sarah,
-        "reported_at": case.created_at.isoformat(), "due_at": case.due_at.isoformat() if case.due_at else None,
-        "overdue": bool(case.due_at and case.status == "pagaende" and case.due_at < now),
+        "reported_at": case.created_at.isoformat(), "due_at": due_at.isoformat() if due_at else None,
+        "overdue": bool(due_at and case.status == "pagaende" and due_at < now),
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
     }
     if tasks is not None:
         result["tasks"] = [task_dict(t, now) for t in tasks]
         result["deadlines"] = {t["task_id"]: t["due_at"] for t in result["tasks"] if t["due_at"]}
     return result
+
+
+def own_tasks(tasks: list[Task], part: OwnPart | None) -> list[Task]:
+    """Of a case's tasks, those of the user's own items (all of them when `part` is None)."""
+    return tasks if part is None else [t for t in tasks if t.instance_id in part.instances]
+
+
+def own_progress(case: Case, part: OwnPart) -> tuple[str, Any]:
+    """The case's phase and next deadline as its own items show them (Case.phase and Case.due_at name every
+    item's open tasks)."""
+    rows = db.session.execute(select(Task.name, Task.due_at).where(
+        Task.case_id == case.id, Task.state == "open", Task.instance_id.in_(part.instances)).order_by(Task.id)).all()
+    return (", ".join(dict.fromkeys(name for name, _ in rows))[:200],
+            min((due for _, due in rows if due is not None), default=None))
+
+
+def list_views(user, cases: list[Case]) -> dict[int, dict]:
+    """For a page of cases: the phase and deadline of each case the user sees only through their own items
+    (the list shows these instead of the case's)."""
+    by_id = {case.id: case for case in cases}
+    views = {}
+    for case_id, part in own_parts(user, cases).items():
+        phase, due_at = own_progress(by_id[case_id], part)
+        views[case_id] = {"phase": phase, "due_at": due_at}
+    return views
 
 
 def task_order(task: Task) -> tuple:
@@ -267,26 +300,58 @@ def lex_sarah_target(case: Case) -> date | None:
 
 
 def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] | None = None) -> dict:
-    """`tasks`: the case's open tasks when the caller has fetched them already (open_tasks_by_case)."""
+    """`tasks`: the case's open tasks when the caller has fetched them already (open_tasks_by_case).
+    A user who sees a case run per item only through their own items (a plan's responsible person) gets
+    those items: in the fields, the tasks, the phase and the history."""
     sensitive = not case.is_lex_sarah or has_part(user, case)
+    # The MAS's investigation is a part of its own: seen by those with a part in it (access.has_lex_maria_part).
+    maria = not case.is_lex_maria or has_lex_maria_part(user, case)
+    part = own_part(user, case)
     now = clock.now()
     result: dict[str, Any] = {
-        "id": case.id, "number": case.number, "type": case.type, "status": case.status, "phase": case.phase,
+        "id": case.id, "number": case.number, "type": case.type, "status": case.status,
+        "phase": case.phase if part is None else own_progress(case, part)[0],
         "unit": case.unit.code, "title": case.title, "severity": case.severity, "risk_value": case.risk_value,
         "lex_sarah": case.is_lex_sarah, "ivo_notified": case.ivo_notified,
+        "health_care": case.health_care, "lex_maria": case.is_lex_maria, "lex_maria_notified": case.lex_maria_notified,
         "reporter": case.reporter.username if case.reporter else None,
         "created_at": case.created_at.isoformat(), "closed_at": case.closed_at.isoformat() if case.closed_at else None,
-        "fields": redact(case.fields or {}, sensitive),
-        "tasks": [task_dict(t, now) for t in (open_tasks(case) if tasks is None else tasks)],
+        "fields": own_fields(case, redact(case.fields or {}, sensitive, show_lex_maria=maria), part),
+        "tasks": [task_dict(t, now) for t in own_tasks(open_tasks(case) if tasks is None else tasks, part)],
     }
     result["deadlines"] = {t["task_id"]: t["due_at"] for t in result["tasks"] if t["due_at"]}
     target = lex_sarah_target(case)
     result["target_closed_on"] = target.isoformat() if target else None
     if with_history:
+        # After gallring the audit trail keeps what was entered (it is never changed) but no longer shows it.
+        culled = bool((case.fields or {}).get("gallrad"))
         result["history"] = [
             {"at": e.at.isoformat(), "actor": e.actor.username if e.actor else None, "action": e.action,
              "task_id": e.task_id, "summary": e.summary,
-             "details": redact(e.details, sensitive) if isinstance(e.details, dict) else e.details}
-            for e in history(case)
+             "details": None if culled and e.action != "case_gallrad"
+             else own_fields(case, redact(e.details, maria if e.task_id in LEX_MARIA_TASKS else sensitive), part)
+             if isinstance(e.details, dict) else e.details}
+            for e in own_history(history(case), part)
         ]
     return result
+
+
+# The case's own events a user who sees only their own items still sees (the rest belongs to other items).
+CASE_LEVEL_EVENTS = ("case_created", "case_closed")
+
+
+def own_fields(case: Case, fields: dict, part: OwnPart | None) -> dict:
+    """The start field that runs one instance per item keeps only the user's own items."""
+    key = getattr(CASE_TYPES.get(case.type), "instance_per", None)
+    if part is None or not key or not isinstance(fields.get(key), list):
+        return fields
+    return {**fields, key: [item for number, item in enumerate(fields[key], 1) if number in part.items]}
+
+
+def own_history(events: list[AuditEvent], part: OwnPart | None) -> list[AuditEvent]:
+    """The events of the user's own items, and the case's registration and closing. Events written before
+    events named their instance have none and are left out."""
+    if part is None:
+        return events
+    return [e for e in events if e.instance_id in part.instances
+            or (e.instance_id is None and e.action in CASE_LEVEL_EVENTS)]

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import not_, select
 from werkzeug.datastructures import MultiDict
 
 from app import clock
@@ -24,7 +24,17 @@ from app.forms import json_to_formdata
 from app.models import Case, KontrollPoint, Unit, User
 from app.services import cases as case_service
 from app.services import links, notifications
-from app.services.access import resolve_unit, role_holders, scope_cases, sees_whole_case
+from app.services.access import (
+    own_part,
+    own_parts,
+    report_unit_ids,
+    resolve_unit,
+    restricted_cases,
+    role_holders,
+    scope_cases,
+    sees_whole_case,
+    supervises,
+)
 from app.services.errors import Invalid, NotFound
 from app.vocabulary import KONTROLL_KIND_LABELS, POINT_STATES
 
@@ -172,9 +182,9 @@ def point_state(point: KontrollPoint, today: date | None = None) -> str:
 def points(case: Case, user=None) -> list[KontrollPoint]:
     """The plan's points; a user who sees the plan only through their own tasks sees only their points."""
     query = select(KontrollPoint).where(KontrollPoint.case_id == case.id).order_by(KontrollPoint.number)
-    if user is not None and not sees_whole_case(user, case):
-        mine = or_(KontrollPoint.responsible_id == user.id, KontrollPoint.action_responsible_id == user.id)
-        query = query.where(mine)
+    part = own_part(user, case) if user is not None else None
+    if part is not None:
+        query = query.where(KontrollPoint.number.in_(part.items))
     return list(db.session.scalars(query))
 
 
@@ -222,9 +232,11 @@ def plans(user, year: int | None = None, kind: str | None = None) -> list[dict]:
     if year is not None:
         found = [c for c in found if str((c.fields or {}).get("year")) == str(year)]
     by_case: dict[int, list[KontrollPoint]] = {}
+    parts = own_parts(user, found)  # a responsible person's plans count their own points
     if found:
         for point in db.session.scalars(select(KontrollPoint).where(KontrollPoint.case_id.in_([c.id for c in found]))):
-            by_case.setdefault(point.case_id, []).append(point)
+            if point.case_id not in parts or point.number in parts[point.case_id].items:
+                by_case.setdefault(point.case_id, []).append(point)
     today = clock.today()
     result = []
     for case in found:
@@ -381,9 +393,17 @@ def copy_to_next_year(user, case: Case) -> Case:
 # --- the kontroller report ------------------------------------------------------------------------------------
 
 def _report_points(user, year: int, kind: str | None) -> list[tuple[Case, KontrollPoint]]:
-    query = scope_cases(select(KontrollPoint, Case).join(Case, Case.id == KontrollPoint.case_id), user,
-                        via_tasks=False).where(Case.type == "kontrollplan", KontrollPoint.due_on >= date(year, 1, 1),
-                                               KontrollPoint.due_on < date(year + 1, 1, 1))
+    """The year's points in the report's scope (as every report: the chef's units and those below, the whole
+    förvaltning for the wide report roles, so the nämnd secretary's kvalitetsberättelse has every unit's
+    egenkontroll); the nämnd's internkontroll only for SUPERVISION_ROLES."""
+    query = select(KontrollPoint, Case).join(Case, Case.id == KontrollPoint.case_id).where(
+        Case.type == "kontrollplan", KontrollPoint.due_on >= date(year, 1, 1),
+        KontrollPoint.due_on < date(year + 1, 1, 1))
+    units = report_unit_ids(user)
+    if units is not None:
+        query = query.where(Case.unit_id.in_(units))
+    if not supervises(user):
+        query = query.where(not_(restricted_cases()))
     if kind:
         query = query.where(Case.category == kind)
     rows = db.session.execute(query.order_by(Case.number, KontrollPoint.number)).all()

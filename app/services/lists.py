@@ -163,24 +163,43 @@ class Page:
                 "next": next_url if self.has_next else None}
 
 
+def count_limit(filters: Filters) -> int:
+    """How far a list's total is counted: LIST_SEARCH_COUNT_LIMIT for a free-text search."""
+    return int(current_app.config["LIST_SEARCH_COUNT_LIMIT" if filters.query.terms else "LIST_COUNT_LIMIT"])
+
+
+def rows_read(filters: Filters) -> int:
+    """How many rows of the ordered list one page reads at most: its count, or the page's end."""
+    return max(count_limit(filters), filters.offset + filters.per_page) + 1
+
+
 def paginate(query: Select, id_column, filters: Filters) -> Page:
-    """One page of `query` (ordered) and its total. The total is counted up to LIST_COUNT_LIMIT rows (the
+    """One page of `query` (ordered) and its total. The total is counted up to count_limit rows (the
     count stops there instead of reading a million; `total_exact` says whether it did) and pages reach
     LIST_MAX_ROWS deep: a deeper page asks for narrower filters. Rows the items refer to are loaded by
     the caller after the LIMIT."""
     depth = int(current_app.config["LIST_MAX_ROWS"])
-    cap = int(current_app.config["LIST_COUNT_LIMIT"])
+    cap = count_limit(filters)
     if filters.offset >= depth:
         raise Invalid("Sidan ligger för långt bort.",
                       {"page": [f"Listan visar de första {depth:,} träffarna; smalna av med filter eller sökning."
                                 .replace(",", " ")]})
     if filters.query.empty and filters.q:  # only punctuation: nothing to find
         return Page([], filters.page, filters.per_page, 0, True)
-    counted = int(db.session.scalar(select(func.count()).select_from(
-        query.with_only_columns(id_column).order_by(None).limit(cap + 1).subquery())) or 0)
+    if filters.query.terms and filters.offset + filters.per_page <= cap:
+        # A free-text search: one walk along the list's order reads the ids up to its (low) count limit;
+        # their number is the total, the page's slice of them the rows loaded. Counting apart would walk
+        # again, looking each case up in the search index a second time.
+        ids = list(db.session.scalars(query.with_only_columns(id_column).limit(cap + 1)))
+        counted = len(ids)
+        page_ids = ids[filters.offset:filters.offset + filters.per_page + 1]
+        rows = list(db.session.scalars(query.where(id_column.in_(page_ids)))) if page_ids else []
+    else:
+        counted = int(db.session.scalar(select(func.count()).select_from(
+            query.with_only_columns(id_column).order_by(None).limit(cap + 1).subquery())) or 0)
+        rows = list(db.session.scalars(query.limit(filters.per_page + 1).offset(filters.offset))) \
+            if counted > cap or filters.offset < counted else []
     exact = counted <= cap
-    rows = list(db.session.scalars(query.limit(filters.per_page + 1).offset(filters.offset))) \
-        if not exact or filters.offset < counted else []
     more = len(rows) > filters.per_page and filters.offset + filters.per_page < depth
     total = counted if exact else cap
     return Page(rows[:filters.per_page], filters.page, filters.per_page, total, exact, more)

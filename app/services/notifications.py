@@ -1,15 +1,18 @@
 """Mail. A message is queued in the outbox inside the transaction of the event it tells about, with a
-key that makes a second message for the same event impossible; delivery runs after commit."""
+key that makes a second message for the same event impossible; delivery runs after commit (after the
+response, for a web or API request: deliver_after_commit)."""
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
+import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 from email.message import EmailMessage
 
-from flask import current_app
+from flask import current_app, has_request_context
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -72,6 +75,54 @@ def batch():
 
 def case_url(case) -> str:
     return f"{current_app.config['BASE_URL'].rstrip('/')}/arenden/{case.id}"
+
+
+def deliver_after_commit() -> None:
+    """Send what the committed transaction queued. In a request the mail goes out from this process's
+    mail thread, after the response, so that a slow or unreachable mail server never slows an action;
+    elsewhere (the scheduler, the command line) at once."""
+    if not current_app.config.get("MAIL_SERVER"):
+        return
+    if has_request_context():
+        _courier(current_app._get_current_object()).wake()  # type: ignore[attr-defined]
+    else:
+        deliver_pending()
+
+
+class _Courier:
+    """A thread that delivers the outbox whenever it is woken; a wake-up while it delivers makes it go
+    once more, so no queued message waits for the next sweep."""
+
+    def __init__(self, app):
+        self.app = app
+        self.pid = os.getpid()
+        self.woken = threading.Event()
+        threading.Thread(target=self._run, name="kf-mail", daemon=True).start()
+
+    def wake(self) -> None:
+        self.woken.set()
+
+    def _run(self) -> None:
+        while True:
+            self.woken.wait()
+            self.woken.clear()
+            try:
+                with self.app.app_context():
+                    deliver_pending()
+            except Exception:  # noqa: BLE001 - the thread must live on; the mail stays queued
+                log.exception("mail delivery after a request failed")
+
+
+_couriers_lock = threading.Lock()
+
+
+def _courier(app) -> _Courier:
+    """The application's courier in this process (a forked worker starts its own: threads do not fork)."""
+    with _couriers_lock:
+        courier = app.extensions.get("kf_mail_courier")
+        if courier is None or courier.pid != os.getpid():
+            courier = app.extensions["kf_mail_courier"] = _Courier(app)
+        return courier
 
 
 def deliver_pending(limit: int = 2000) -> int:

@@ -8,10 +8,12 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app import clock, engine
 from app.extensions import db
 from app.models import Case, PdcaTurn, Task, Unit, User
+from app.services import lists
 from app.services.access import descendants_and_self, scope_cases, visible_unit_ids
 from app.services.errors import NotFound
 from app.services.projection import apply_step
@@ -90,8 +92,10 @@ def board_units(user) -> list[Unit]:
     return sorted(units, key=lambda u: ([a.name for a in reversed(u.ancestors_and_self())]))
 
 
-def board(user, unit_code: str | None = None, *, include_closed: bool = True) -> dict:
-    """PDCA cycles visible to `user` (in a unit and the units below it), by phase."""
+def board(user, unit_code: str | None = None, *, include_closed: bool = True,
+          filters: lists.Filters | None = None) -> dict:
+    """PDCA cycles visible to `user` (in a unit and the units below it), by phase: one page of them
+    (`filters`' page and per_page; the newest started first), with its total (`paged`)."""
     unit = None
     query = scope_cases(select(Case).where(Case.type == "pdca"), user)
     if unit_code:
@@ -102,10 +106,10 @@ def board(user, unit_code: str | None = None, *, include_closed: bool = True) ->
         query = query.where(Case.unit_id.in_(descendants_and_self(unit.id)))
     if not include_closed:
         query = query.where(Case.status != "avslutad")
-    limit = int(current_app.config["LIST_MAX_ROWS"]) // 10  # a board, not a list: the newest cycles, and it says so
-    cases = db.session.scalars(query.order_by(Case.created_at.desc()).limit(limit + 1)).all()
-    cut = len(cases) > limit
-    cases = cases[:limit]
+    filters = filters or lists.Filters(per_page=int(current_app.config["LIST_PER_PAGE"]))
+    paged = lists.paginate(query.order_by(Case.created_at.desc(), Case.id.desc()).options(selectinload(Case.unit)),
+                           Case.id, filters)
+    cases = paged.items
     ids = [c.id for c in cases]
     now = clock.now()
     tasks: dict[int, Task] = {}
@@ -133,12 +137,11 @@ def board(user, unit_code: str | None = None, *, include_closed: bool = True) ->
             "decision": current.decision if current and case.status == "avslutad" else None,
             "turns": [{"number": t.number, "goal_met": t.goal_met, "overdue": t.overdue} for t in case_turns],
         })
-    return {"unit": unit, "columns": columns, "count": sum(len(v) for v in columns.values()),
-            "cut": limit if cut else None}
+    return {"unit": unit, "columns": columns, "count": sum(len(v) for v in columns.values()), "paged": paged}
 
 
-def board_dict(result: dict) -> dict:
-    """The board as JSON (API)."""
+def board_dict(result: dict, next_url: str | None = None) -> dict:
+    """The board as JSON (API), with the paging keys of every list (DESIGN.md)."""
     def item(entry):
         case = entry["case"]
         return {"case_id": case.id, "number": case.number, "title": case.title, "unit": case.unit.code,
@@ -148,6 +151,7 @@ def board_dict(result: dict) -> dict:
                 "task_id": entry["task"].id if entry["task"] else None, "decision": entry["decision"],
                 "turns": entry["turns"]}
 
-    return {"unit": result["unit"].code if result["unit"] else None, "cut_at": result.get("cut"),
-            "phases": {phase: [item(e) for e in entries] for phase, entries in result["columns"].items()}}
+    return {"unit": result["unit"].code if result["unit"] else None,
+            "phases": {phase: [item(e) for e in entries] for phase, entries in result["columns"].items()},
+            **result["paged"].keys(next_url)}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import select
 
 from app import clock
@@ -11,13 +12,20 @@ from app.engine import STARTED_CASES
 from app.extensions import db
 from app.models import ProcessInstance, Task, User
 from app.services import audit, notifications, search
-from app.services.access import Holder, admins, role_holders
+from app.services.access import LEX_MARIA_KEY, Holder, admins, role_holders
 from app.vocabulary import CASE_TYPES
 
 # Keys the engine keeps in task data that are not part of the case's record.
 _INTERNAL_PREFIXES = ("spiff__",)
 _INTERNAL_KEYS = {"reported_at", "case_number"}
 LEX_SARAH_CLASSIFICATIONS = {"missforhallande", "risk_missforhallande"}
+LEX_MARIA_PROCESS = LEX_MARIA_KEY  # bpmn/lex_maria.bpmn: its record is kept under this key of the case's fields
+
+
+def hsl_categories() -> set[str]:
+    """The deviation categories that are health care whatever the reporter ticked (HSL_CATEGORIES)."""
+    value = current_app.config.get("HSL_CATEGORIES") or []
+    return {v.strip() for v in value.split(",")} if isinstance(value, str) else set(value)
 
 
 def case_fields(data: dict) -> dict:
@@ -37,19 +45,28 @@ def apply_step(case, result, actor, case_open_tasks: list[Task] | None = None) -
         finished = result.completed and not _other_instance_running(case, result.instance)
     spec = CASE_TYPES.get(case.type)
     per_item = spec is not None and spec.instance_per is not None
-    if not per_item:  # one instance per item (a plan's points): each keeps its own record, not the case's
+    lex_maria = result.instance.process_id == LEX_MARIA_PROCESS
+    if lex_maria:
+        # The MAS's investigation beside a lex Sarah one: its record apart, under its own key.
+        fields = case.fields or {}
+        case.fields = {**fields, LEX_MARIA_PROCESS: {**(fields.get(LEX_MARIA_PROCESS) or {}), **case_fields(data)}}
+    elif not per_item:  # one instance per item (a plan's points): each keeps its own record, not the case's
         case.fields = {**(case.fields or {}), **case_fields(data)}
     case.updated_at = now
     if data.get("severity") and not per_item:
         case.severity = data["severity"]
         case.risk_value = data.get("risk_value")
-    if case.type == "avvikelse":
+    if lex_maria:
+        case.is_lex_maria = True  # lex_maria_notified: set by the diagram's step after lex_maria_anmalan
+    elif case.type == "avvikelse":
         # Once a lex Sarah report, always one; once notified, always notified (a step whose data comes
         # from a side branch must not undo either).
         case.is_lex_sarah = bool(case.is_lex_sarah) or bool(data.get("suspected_lex_sarah")) \
             or data.get("classification") in LEX_SARAH_CLASSIFICATIONS
         case.ivo_notified = bool(case.ivo_notified) or (
             bool(case.fields.get("notify_ivo")) and bool(data.get("sent_on")))
+        case.health_care = bool(case.health_care) or bool(data.get("health_care")) \
+            or data.get("category") in hsl_categories()
     if finished and case.status != "avslutad":
         case.status = "avslutad"
         case.closed_at = now
@@ -59,16 +76,20 @@ def apply_step(case, result, actor, case_open_tasks: list[Task] | None = None) -
         case.status = "pagaende"
         case.phase = ", ".join(dict.fromkeys(name for name, _ in open_rows))[:200]
     case.due_at = min((due for _, due in open_rows if due is not None), default=None)
+    instance_id = result.instance.id
     for row in result.new_tasks:
         audit.record("task_created", case=case, task_id=row.task_id, summary=f"Ny uppgift: {row.name}",
-                     details={"role": row.role, "due_at": row.due_at.isoformat() if row.due_at else None})
+                     details={"role": row.role, "due_at": row.due_at.isoformat() if row.due_at else None},
+                     instance_id=instance_id)
         _mail_new_task(case, row)
         if row.orphan:
             _orphan_task(case, row)
     for row in result.closed_tasks:
-        audit.record("task_withdrawn", case=case, task_id=row.task_id, summary=f"Uppgiften avbröts: {row.name}")
+        audit.record("task_withdrawn", case=case, task_id=row.task_id, summary=f"Uppgiften avbröts: {row.name}",
+                     instance_id=instance_id)
     for entry in (result.context.audit if result.context else []):
-        audit.record(entry["action"], case=case, summary=entry["summary"], details=entry.get("details"))
+        audit.record(entry["action"], case=case, summary=entry["summary"], details=entry.get("details"),
+                     instance_id=instance_id)
     search.index_case(case)  # the texts may have changed: the index follows in this transaction
 
 
@@ -104,7 +125,7 @@ def _orphan_task(case, row) -> None:
     lane = row.lane or ""
     audit.record("task_orphan", case=case, task_id=row.task_id,
                  summary=f"Ingen har rollen {lane} för {case.unit.name}: uppgiften erbjuds {row.role}",
-                 details={"lane": lane, "role": row.role})
+                 details={"lane": lane, "role": row.role}, instance_id=row.instance_id)
     for admin in admins():
         notifications.queue(
             admin, f"Uppgift utan mottagare: {row.name} ({case.number})",

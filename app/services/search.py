@@ -10,15 +10,19 @@ goes to PostgreSQL as a bound parameter of plainto_tsquery, or to FTS5 as a quot
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import snowballstemmer  # Snowball, as PostgreSQL's 'swedish' configuration: the same stems on SQLite
-from sqlalchemy import and_, false, func, literal_column, or_, select, text
+from flask import current_app
+from sqlalchemy import and_, false, func, literal_column, or_, select, text, true, union
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -100,20 +104,55 @@ def _stemmed(value: str) -> str:
     return " ".join(_stems(w.lower() for w in _WORD.findall(value)))
 
 
+# Within `batch()`: the cases whose index rows are written when the block ends, by id.
+_batch: ContextVar[dict[int, Case] | None] = ContextVar("search_batch", default=None)
+
+
 def index_case(case: Case) -> None:
-    """Write the case's index row (in the caller's transaction)."""
-    document, full = texts(case)
+    """Write the case's index row (in the caller's transaction); inside `batch()`, when the block ends."""
+    batched = _batch.get()
+    if batched is not None:
+        batched[case.id] = case
+        return
+    _write([case])
+
+
+@contextmanager
+def batch():
+    """The index rows of the cases indexed inside the block, as they are when it ends, in one batch of
+    statements (a timer sweep steps many cases in one transaction). If the block raises, none is written."""
+    if _batch.get() is not None:  # already inside one
+        yield
+        return
+    cases: dict[int, Case] = {}
+    token = _batch.set(cases)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if cases:
+        _write(list(cases.values()))
+
+
+_PG_UPSERT = text(
+    "INSERT INTO case_search (case_id, document, full_document) "
+    "VALUES (:id, to_tsvector('swedish', :document), to_tsvector('swedish', :full)) "
+    "ON CONFLICT (case_id) DO UPDATE SET document = excluded.document, full_document = excluded.full_document")
+
+
+def _write(cases: list[Case]) -> None:
+    rows = [(case.id, *texts(case)) for case in cases]
+    one = len(rows) == 1  # a list of parameters goes as one batch (executemany)
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text(
-            "INSERT INTO case_search (case_id, document, full_document) "
-            "VALUES (:id, to_tsvector('swedish', :document), to_tsvector('swedish', :full)) "
-            "ON CONFLICT (case_id) DO UPDATE SET document = excluded.document, full_document = excluded.full_document"
-        ), {"id": case.id, "document": document, "full": full})
+        params = [{"id": id_, "document": document, "full": full} for id_, document, full in rows]
+        db.session.execute(_PG_UPSERT, params[0] if one else params)
     else:
-        db.session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": case.id})
+        ids = [{"id": id_} for id_, _, _ in rows]
+        params = [{"id": id_, "document": _stemmed(document), "full": _stemmed(full) if full else None}
+                  for id_, document, full in rows]
+        db.session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), ids[0] if one else ids)
         db.session.execute(text(f"INSERT INTO {FTS_TABLE} (rowid, document, full_document) "
-                                "VALUES (:id, :document, :full)"),
-                           {"id": case.id, "document": _stemmed(document), "full": _stemmed(full) if full else None})
+                                "VALUES (:id, :document, :full)"), params[0] if one else params)
 
 
 def reindex(batch: int = 2000) -> int:
@@ -161,35 +200,43 @@ ON CONFLICT (case_id) DO UPDATE SET document = excluded.document, full_document 
 
 # --- the query ------------------------------------------------------------------------------------
 
-def condition(user, query: Query):
+def condition(user, query: Query, rows: int | None = None):
     """A WHERE clause on Case for `query`, as `user` may search: the investigation text of a lex Sarah
-    case only matches for someone with a part in it (access.has_part)."""
+    case only matches for someone with a part in it (access.has_part). `rows`: how many rows of the
+    ordered list the caller reads (its count limit); given, a common word is looked up case by case."""
     if query.number is not None:
         return or_(Case.number == query.number, Case.number == query.number.lower())
     if not query.terms:
         return false()
     if db.session.get_bind().dialect.name == "postgresql":
-        tsquery: Any = None
+        term_queries: list[Any] = []
         for variants in query.terms:
             alternatives: Any = None
             for word in variants:  # each word a bound parameter: no tsquery syntax from the user
                 words = func.plainto_tsquery(_SWEDISH, word)
                 alternatives = words if alternatives is None else alternatives.op("||")(words)
-            tsquery = alternatives if tsquery is None else tsquery.op("&&")(alternatives)
-        # One semi-join, which the planner may drive from the list's order or from the matches. The
-        # investigation text only exists for lex Sarah cases (few rows): those matches the user has a
-        # part in are looked up first, once, and join the document's matches by id.
-        matches: Any = CaseSearch.document.op("@@")(tsquery)
-        full: Any = CaseSearch.full_document.op("@@")(tsquery)
-        if sees_everything(user):
-            matches = or_(matches, full)
-        else:
-            searched = aliased(Case)
-            parts = list(db.session.scalars(select(CaseSearch.case_id).join(searched, searched.id == CaseSearch.case_id)
-                                            .where(full, part_condition(user, searched))))
-            if parts:
-                matches = or_(matches, CaseSearch.case_id.in_(parts))
-        return Case.id.in_(select(CaseSearch.case_id).where(matches))
+            term_queries.append(alternatives)
+        tsquery: Any = term_queries[0]
+        for alternatives in term_queries[1:]:
+            tsquery = tsquery.op("&&")(alternatives)
+        if rows is not None and _common(term_queries, rows):
+            # Many matches: the list walks its own order and looks each case up in the index (its row by
+            # case_id), stopping at `rows`, instead of reading every match before it can sort them.
+            # OFFSET 0 keeps PostgreSQL from hashing all the matches first.
+            full: Any = CaseSearch.full_document.op("@@")(tsquery)
+            if not sees_everything(user):
+                full = and_(full, part_condition(user))
+            return select(CaseSearch.case_id).where(
+                CaseSearch.case_id == Case.id, or_(CaseSearch.document.op("@@")(tsquery), full)
+            ).offset(0).correlate(Case).exists()
+        # Few matches: read them from the GIN indexes and join the list on them. The investigation text
+        # only exists for lex Sarah cases: of those matches, the ones the user has a part in.
+        matches: Any = select(CaseSearch.case_id).where(CaseSearch.document.op("@@")(tsquery))
+        searched = aliased(Case)
+        full_matches = select(CaseSearch.case_id).join(searched, searched.id == CaseSearch.case_id).where(
+            CaseSearch.full_document.op("@@")(tsquery),
+            true() if sees_everything(user) else part_condition(user, searched))
+        return Case.id.in_(union(matches, full_matches))
     else:
         expression = " AND ".join(
             "(" + " OR ".join(f'"{stem}"' for stem in dict.fromkeys(_stems(variants))) + ")"
@@ -199,3 +246,28 @@ def condition(user, query: Query):
         full_ids: Any = select(literal_column("rowid")).select_from(text(FTS_TABLE)).where(
             text(f"{FTS_TABLE} MATCH :fts_full").bindparams(fts_full=f"full_document : ({expression})"))
         return or_(Case.id.in_(public_ids), and_(Case.id.in_(full_ids), part_condition(user)))
+
+
+def _common(term_queries: list, rows: int) -> bool:
+    """Whether the words match so many cases that walking the list's order and looking each case up is
+    cheaper than reading every match. The planner's estimate per word (its statistics of the index's
+    words; the least common word bounds the matches of all) against the table's size: reading M
+    matches costs M, walking costs about rows * cases / M for a reader who sees a quarter of the cases
+    (an enhetschef), so the walk wins above sqrt(4 * rows * cases)."""
+    mode = current_app.config.get("SEARCH_WALK", "auto")
+    if mode in ("always", "never"):
+        return mode == "always"
+    cases = db.session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'case_search'")) or 0
+    if cases <= 0:  # never analysed: a small table, either way is cheap
+        return False
+    bind = db.session.get_bind()
+    estimate = None
+    for term in term_queries:
+        compiled = select(literal_column("1")).select_from(CaseSearch.__table__).where(
+            CaseSearch.document.op("@@")(term)).compile(bind)
+        answer: Any = db.session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled),
+                                                              compiled.params).scalar()
+        plan = json.loads(answer) if isinstance(answer, str) else answer
+        rows_estimate = float(plan[0]["Plan"]["Plan Rows"])
+        estimate = rows_estimate if estimate is None else min(estimate, rows_estimate)
+    return estimate is not None and estimate * estimate > 4 * rows * cases

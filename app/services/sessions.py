@@ -174,12 +174,14 @@ def end_session(actor: User, session_id: int) -> bool:
     return True
 
 
-def end_all(actor: User, user: User, reason: str = "avslutad_av_admin") -> int:
-    """End every session of `user` (an admin, a password change, a deactivated account). Audited."""
+def end_all(actor: User, user: User, reason: str = "avslutad_av_admin", *, commit: bool = True) -> int:
+    """End every session of `user` (an admin, a password change, a deactivated account). Audited.
+    `commit=False`: part of the caller's transaction (a deactivation among other changes)."""
     count = _end_rows(UserSession.user_id == user.id, reason, clock.now())
     audit.record("sessions_ended", actor=actor, summary=f"{count} inloggningar avslutades för {user.username}",
                  details={"user": user.username, "count": count})
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return count
 
 

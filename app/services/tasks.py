@@ -139,7 +139,7 @@ def claim(user, task_id: int) -> Task:
         db.session.rollback()
         raise Conflict("Någon annan har redan tagit uppgiften.")
     audit.record("task_claimed", case=task.case, actor=user, task_id=task.task_id,
-                 summary=f"{user.name} tog uppgiften {task.name}")
+                 summary=f"{user.name} tog uppgiften {task.name}", instance_id=task.instance_id)
     commit()
     db.session.refresh(task)
     return task
@@ -153,7 +153,7 @@ def release(user, task_id: int) -> Task:
         raise Forbidden("Bara den som har uppgiften kan lämna tillbaka den.")
     task.assignee_id = None
     audit.record("task_released", case=task.case, actor=user, task_id=task.task_id,
-                 summary=f"{user.name} lämnade tillbaka uppgiften {task.name}")
+                 summary=f"{user.name} lämnade tillbaka uppgiften {task.name}", instance_id=task.instance_id)
     commit()
     return task
 
@@ -209,9 +209,10 @@ def complete_task(user, task_id: int, formdata, *, csrf: bool = True) -> Complet
         data = forms.form_data(form)
         with notifications.batch():
             try:
-                result = engine.complete(task, data, user, instance=locked.instance, open_rows=locked.case_open_tasks)
+                result = engine.complete(task, data, user, instance=locked.instance, open_rows=locked.case_open_tasks,
+                                         timer_rows=locked.timer_rows)
                 audit.record("task_completed", case=case, actor=user, task_id=task.task_id,
-                             summary=f"{user.name} slutförde {task.name}", details=data)
+                             summary=f"{user.name} slutförde {task.name}", details=data, instance_id=task.instance_id)
                 still_open = [row for row in locked.case_open_tasks if row.state == "open"] + result.new_tasks
                 apply_step(case, result, user, still_open)
             except (engine.TaskNotReady, StaleDataError):

@@ -30,7 +30,7 @@ from app import clock, engine
 from app.extensions import db
 from app.models import Case, ProcessInstance, Task, Timer
 from app.models.roles import memo
-from app.services import access, audit, notifications
+from app.services import access, audit, notifications, search
 from app.services.kvartalsrapport import start_due_quarters
 from app.services.projection import apply_step
 
@@ -192,7 +192,7 @@ def _fire_batch(batch: list[tuple[Timer, ProcessInstance]], now) -> tuple[int, b
             raise TimerNotFired(f"tidsfristen {timer.event_name!r} ({timer.due_at.isoformat()}) utlöstes inte")
     db.session.flush()  # every step's rows at once: new inbox rows get the ids their mails are keyed by
     count, due_again = 0, False
-    with notifications.batch():
+    with notifications.batch(), search.batch():
         for instance, result in steps:
             still_open = [r for r in case_rows[instance.case_id] if r.state == "open"] + result.new_tasks
             _project(instance, result, now, still_open)
@@ -253,7 +253,8 @@ def _project(instance: ProcessInstance, result, now, case_open_tasks: list[Task]
     case = instance.case
     for row in result.fired_rows:
         audit.record("timer_fired", case=case, summary=f"Tidsfrist: {row.event_name or 'timer'}",
-                     details={"timer_id": row.id, "event": row.event_name, "due_at": row.due_at.isoformat()})
+                     details={"timer_id": row.id, "event": row.event_name, "due_at": row.due_at.isoformat()},
+                     instance_id=instance.id)
     apply_step(case, result, None, case_open_tasks)
     _mail_overdue(instance, result.open_tasks, now)
 
@@ -272,7 +273,7 @@ def _record_failure(timer: Timer, instance: ProcessInstance, err: Exception, now
     audit.record(
         "timer_failed", case=instance.case,
         summary=f"Tidsfristen '{timer.event_name}' kunde inte hanteras (försök {timer.attempts}, {retry})",
-        details={"timer_id": timer.id, "error": timer.last_error, "attempts": timer.attempts},
+        details={"timer_id": timer.id, "error": timer.last_error, "attempts": timer.attempts}, instance_id=instance.id,
     )
     log.warning("timer %s failed (attempt %s): %s", timer.id, timer.attempts, err)
 
@@ -302,7 +303,7 @@ def retry_failed(case_number: str | None = None) -> int:
     for timer in timers:
         audit.record("timer_retry", case=db.session.get(Case, timer.case_id),
                      summary=f"Tidsfristen '{timer.event_name}' körs om efter {timer.attempts} misslyckade försök",
-                     details={"timer_id": timer.id, "last_error": timer.last_error})
+                     details={"timer_id": timer.id, "last_error": timer.last_error}, instance_id=timer.instance_id)
         timer.state, timer.attempts, timer.next_attempt_at = "waiting", 0, None
     db.session.commit()
     return len(timers)

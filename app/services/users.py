@@ -194,10 +194,10 @@ def _upsert_users(users_in: list, existing: dict[str, Unit], counts: dict,
         if item.get("password") and not problems:
             user.password_hash = hash_password(item["password"])
             passwords_set.append(username)
-        wanted = _wanted_roles(item, existing, problems)
+        wanted = wanted_roles(item, existing, problems)
         if problems:
             errors.setdefault(f"users[{index}]", []).extend(problems)
-        if _set_roles(user, wanted):
+        if set_roles(user, wanted):
             changed_roles[username] = sorted(f"{role}:{codes[unit_id]}" for role, unit_id in wanted)
     return changed_roles, passwords_set
 
@@ -216,7 +216,7 @@ def _upsert_user(item: dict, counts: dict) -> User:
     return user
 
 
-def _wanted_roles(item: dict, existing: dict[str, Unit], problems: list[str]) -> set[tuple[str, int]]:
+def wanted_roles(item: dict, existing: dict[str, Unit], problems: list[str]) -> set[tuple[str, int]]:
     """The (role, unit id) pairs the item lists; unknown roles and units go to `problems`."""
     wanted = set()
     for role in item.get("roles") or []:
@@ -230,7 +230,7 @@ def _wanted_roles(item: dict, existing: dict[str, Unit], problems: list[str]) ->
     return wanted
 
 
-def _set_roles(user: User, wanted: set[tuple[str, int]]) -> bool:
+def set_roles(user: User, wanted: set[tuple[str, int]]) -> bool:
     """Make the user's roles exactly `wanted`; True when they changed."""
     current = {(r.role, r.unit_id): r for r in user.roles}
     for key, assignment in current.items():
@@ -349,7 +349,7 @@ def _map_group_roles(user: User, claims: dict) -> None:
         role, _, code = str(item).partition(":")
         if role in ROLES and code in units:
             wanted.add((role, units[code]))
-    if _set_roles(user, wanted):
+    if set_roles(user, wanted):
         audit.record("roles_from_sso", actor=user,
                      summary=f"Roller för {user.username} från inloggningstjänstens grupper",
                      details={"roles": sorted(f"{role}:{code}" for role, _, code in

@@ -11,8 +11,8 @@ from app.vocabulary import MANAGER_ROLES, REPORT_ROLES, SUPERVISION_ROLES
 from app.web.common import register_common
 from app.web.ej_verkstallt import shows_decisions
 
-AREAS = ["auth", "oidc", "inbox", "cases", "admin", "reports", "ej_verkstallt", "pdca", "klagomal", "utredning",
-         "kontrollplan", "tillsyn", "lists", "goals"]
+AREAS = ["health", "auth", "oidc", "inbox", "cases", "admin", "reports", "ej_verkstallt", "pdca", "klagomal",
+         "utredning", "kontrollplan", "tillsyn", "lists", "goals"]
 
 
 def _any_role(*roles):
@@ -39,6 +39,7 @@ NAV: list[tuple[str, str, object]] = [
     ("Kontroller", "kontrollplan.index", _any_role(*MANAGER_ROLES, *SUPERVISION_ROLES)),
     ("Tillsyn", "tillsyn.index", _any_role(*SUPERVISION_ROLES)),
     ("Utskick", "admin.outbox", _any_role("admin")),
+    ("Användare", "admin.users", _any_role("admin")),
     ("Organisation", "admin.organisation", _any_role("admin")),
     ("Inloggningar", "admin.sessions", _any_role("admin")),
 ]

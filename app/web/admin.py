@@ -1,15 +1,21 @@
-"""Administration: the mail outbox, a read-only view of the organisation, and everyone's active sessions
-(an admin ends one through auth.end_session)."""
+"""Administration: people, units and roles, the HR sync, the mail outbox, and everyone's active
+sessions (an admin ends one through auth.end_session). Admin only; the changes go through
+app.services.admin, which audits each one."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, session
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app import forms
 from app.extensions import db
-from app.models import OutboxMessage, Unit, User
+from app.forms.admin import HrSyncForm, RoleForm, UnitEditForm, UnitForm, UserEditForm, UserForm
+from app.models import OutboxMessage, RoleAssignment, User
+from app.services import admin
 from app.services import sessions as session_service
 from app.services.access import missing_role_holders
+from app.services.errors import Invalid
+from app.web.common import apply_errors
 from app.web.lists import paged_list
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -29,27 +35,6 @@ def outbox():
     return render_template("admin/outbox.html", messages=context["paged"].items, notes=notes, **context)
 
 
-@bp.get("/organisation")
-def organisation():
-    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
-    children: dict = {}
-    for unit in units:
-        children.setdefault(unit.parent_id, []).append(unit)
-    tree, seen = [], set()  # (unit, depth) in tree order
-
-    def walk(parent_id, depth):
-        for unit in children.get(parent_id, []):
-            if unit.id not in seen:
-                seen.add(unit.id)
-                tree.append((unit, depth))
-                walk(unit.id, depth + 1)
-
-    walk(None, 0)
-    users = db.session.scalars(select(User).order_by(User.name)).all()
-    return render_template("admin/organisation.html", tree=tree, users=users, missing=missing_role_holders(),
-                           fallback=current_app.config["FALLBACK_ROLE"])
-
-
 @bp.get("/inloggningar")
 def sessions():
     rows = session_service.active_sessions()
@@ -57,3 +42,187 @@ def sessions():
         User.id.in_({r.user_id for r in rows if r.user_id}))).all()) if rows else {}
     return render_template("auth/sessions.html", rows=rows, names=names, everyone=True,
                            current=session_service.current_row_id(session))
+
+
+# --- units --------------------------------------------------------------------------------------
+
+def _unit_choices(blank: str, exclude=None) -> dict[str, str]:
+    """Units in tree order as select options (indented by level); `exclude` and the units below it left out."""
+    choices = {"": blank}
+    for unit, depth in admin.units_in_tree_order():
+        if exclude is not None and exclude in unit.ancestors_and_self():
+            continue
+        choices[unit.code] = f"{'– ' * depth}{unit.name} ({unit.code})"
+    return choices
+
+
+@bp.get("/organisation")
+def organisation():
+    limit = 200  # the full list, searchable and paged, is Användare
+    users = db.session.scalars(select(User).order_by(User.name, User.id).limit(limit + 1)).all()
+    return render_template("admin/organisation.html", tree=admin.units_in_tree_order(), missing=missing_role_holders(),
+                           users=users[:limit], more_users=len(users) > limit,
+                           fallback=current_app.config["FALLBACK_ROLE"])
+
+
+@bp.route("/enheter/ny", methods=["GET", "POST"])
+def new_unit():
+    form = forms.build(UnitForm, request.form if request.method == "POST" else None)
+    form.parent.choices = _unit_choices("Ingen (högst upp)")
+    if request.method == "GET" and request.args.get("under") in form.parent.choices:
+        form.parent.data = request.args["under"]
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                unit = admin.create_unit(current_user, {"code": form.code.data, "name": form.name.data,
+                                                        "parent": form.parent.data or None})
+            except Invalid as err:
+                apply_errors(form, err.fields)
+            else:
+                flash(f"Enheten {unit.code} {unit.name} är skapad.", "success")
+                return redirect(url_for("admin.organisation"))
+        status = 422
+    return render_template("admin/unit.html", title="Ny enhet", form=form, unit=None), status
+
+
+@bp.route("/enheter/<code>", methods=["GET", "POST"])
+def edit_unit(code: str):
+    unit = admin.get_unit(code)
+    form = forms.build(UnitEditForm, request.form if request.method == "POST" else None)
+    if request.method == "GET":
+        form.name.data, form.parent.data = unit.name, unit.parent.code if unit.parent else ""
+    form.parent.choices = _unit_choices("Ingen (högst upp)", exclude=unit)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                admin.update_unit(current_user, code, {"name": form.name.data, "parent": form.parent.data or None})
+            except Invalid as err:
+                apply_errors(form, err.fields)
+            else:
+                flash(f"Enheten {unit.code} är ändrad.", "success")
+                return redirect(url_for("admin.organisation"))
+        status = 422
+    holders = db.session.scalars(select(User).join(User.roles).where(RoleAssignment.unit_id == unit.id)
+                                 .order_by(User.name).distinct()).all()
+    return render_template("admin/unit.html", title=f"Enheten {unit.name}", form=form, unit=unit,
+                           holders=holders), status
+
+
+# --- users --------------------------------------------------------------------------------------
+
+@bp.get("/anvandare")
+def users():
+    q = (request.args.get("q") or "").strip()[:200]
+    context, notes = paged_list(admin.users_query(q), User.id)
+    return render_template("admin/users.html", title="Användare", users=context["paged"].items, q=q, notes=notes,
+                           **context)
+
+
+@bp.route("/anvandare/ny", methods=["GET", "POST"])
+def new_user():
+    form = forms.build(UserForm, request.form if request.method == "POST" else None)
+    form.unit.choices = _unit_choices("Välj enhet")
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            roles = [{"role": form.role.data, "unit": form.unit.data}] if form.role.data or form.unit.data else []
+            data = {k: form[k].data or "" for k in ("username", "name", "email", "title", "password")}
+            try:
+                user = admin.create_user(current_user, {**data, "roles": roles})
+            except Invalid as err:
+                if "roles" in err.fields:
+                    err.fields["unit"] = err.fields.pop("roles")
+                apply_errors(form, err.fields)
+            else:
+                flash(f"Användaren {user.username} är skapad.", "success")
+                return redirect(url_for("admin.edit_user", username=user.username))
+        status = 422
+    return render_template("admin/user_new.html", title="Ny användare", form=form), status
+
+
+@bp.route("/anvandare/<username>", methods=["GET", "POST"])
+def edit_user(username: str):
+    user = admin.get_user(username)
+    form = forms.build(UserEditForm, request.form if request.method == "POST" else None)
+    if request.method == "GET":
+        form.name.data, form.email.data, form.title.data, form.active.data = \
+            user.name, user.email, user.title, user.active
+    role_form = forms.build(RoleForm)
+    role_form.unit.choices = _unit_choices("Välj")
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            data = {"name": form.name.data, "email": form.email.data or "", "title": form.title.data or "",
+                    "active": bool(form.active.data)}
+            if form.password.data:
+                data["password"] = form.password.data
+            try:
+                was_active = user.active
+                admin.update_user(current_user, username, data)
+            except Invalid as err:
+                apply_errors(form, err.fields)
+                if err.fields.get("active") or err.fields.get("roles"):
+                    flash(err.message, "error")
+            else:
+                flash(f"{user.name} är inaktiverad: öppna uppgifter är tillbaka i kön och inloggningarna avslutade."
+                      if was_active and not data["active"] else "Ändringarna är sparade.", "success")
+                return redirect(url_for("admin.edit_user", username=username))
+        status = 422
+    return render_template("admin/user.html", title=user.name, user=user, form=form, role_form=role_form), status
+
+
+@bp.post("/anvandare/<username>/roller")
+def add_role(username: str):
+    form = forms.build(RoleForm, request.form)
+    form.unit.choices = _unit_choices("Välj")
+    if not form.validate():
+        flash("Välj både roll och enhet.", "error")
+        return redirect(url_for("admin.edit_user", username=username))
+    try:
+        admin.add_role(current_user, username, form.role.data, form.unit.data)
+    except Invalid as err:
+        flash(" ".join(m for messages in err.fields.values() for m in messages) or err.message, "error")
+    else:
+        flash("Rollen är tillagd.", "success")
+    return redirect(url_for("admin.edit_user", username=username))
+
+
+@bp.post("/anvandare/<username>/roller/ta-bort")
+def remove_role(username: str):
+    try:
+        admin.remove_role(current_user, username, request.form.get("role", ""), request.form.get("unit", ""))
+    except Invalid as err:
+        flash(err.message, "error")
+    else:
+        flash("Rollen är borttagen.", "success")
+    return redirect(url_for("admin.edit_user", username=username))
+
+
+# --- HR sync ------------------------------------------------------------------------------------
+
+@bp.route("/personalfil", methods=["GET", "POST"])
+def hr_sync():
+    """Upload the HR export: first what would change (nothing is stored), then "Genomför" applies the
+    same content (carried in the page) in one transaction."""
+    form = forms.build(HrSyncForm, request.form if request.method == "POST" else None)
+    changes, errors, content, applied, status = None, {}, "", False, 200
+    if request.method == "POST":
+        upload = request.files.get("fil")
+        content = upload.read().decode("utf-8-sig", "replace") if upload is not None and upload.filename \
+            else request.form.get("innehall", "")
+        apply = request.form.get("genomfor") == "1"
+        try:
+            if not content.strip():
+                raise Invalid("Välj en fil.", {"fil": ["Välj personalfilen (CSV)."]})
+            changes = admin.hr_sync(current_user, content, apply=apply)
+            applied = apply
+        except Invalid as err:
+            errors, status, changes = err.fields or {"fil": [err.message]}, 422, None
+            flash(err.message, "error")
+        if applied:
+            flash(f"Personalfilen är inläst: {len(changes or [])} personer ändrade.", "success")
+            content = ""
+    return render_template("admin/hr_sync.html", title="Personalfil", form=form, changes=changes, errors=errors,
+                           content=content, applied=applied), status

@@ -14,7 +14,7 @@ from app.models import AuditEvent, User
 from app.services import case_actions
 from app.services import cases as case_service
 from app.services import tasks as task_service
-from app.services.access import has_part
+from app.services.access import has_lex_maria_part, has_part, own_part
 from app.services.errors import Invalid
 from app.vocabulary import (
     CASE_TYPE_LABELS,
@@ -81,15 +81,19 @@ def case_view(case, action_forms: dict | None = None) -> dict:
     """What the case page and the task page show of a case (the current user's view of it).
     `action_forms`: a posted case action's form with its errors, to show again."""
     data = case_service.case_dict(current_user, case)
+    part = own_part(current_user, case)  # a plan's responsible person: their own points only
     actions = [(case_actions.ACTIONS[name], (action_forms or {}).get(name) or case_actions.action_form(name))
                for name in case_actions.available(current_user, case)]
     fields = _start_fields(case.type, data["fields"])
     redacted = case.is_lex_sarah and not has_part(current_user, case)
+    redacted_lex_maria = case.is_lex_maria and not has_lex_maria_part(current_user, case)
     reads = case_service.reads(case) if current_user.has_role("admin") or current_user.has_role("sas") else None
     return {
         "case": case, "data": data, "report_rows": describe(_start_form_cls(case.type), fields),
-        "timeline": _timeline(case, data["history"]), "open_tasks": case_service.open_tasks(case),
-        "redacted": redacted, "reads": reads, "may_work_on": lambda t: task_service.may_work_on(current_user, t),
+        "timeline": _timeline(case, data["history"]),
+        "open_tasks": case_service.own_tasks(case_service.open_tasks(case), part),
+        "redacted": redacted, "redacted_lex_maria": redacted_lex_maria, "reads": reads,
+        "may_work_on": lambda t: task_service.may_work_on(current_user, t),
         "actions": actions, "today_iso": clock.today().isoformat(),
     }
 
@@ -175,5 +179,6 @@ def index():
     if filters.query.number is not None and page.total == 1 and page.items:  # a case number: straight to it
         return redirect(url_for("cases.show", case_id=page.items[0].id))
     return render_template("cases/index.html", cases=page.items, notes=notes, units=units,
+                           own_views=case_service.list_views(current_user, page.items),
                            types=list(STARTABLE_CASE_TYPES), statuses=STATUS_LABELS, severities=SEVERITY_LABELS,
                            **list_context(filters, page, "arenden"))

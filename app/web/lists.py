@@ -72,18 +72,29 @@ def sort_link(filters: lists.Filters, column: str) -> dict:
             "aria": "ascending" if ascending else "descending" if descending else None}
 
 
-def paged_list(query, id_column) -> tuple[dict, list[str]]:
-    """A list page without filters of its own (only `sida`, `per_sida`): its page context and notes."""
+def page_filters() -> tuple[lists.Filters, list[str]]:
+    """Only the paging of the URL (`sida`, `per_sida`), for a page whose filters are its own: the
+    filters and the notes on refused values."""
     filters, errors = lists.parse({k: v for k, v in request.args.items() if k in ("sida", "per_sida")},
                                   current_user, ())
-    notes = [f"{ARGUMENT_LABELS[name].capitalize()}: {' '.join(messages)} Första sidan visas."
-             for name, messages in errors.items()]
+    return filters, [f"{ARGUMENT_LABELS[name].capitalize()}: {' '.join(messages)} Första sidan visas."
+                     for name, messages in errors.items()]
+
+
+def first_page_if_too_deep(build, filters: lists.Filters, notes: list[str]):
+    """`build(filters)`, or its first page with a note when the page asked for lies beyond LIST_MAX_ROWS."""
     try:
-        page = lists.paginate(query, id_column, filters)
+        return build(filters)
     except Invalid as err:
         notes += [m for messages in err.fields.values() for m in messages]
         filters.page = 1
-        page = lists.paginate(query, id_column, filters)
+        return build(filters)
+
+
+def paged_list(query, id_column) -> tuple[dict, list[str]]:
+    """A list page without filters of its own (only `sida`, `per_sida`): its page context and notes."""
+    filters, notes = page_filters()
+    page = first_page_if_too_deep(lambda f: lists.paginate(query, id_column, f), filters, notes)
     return list_context(filters, page, None), notes
 
 

@@ -12,6 +12,7 @@ from app.services.access import can_view, reporter_units
 from app.services.errors import NotFound
 from app.vocabulary import CASE_TYPE_LABELS, PDCA_PHASES
 from app.web.cases import submit_start_form
+from app.web.lists import first_page_if_too_deep, list_context, page_filters
 
 bp = Blueprint("pdca", __name__)
 
@@ -31,14 +32,16 @@ def _login():
 def board():
     unit_code = request.args.get("enhet") or None
     units = pdca.board_units(current_user)
-    note = None
+    filters, notes = page_filters()
     try:
-        result = pdca.board(current_user, unit_code)
+        result = first_page_if_too_deep(lambda f: pdca.board(current_user, unit_code, filters=f), filters, notes)
     except NotFound:
-        note = "Okänd enhet; hela ditt område visas."
-        result = pdca.board(current_user)
+        notes.append("Okänd enhet; hela ditt område visas.")
+        filters.page = 1
+        result = pdca.board(current_user, filters=filters)
+    filters.unit = result["unit"].code if result["unit"] else None  # the page links keep the unit
     return render_template("pdca/board.html", result=result, phases=PDCA_PHASES, units=units,
-                           unit_code=result["unit"].code if result["unit"] else None, note=note)
+                           unit_code=filters.unit, notes=notes, **list_context(filters, result["paged"], None))
 
 
 def _sources(values) -> list[Case]:

@@ -53,10 +53,20 @@ def index():
     tables = stats["tables"]
     blocks = [summary_table, tables["oversikt_fyra_ar"], tables["rapporter_tertial"],
               tables["avvikelser_manad_kategori"], tables["avvikelser_enhet_jamforelse"],
-              per_category, per_severity, tables["ledtid"], tables["uppfoljning_i_tid"], tables["forsenade_uppgifter"]]
+              per_category, per_severity, tables["ledtid"], tables["uppfoljning_i_tid"], tables["forsenade_uppgifter"],
+              *(tables[key] for key in ("kontroller", "tillsyn_myndighet", "tillsyn_beslut") if key in tables)]
     return render_template("reports/statistics.html", title=f"Statistik {year}", year=year, years=_years(),
                            group_by=group_by, group_labels=reports.GROUP_HEADINGS, scope=stats["scope"],
                            total=summary["total"], blocks=[(t, chart_for(t)) for t in blocks])
+
+
+@bp.get("/patientsakerhet")
+def patientsakerhet():
+    """The patientsäkerhetsberättelse's basic figures for the MAS, each table downloadable."""
+    year = _year()
+    tables = reports.patientsakerhet_tables(current_user, year)
+    return render_template("reports/patientsakerhet.html", title=f"Patientsäkerhet {year}", year=year,
+                           years=_years(), tables=tables)
 
 
 @bp.get("/export/<key>.<fmt>")

@@ -15,6 +15,7 @@ from app.forms import json_to_formdata
 from app.models import Case
 from app.services import cases as case_service
 from app.services import kontrollplan
+from app.services import tasks as task_service
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed")
 expect = sync_api.expect
@@ -111,4 +112,33 @@ def test_the_tillsyn_register(page, login, user):
     page.goto("/tillsyn/")
     expect(page.locator("#tillsyn-totalt")).to_have_text("1")
     expect(page.locator("#tillsynsregister")).to_contain_text("senast 2026-03-30")
+    assert_accessible(page)
+
+
+def test_the_statistics_page_shows_planned_controls_and_supervision(page, login, user):
+    plan = kontrollplan.create_plan(user("ec_hg"), {"kind": "egenkontroll", "unit": "HG", "year": 2026,
+                                                    "title": "Egenkontroll Hemgården"},
+                                    [{"title": "Brandskydd", "due_on": "2026-03-10", "responsible": "ec_hg"},
+                                     {"title": "Läkemedel", "due_on": "2026-10-10", "responsible": "ec_hg"}])
+    case_service.create_case(user("sas"), "tillsyn", json_to_formdata({
+        "unit": "HG", "authority": "IVO", "kind": "tillsyn", "opened_on": "2026-03-02",
+        "subject": "Tillsyn av läkemedelshanteringen", "reference": "IVO 3.5.1-1/2026"}), csrf=False)
+    task_service.complete(user("ec_hg"), open_task(plan, "kontrollpunkt").id, json_to_formdata(
+        {"done_on": "2026-03-02", "result": "utan_anmarkning"}), csrf=False)
+    login(page, "sas")
+    page.goto("/statistik/?ar=2026")
+    block = page.locator("#kontroller")
+    expect(block.get_by_role("heading", level=2)).to_have_text("Planerade kontroller 2026")
+    expect(block.get_by_role("img", name="Planerade kontroller 2026")).to_be_visible()
+    block.get_by_text("Tabell: Planerade kontroller 2026").click()
+    expect(block.get_by_role("row", name="Egenkontroll")).to_contain_text("2")
+    assert [c.strip() for c in block.get_by_role("row", name="Egenkontroll").get_by_role("cell").all_text_contents()] \
+        == ["2", "1", "1", "0", "0", "0"]
+    supervision = page.locator("#tillsyn_myndighet")
+    supervision.locator("summary").click()
+    expect(supervision.get_by_role("row", name="IVO")).to_contain_text("1")
+    with page.expect_download() as info:
+        page.locator("#tillsyn_beslut").get_by_role("link", name="CSV").click()
+    assert info.value.suggested_filename == "tillsyn_beslut_2026.csv"
+    assert "Pågår (inget beslut än);1" in info.value.path().read_text(encoding="utf-8-sig")
     assert_accessible(page)

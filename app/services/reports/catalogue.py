@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from app.services.errors import NotFound
-from app.services.reports import kontroller, tillsyn
+from app.services.reports import kontroller, patientsakerhet, tillsyn
 from app.services.reports.access import report_scope
 from app.services.reports.counts import SUMMARY_TABLES, summary, summary_tables
 from app.services.reports.flows import complaints, complaints_by, lex_sarah_cases, pattern_signals
@@ -39,6 +39,8 @@ def table_by_key(user, year: int, key: str) -> Table:
     }
     if key in producers:
         return producers[key]()
+    if key in patientsakerhet.TABLE_KEYS:
+        return next(t for t in patientsakerhet.tables(user, year) if t.key == key)
     for table in _planned_controls(user, year, key):
         if table.key == key:
             return table
@@ -52,9 +54,11 @@ def table_by_key(user, year: int, key: str) -> Table:
 
 
 def _planned_controls(user, year: int, key: str) -> list[Table]:
-    """The kontroller and tillsyn tables (kontrollpunkter[_kind], kontroll_atgarder[_kind], tillsyn*)."""
+    """The kontroller and tillsyn tables (kontroller, kontrollpunkter[_kind], kontroll_atgarder[_kind], tillsyn*)."""
     if key.startswith("tillsyn"):
         return tillsyn.tables(user, year)
+    if key == "kontroller":
+        return [kontroller.figures_table(user, year)]
     if key.startswith(("kontrollpunkter", "kontroll_atgarder")):
         kind = key.rsplit("_", 1)[1] if key.endswith(("_egenkontroll", "_internkontroll")) else None
         return kontroller.tables(user, year, kind)

@@ -22,7 +22,9 @@ from app.services.reports.scope import GROUP_BY, OrgTree, Scope, count_if, in_ye
 from app.services.reports.table import Table
 from app.vocabulary import MONTHS, NOT_ASSESSED, SEVERITIES
 
-COUNT_KEYS = ("avvikelser", "lex_sarah", "ivo_anmalningar", "klagomal")
+# lex_maria (the MAS's investigations of possible vårdskador) and lex_maria_anmalningar (notified to IVO)
+# are beside the disjoint counts: a lex Maria case is also an avvikelse or a lex Sarah report.
+COUNT_KEYS = ("avvikelser", "lex_sarah", "ivo_anmalningar", "klagomal", "lex_maria", "lex_maria_anmalningar")
 DISJOINT_KEYS = ("avvikelser", "lex_sarah", "klagomal")  # they add up to `rapporter`
 TERTIALS = {1: "Tertial 1 (januari–april)", 2: "Tertial 2 (maj–augusti)", 3: "Tertial 3 (september–december)"}
 GROUP_HEADINGS = {"verksamhet": "Verksamhetsområde", "enhet": "Enhet", "kategori": "Kategori", "month": "Månad"}
@@ -35,6 +37,8 @@ def _counts():
         count_if(and_(is_dev, Case.is_lex_sarah.is_(True))).label("lex_sarah"),
         count_if(and_(is_dev, Case.ivo_notified.is_(True))).label("ivo_anmalningar"),
         count_if(Case.type == "klagomal").label("klagomal"),
+        count_if(and_(is_dev, Case.is_lex_maria.is_(True))).label("lex_maria"),
+        count_if(and_(is_dev, Case.lex_maria_notified.is_(True))).label("lex_maria_anmalningar"),
     ]
 
 

@@ -4,6 +4,7 @@ Uppföljning), for the page, the exports and the kvalitetsberättelse."""
 from __future__ import annotations
 
 from app.services import kontrollplan
+from app.services.access import supervises
 from app.services.reports.table import Table
 from app.vocabulary import (
     KONTROLL_ACTION_LABELS,
@@ -16,6 +17,24 @@ from app.vocabulary import (
 
 def tables(user, year: int, kind: str | None = None) -> list[Table]:
     return report_tables(kontrollplan.report(user, year, kind), kind)
+
+
+# The kontroller report's headline figures (GET /api/v1/reports/kontroller), as the statistics page shows them.
+FIGURES = [("planned", "Planerade"), ("done", "Genomförda"), ("done_on_time", "Varav i tid"),
+           ("brister", "Med brister"), ("actions_open", "Öppna åtgärder"), ("overdue", "Försenade")]
+
+
+def figures_table(user, year: int) -> Table:
+    """The report's figures per kind of control, for the user's scope (the report's own): the nämnd's
+    internkontroll only for those who see it (SUPERVISION_ROLES)."""
+    kinds = ["egenkontroll"] + (["internkontroll"] if supervises(user) else [])
+    rows = []
+    for kind in kinds:
+        data = kontrollplan.report(user, year, kind)
+        rows.append({"kind": KONTROLL_KIND_LABELS[kind], **{key: data[key] for key, _ in FIGURES}})
+    total = {"kind": "Totalt", **{key: sum(r[key] for r in rows) for key, _ in FIGURES}} if len(rows) > 1 else None
+    return Table("kontroller", f"Planerade kontroller {year}", [("kind", "Slag"), *FIGURES], rows, total,
+                 "Kontrollpunkter med sista dag under året. Punkterna och åtgärderna finns under Kontroller.")
 
 
 def _risk(item: dict) -> str:

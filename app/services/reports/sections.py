@@ -145,18 +145,12 @@ def _lex_sarah(ctx: Context) -> Figures:
         reports, notified = len(table.rows), sum(1 for row in table.rows if row["ivo"].startswith("Anmäld"))
     facts = [f"{_n(reports, 'lex Sarah-rapport', 'lex Sarah-rapporter')} gällde händelser under "
              f"{ctx.year}; {notified} av dem anmäldes till IVO."]
-    facts += _lex_maria(ctx)
+    # Lex Maria apart (the health-care twin, investigated by the MAS; a case may be both).
+    counted = totals(ctx.scope, ctx.year)
+    facts.append(f"{_n(counted['lex_maria'], 'händelse', 'händelser')} i hälso- och sjukvården utreddes av MAS "
+                 f"som möjlig vårdskada; {counted['lex_maria_anmalningar']} anmäldes till IVO enligt lex Maria "
+                 f"({lagrum.ref_for_year('lex_maria', ctx.year)}).")
     return Figures([table], facts)
-
-
-def _lex_maria(ctx: Context) -> list[str]:
-    """Lex Maria (PSL 3 kap. 5 §), when the summary counts it (`lex_maria`); until the MAS's flow records
-    it the section says nothing about it rather than a made-up zero."""
-    now, before = totals(ctx.scope, ctx.year), totals(ctx.scope, ctx.year - 1)
-    if "lex_maria" not in now:
-        return []
-    return [f"{_n(now['lex_maria'], 'lex Maria-anmälan', 'lex Maria-anmälningar')} gjordes under {ctx.year}"
-            f"{_change(now['lex_maria'], before.get('lex_maria', 0))}."]
 
 
 def _klagomal(ctx: Context) -> Figures:

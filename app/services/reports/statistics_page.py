@@ -12,6 +12,8 @@ from app import clock
 from app.extensions import db
 from app.models import Case, Task
 from app.services import categories
+from app.services.access import supervises
+from app.services.reports import kontroller, tillsyn
 from app.services.reports.access import report_scope
 from app.services.reports.counts import overview, per_tertial
 from app.services.reports.scope import OrgTree, Scope, count_if, in_year, month_expr, verksamhet_expr
@@ -160,6 +162,15 @@ def overdue_tasks(scope: Scope, tree: OrgTree) -> Table:
                  {"unit": "Totalt", "verksamhet": "", "overdue": sum(r["overdue"] for r in rows), "oldest": None})
 
 
+def planned_controls(user, year: int) -> list[Table]:
+    """The kontroller report's figures and, for those who see the supervision register, the tillsyn
+    report's counts by authority and by decision (each scoped as its report)."""
+    found = [kontroller.figures_table(user, year)]
+    if supervises(user):
+        found += tillsyn.tables(user, year)[1:]  # the counts; the register itself is the Tillsyn page
+    return found
+
+
 def statistics(user, year: int) -> dict:
     """Everything the statistics page shows, each as a Table (the charts are drawn from them)."""
     tree = OrgTree.load()
@@ -175,6 +186,7 @@ def statistics(user, year: int) -> dict:
                 lead_times(scope, year, tree),
                 followups_on_time(scope, year, tree),
                 overdue_tasks(scope, tree),
+                *planned_controls(user, year),
             )
         },
     }
