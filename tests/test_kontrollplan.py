@@ -235,6 +235,11 @@ def test_a_responsible_person_sees_only_their_own_points_everywhere(app, user, a
         assert page.status_code == 200, path
         html = page.get_data(as_text=True)
         assert "Utredningstider barn" in html and not any(text in html for text in others), path
+    # Another point's task is not hers to open, nor to answer (its name and sample are that point's).
+    assert client.get(f"/uppgifter/{third.id}").status_code == 404
+    answer = api("ec_bou").post(f"/api/v1/tasks/{third.id}/complete", json={"done_on": "2026-03-02",
+                                                                            "result": "utan_anmarkning"})
+    assert answer.status_code == 404 and "Delegationsbeslut" not in answer.get_data(as_text=True)
     exported = api.get("ec_bou", "/api/v1/reports/tables/kontrollpunkter.csv?year=2026").get_data(as_text=True)
     assert not any(text in exported for text in others)
 

@@ -41,6 +41,7 @@ NAV: list[tuple[str, str, object]] = [
     ("Utskick", "admin.outbox", _any_role("admin")),
     ("Användare", "admin.users", _any_role("admin")),
     ("Organisation", "admin.organisation", _any_role("admin")),
+    ("Processer", "admin.processes", _any_role("admin")),
     ("Inloggningar", "admin.sessions", _any_role("admin")),
 ]
 
