@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from app import lagrum
 from app.services import ej_verkstallt, kontrollplan, tillsyn, utredning
+from app.services.access import supervises
 from app.services.reports import kontroller
 from app.services.reports import tillsyn as tillsyn_tables
 from app.services.reports.counts import overview, per_tertial, summary, summary_tables, totals
@@ -217,10 +218,16 @@ def _pdca(ctx: Context) -> Figures:
     return Figures(tables, facts)
 
 
+# Instead of a made-up zero for a chef: the internkontroll and the supervision register are not theirs to see.
+SUPERVISION_ONLY = "{what} visas för SAS, socialchef, nämndsekreterare och administratör."
+
+
 def _kontroller(kind: str) -> Callable[[Context], Figures]:
     """Planned controls of one kind (app.services.kontrollplan): counts, results, actions and what is open."""
 
     def figures(ctx: Context) -> Figures:
+        if kind == "internkontroll" and not supervises(ctx.user):
+            return Figures(missing=SUPERVISION_ONLY.format(what="Nämndens interna kontroll"))
         data = kontrollplan.report(ctx.user, ctx.year, kind)
         tables = kontroller.report_tables(data, kind)
         if not data["planned"]:
@@ -237,6 +244,8 @@ def _kontroller(kind: str) -> Callable[[Context], Figures]:
 
 def _tillsyn(ctx: Context) -> Figures:
     """The supervision register (app.services.tillsyn): cases from IVO and other authorities in the year."""
+    if not supervises(ctx.user):
+        return Figures(missing=SUPERVISION_ONLY.format(what="Tillsynsregistret"))
     data = tillsyn.report(ctx.user, ctx.year)
     ivo = data["by_authority"].get("IVO", 0)
     complaints = sum(1 for i in data["items"] if i["authority"] == "IVO" and i["kind"] == "klagomal")
