@@ -399,6 +399,18 @@ def test_the_statistics_page_has_the_kontroller_and_tillsyn_figures_scoped_like_
     assert csv.lstrip("\ufeff").splitlines() == [
         "Slag;Planerade;Genomförda;Varav i tid;Med brister;Öppna åtgärder;Försenade", "Egenkontroll;2;1;1;1;1;0"]
 
+    # The chef's kvalitetsberättelse says whose the internkontroll and the register are, not "none".
+    sections = {s["key"]: s for s in api.get("vc_ao", "/api/v1/reports/kvalitetsberattelse?year=2026")
+                .get_json()["sections"]}
+    assert sections["egenkontroll"]["facts"][0].startswith("2 kontrollpunkter planerades för 2026")
+    for key in ("intern_kontroll", "tillsyn"):
+        assert sections[key]["missing"].endswith("visas för SAS, socialchef, nämndsekreterare och administratör.")
+        assert sections[key]["facts"] == [] and sections[key]["tables"] == []
+    sections = {s["key"]: s for s in api.get("namnd", "/api/v1/reports/kvalitetsberattelse?year=2026")
+                .get_json()["sections"]}
+    assert sections["intern_kontroll"]["facts"][0].startswith("1 kontrollpunkt planerades för 2026")
+    assert sections["tillsyn"]["facts"][0].startswith("3 tillsynsärenden") and sections["tillsyn"]["missing"] is None
+
     page = logged_in(app, "sas").get("/statistik/?ar=2026").get_data(as_text=True)
     assert 'id="kontroller"' in page and 'id="tillsyn_myndighet"' in page and "Intern kontroll" in page
     page = logged_in(app, "vc_ao").get("/statistik/?ar=2026").get_data(as_text=True)

@@ -90,6 +90,9 @@ def test_a_diagram_that_does_not_parse_or_names_unknown_forms_handlers_or_roles_
         assert response.status_code == 422, expected
         assert expected in " ".join(response.get_json()["fields"]["file"]), response.get_json()
     assert _upload(api, AVVIKELSE, name="avvikelse.txt").status_code == 422
+    latin = api("admin").post("/api/v1/admin/processes", content_type="multipart/form-data", data={"file": (
+        io.BytesIO(AVVIKELSE.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1")), "a.bpmn")})
+    assert latin.status_code == 422 and latin.get_json()["fields"]["file"] == ["Spara diagrammet som UTF-8."]
     assert db.session.scalar(select(DeployedProcess.id)) is None
     assert api.get("ec_hg", "/api/v1/admin/processes").status_code == 403
 
