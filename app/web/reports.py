@@ -95,7 +95,7 @@ def kvalitetsberattelse():
 
 
 def _page_case_lists(report: dict) -> tuple[dict, dict, list[str]]:
-    """On the page, each list of cases (a table whose first column is the case number) shows one page
+    """On the page, each list of cases (a table with a column of case numbers) shows one page
     of LIST_PER_PAGE rows with its total and page links (`sida_<table>`, keeping the year, the version
     and the other tables' pages); the documents and the exports keep every row."""
     per_page = int(current_app.config["LIST_PER_PAGE"])
@@ -105,7 +105,7 @@ def _page_case_lists(report: dict) -> tuple[dict, dict, list[str]]:
     for section in report["sections"]:
         tables = []
         for table in section["tables"]:
-            if not table.columns or table.columns[0][0] != "number":
+            if not any(key == "number" for key, _ in table.columns):
                 tables.append(table)
                 continue
             name = f"sida_{table.key}"
