@@ -163,6 +163,9 @@ def test_the_published_version_leaves_case_level_text_out(api, org, year_of_work
     assert "subject" not in [c["key"] for c in register["columns"]]
     assert "namngiven boende" not in str(published)
     assert "pdca_lista" not in [t["key"] for t in section(published, "pdca")["tables"]]
+    routines = table(section(published, "ledningssystem"), "rutiner_standardiserade")
+    assert routines["rows"] == [{"unit": "Hemgårdens äldreboende", "routine": "Kvällsmedicin signeras av två.",
+                                 "decided_on": "2026-03-02"}]
 
 
 def test_the_pdf_is_tagged_in_swedish_with_the_figures(api, year_of_work, tmp_path):

@@ -49,25 +49,39 @@ def index():
     return _page(_year())
 
 
-def _goal_body(form) -> dict:
-    """The form's fields as the API's body (the service validates both the same way)."""
-    indicators = []
+def _goal_body(form) -> tuple[dict, list[int]]:
+    """The form's fields as the API's body (the service validates both the same way), and the form row of
+    each indicator sent (empty rows are left out)."""
+    indicators, rows = [], []
     for i in range(INDICATOR_ROWS):
         row = {k: (form.get(f"i{i}_{k}") or "").strip() for k in ("code", "name", "target", "unit", "source")}
         if not any(row[k] for k in ("code", "name", "target")):
             continue
         indicators.append({**row, "higher_is_better": form.get(f"i{i}_direction") != "lower"})
+        rows.append(i)
     return {"year": form.get("year", ""), "perspective": form.get("perspective"), "title": form.get("title", ""),
-            "unit": form.get("unit", ""), "indicators": indicators}
+            "unit": form.get("unit", ""), "indicators": indicators}, rows
+
+
+def _on_form_rows(fields: dict, rows: list[int]) -> dict:
+    """The service's "indicators[n].field" errors renamed to the form row the indicator came from."""
+    out = {}
+    for key, messages in fields.items():
+        if key.startswith("indicators[") and "]" in key:
+            index = int(key[len("indicators["):key.index("]")])
+            key = f"indicators[{rows[index] if index < len(rows) else index}]{key[key.index(']') + 1:]}"
+        out[key] = messages
+    return out
 
 
 @bp.post("/nytt")
 def create():
     year = _year()
+    body, rows = _goal_body(request.form)
     try:
-        goal = goals.create_goal(current_user, _goal_body(request.form), mal.built_in_labels())
+        goal = goals.create_goal(current_user, body, mal.built_in_labels())
     except Invalid as err:
-        return _page(year, status=422, goal_errors=err.fields, goal_data=request.form)
+        return _page(year, status=422, goal_errors=_on_form_rows(err.fields, rows), goal_data=request.form)
     flash(f"Målet sparades: {goal.title}", "success")
     return redirect(url_for("goals.index", ar=goal.year))
 

@@ -33,7 +33,9 @@ TEXT_FORM = kvalitetsberattelse_form_class(SECTIONS + COVER_TEXTS)
 # words, and the free-text columns of the others. The internal version keeps them.
 PUBLISHED_DROPPED_TABLES = {"pdca_lista"}
 PUBLISHED_DROPPED_COLUMNS = {"tillsyn": {"number", "subject", "requirements"}, "kontrollpunkter": {"finding"},
-                             "kontroll_atgarder": {"finding", "action"}}
+                             "kontroll_atgarder": {"finding", "action"},
+                             # The routine itself is the styrande dokument; the case's number and title stay inside.
+                             "rutiner_standardiserade": {"number", "title"}, "forbattringsplan": {"number"}}
 
 
 # --------------------------------------------------------------------------------------------------
