@@ -90,6 +90,9 @@ def test_a_diagram_that_does_not_parse_or_names_unknown_forms_handlers_or_roles_
         assert response.status_code == 422, expected
         assert expected in " ".join(response.get_json()["fields"]["file"]), response.get_json()
     assert _upload(api, AVVIKELSE, name="avvikelse.txt").status_code == 422
+    latin = api("admin").post("/api/v1/admin/processes", content_type="multipart/form-data", data={"file": (
+        io.BytesIO(AVVIKELSE.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1")), "a.bpmn")})
+    assert latin.status_code == 422 and latin.get_json()["fields"]["file"] == ["Spara diagrammet som UTF-8."]
     assert db.session.scalar(select(DeployedProcess.id)) is None
     assert api.get("ec_hg", "/api/v1/admin/processes").status_code == 403
 
@@ -175,3 +178,14 @@ def test_a_new_decision_table_redeploys_the_diagrams_that_call_it(api, user):
         complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(consequence=2, likelihood=2))
     db.session.expire_all()
     assert (db.session.get(type(old), old.id).severity, db.session.get(type(new), new.id).severity) == ("medel", "låg")
+
+
+def test_each_instance_is_drawn_from_the_diagram_of_its_own_version(api, user):
+    from app import engine
+
+    old = report(user("anna"))
+    _upload(api, EXTRA_STEP)
+    new = report(user("anna"))
+    instances = {i.case_id: i for i in db.session.scalars(select(ProcessInstance))}
+    drawn = {case.id: engine.diagram_of(instances[case.id]) for case in (old, new)}
+    assert drawn[old.id] == AVVIKELSE and drawn[new.id] == EXTRA_STEP

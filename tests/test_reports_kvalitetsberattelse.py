@@ -15,8 +15,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent
 
-SECTIONS = ["sammanfattning", "avvikelser", "lex_sarah", "klagomal", "ej_verkstallda", "utredningar", "pdca",
-            "egenkontroll", "intern_kontroll", "tillsyn", "plan"]
+# Every section the seeds' kvalitetsberättelser use (issue 15), in their order.
+SECTIONS = ["sammanfattning", "mal", "ledningssystem", "medverkan", "samverkan", "avvikelser", "lex_sarah", "klagomal",
+            "ej_verkstallda", "utredningar", "egenkontroll", "intern_kontroll", "tillsyn", "brukarundersokningar",
+            "riskanalyser", "pdca", "uppfoljning", "plan"]
 
 
 def section(body: dict, key: str) -> dict:
@@ -77,7 +79,8 @@ def test_the_report_has_every_section_with_the_years_figures(world, world_api):
         world.cases["u0"].number, "2026-03-10", "pågår", 12, "Ja")
     for key in SECTIONS:
         sec = section(body, key)
-        assert sec["prompt"] and (sec["tables"] or sec["missing"] or key == "plan"), key
+        # A section without figures says so in one line (issue 15); samverkan is the author's text only.
+        assert sec["prompt"] and (sec["tables"] or sec["missing"] or sec["facts"] or key == "samverkan"), key
 
 
 def test_the_report_follows_the_callers_scope_and_part_in_lex_sarah_cases(world, world_api):
@@ -190,7 +193,7 @@ def test_word_and_html_documents(world, world_api):
     document = Document(io.BytesIO(response.get_data()))
     paragraphs = [p.text for p in document.paragraphs]
     assert paragraphs[0] == "Kvalitetsberättelse 2026"
-    assert "1. Sammanfattning" in paragraphs and "11. Plan för nästa år" in paragraphs
+    assert "1. Sammanfattning" in paragraphs and "18. Plan för nästa år" in paragraphs
     assert any(p.startswith("Under 2026 rapporterades 6 avvikelser") for p in paragraphs)
     assert any(p.startswith("[Skriv här: Sammanfatta årets kvalitetsarbete") for p in paragraphs)
     cells = [[c.text for c in row.cells] for t in document.tables for row in t.rows]

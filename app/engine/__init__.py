@@ -10,6 +10,7 @@ from app.engine.runtime import (  # noqa: F401
     complete,
     default_process_ids,
     default_version,
+    diagram_of,
     fire_timers,
     lock_for_completion,
     move,

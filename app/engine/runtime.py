@@ -138,6 +138,20 @@ def source_of(process_id: str) -> tuple[bytes, str, dict[str, str]]:
             {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.dmn"))})
 
 
+def diagram_of(instance: ProcessInstance) -> str | None:
+    """The BPMN XML of the version the instance runs on (the case page's process view draws it): the
+    deployed row with its hash, else the bpmn/ file when its hash matches; None when neither is kept."""
+    row = versions.deployed_row(instance.process_id, instance.spec_hash)
+    if row is not None:
+        return row.bpmn
+    try:
+        default = default_version(instance.process_id)
+    except LookupError:
+        return None
+    return (bpmn_dir() / default.filename).read_text(encoding="utf-8") if default.spec_hash == instance.spec_hash \
+        else None
+
+
 def move(instance: ProcessInstance, to, actor, *, dry_run: bool) -> tuple[list[str], StepResult | None]:
     """Move a running instance onto the version `to` (SpiffWorkflow's diff_workflow/migrate_workflow).
     Returns why it cannot (nothing changed), or the step that wrote its new state, inbox and timer

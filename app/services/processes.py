@@ -86,6 +86,10 @@ def deploy(actor, filename: str, content: bytes, *, dry_run: bool = False) -> li
         raise Invalid("Filen är tom.", {"file": ["Filen är tom."]})
     if len(content) > MAX_BYTES:
         raise Invalid("Filen är för stor.", {"file": ["Högst 5 MB."]})
+    try:
+        content.decode("utf-8")  # stored as text; a diagram in another encoding is refused, not a 500
+    except UnicodeDecodeError:
+        raise Invalid("Filen är inte UTF-8.", {"file": ["Spara diagrammet som UTF-8."]}) from None
     candidates = _candidates(name, content)
     deployments, problems = [], []
     for bpmn, bpmn_name, dmn, only in candidates:

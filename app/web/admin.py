@@ -211,13 +211,14 @@ def hr_sync():
     changes, errors, content, applied, status = None, {}, "", False, 200
     if request.method == "POST":
         upload = request.files.get("fil")
-        content = upload.read().decode("utf-8-sig", "replace") if upload is not None and upload.filename \
+        raw: bytes | str = upload.read() if upload is not None and upload.filename \
             else request.form.get("innehall", "")
         apply = request.form.get("genomfor") == "1"
         try:
-            if not content.strip():
+            if not raw.strip():
                 raise Invalid("Välj en fil.", {"fil": ["Välj personalfilen (CSV)."]})
-            changes = admin.hr_sync(current_user, content, apply=apply)
+            changes = admin.hr_sync(current_user, raw, apply=apply)  # refuses a file that is not UTF-8
+            content = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
             applied = apply
         except Invalid as err:
             errors, status, changes = err.fields or {"fil": [err.message]}, 422, None

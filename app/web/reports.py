@@ -78,11 +78,15 @@ def export(key: str, fmt: str):
     return download(exports.TABLE_WRITERS[fmt](table), exports.MIMETYPES[fmt], f"{table.key}_{year}.{fmt}")
 
 
+def _tertial() -> int | None:
+    return reports.parse_tertial(request.args.get("tertial"))
+
+
 @bp.get("/kvalitetsberattelse")
 def kvalitetsberattelse():
     year = _year()
-    report = kb.build(current_user, year, published=kb.parse_version(request.args.get("version")))
-    return render_template("reports/kvalitetsberattelse.html", title=f"Kvalitetsberättelse {year}", report=report,
+    report = kb.build(current_user, year, published=kb.parse_version(request.args.get("version")), tertial=_tertial())
+    return render_template("reports/kvalitetsberattelse.html", title=report["title"], report=report,
                            year=year, years=_years(), chart_for=chart_for)
 
 
@@ -105,15 +109,13 @@ def edit_texts():
 
 @bp.get("/kvalitetsberattelse.<fmt>")
 def kvalitetsberattelse_document(fmt: str):
-    year = _year()
+    if fmt not in ("pdf", "docx", "html"):
+        raise Invalid("Okänt format: välj pdf, docx eller html.")
     published = kb.parse_version(request.args.get("version"))
+    report = kb.build(current_user, _year(), published=published, tertial=_tertial())
     if fmt == "pdf":
-        return download(documents.render_pdf(kb.build(current_user, year, published=published)), documents.PDF_MIMETYPE,
-                        f"kvalitetsberattelse_{year}.pdf", inline=True)
+        return download(documents.render_pdf(report), documents.PDF_MIMETYPE, documents.file_name(report, "pdf"),
+                        inline=True)
     if fmt == "docx":
-        return download(documents.render_docx(kb.build(current_user, year, published=published)),
-                        documents.DOCX_MIMETYPE,
-                        f"kvalitetsberattelse_{year}.docx")
-    if fmt == "html":
-        return Response(documents.render_html(kb.build(current_user, year, published=published)), mimetype="text/html")
-    raise Invalid("Okänt format: välj pdf, docx eller html.")
+        return download(documents.render_docx(report), documents.DOCX_MIMETYPE, documents.file_name(report, "docx"))
+    return Response(documents.render_html(report), mimetype="text/html")
