@@ -30,7 +30,8 @@ REPORT = {"type": "avvikelse", "unit": "HG", "category": "lakemedel", "descripti
 
 def chef_data(clock) -> dict:
     return {"analysis": "Rutinen följdes inte.", "actions": "Genomgång på APT.", "classification": "avvikelse",
-            "consequence": 2, "likelihood": 3, "follow_up_on": (clock.today() + timedelta(days=30)).isoformat()}
+            "consequence": 2, "likelihood": 3, "follow_up_on": (clock.today() + timedelta(days=30)).isoformat(),
+            "suspected_vardskada": False}  # what the form gives the engine for the unticked box (lex Maria)
 
 
 def measure(url: str, rounds: int, per_round: int, profile: bool) -> dict:

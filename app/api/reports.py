@@ -54,9 +54,14 @@ def _published() -> bool:
     return kb.parse_version(request.args.get("version"))
 
 
+def _report(user, year: int) -> dict:
+    """The kvalitetsberättelse, or with `tertial=1|2|3` the tertialrapport (the same builder)."""
+    return kb.build(user, year, published=_published(), tertial=reports.parse_tertial(request.args.get("tertial")))
+
+
 @bp.get("/kvalitetsberattelse")
 def kvalitetsberattelse():
-    return jsonify(kb.as_json(kb.build(g.api_user, _year(), published=_published())))
+    return jsonify(kb.as_json(_report(g.api_user, _year())))
 
 
 @bp.put("/kvalitetsberattelse")
@@ -72,19 +77,18 @@ def kvalitetsberattelse_texts():
 
 @bp.get("/kvalitetsberattelse.html")
 def kvalitetsberattelse_html():
-    return Response(documents.render_html(kb.build(g.api_user, _year(), published=_published())),
-                    mimetype="text/html")
+    return Response(documents.render_html(_report(g.api_user, _year())), mimetype="text/html")
 
 
 @bp.get("/kvalitetsberattelse.pdf")
 def kvalitetsberattelse_pdf():
     year = _year()
-    return download(documents.render_pdf(kb.build(g.api_user, year, published=_published())), documents.PDF_MIMETYPE,
-                    f"kvalitetsberattelse_{year}.pdf", inline=True)
+    report = _report(g.api_user, year)
+    return download(documents.render_pdf(report), documents.PDF_MIMETYPE, documents.file_name(report, "pdf"),
+                    inline=True)
 
 
 @bp.get("/kvalitetsberattelse.docx")
 def kvalitetsberattelse_docx():
-    year = _year()
-    return download(documents.render_docx(kb.build(g.api_user, year, published=_published())), documents.DOCX_MIMETYPE,
-                    f"kvalitetsberattelse_{year}.docx")
+    report = _report(g.api_user, _year())
+    return download(documents.render_docx(report), documents.DOCX_MIMETYPE, documents.file_name(report, "docx"))

@@ -28,6 +28,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app import clock
+from app.engine import versions
 from app.engine.script_engine import CaseScriptEngine, HandlerContext
 from app.engine.spec_cache import CachedProcessSpecConverter
 from app.engine.specs import library
@@ -113,7 +114,62 @@ def bpmn_dir() -> Path:
 
 
 def process_version(process_id: str):
+    """The version new starts use: the newest deployed in the database, else the bpmn/ default."""
+    return versions.deployed(process_id) or library(bpmn_dir()).get(process_id)
+
+
+def default_version(process_id: str):
+    """The bpmn/ file of the process (what a fresh install runs)."""
     return library(bpmn_dir()).get(process_id)
+
+
+def default_process_ids() -> list[str]:
+    return sorted(library(bpmn_dir()).processes)
+
+
+def source_of(process_id: str) -> tuple[bytes, str, dict[str, str]]:
+    """The diagram, its file name and the decision tables of the version new starts use."""
+    row = versions.deployed_row(process_id)
+    if row is not None:
+        return row.bpmn.encode(), row.filename, dict(row.dmn or {})
+    default = default_version(process_id)
+    folder = bpmn_dir()
+    return ((folder / default.filename).read_bytes(), default.filename,
+            {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.dmn"))})
+
+
+def diagram_of(instance: ProcessInstance) -> str | None:
+    """The BPMN XML of the version the instance runs on (the case page's process view draws it): the
+    deployed row with its hash, else the bpmn/ file when its hash matches; None when neither is kept."""
+    row = versions.deployed_row(instance.process_id, instance.spec_hash)
+    if row is not None:
+        return row.bpmn
+    try:
+        default = default_version(instance.process_id)
+    except LookupError:
+        return None
+    return (bpmn_dir() / default.filename).read_text(encoding="utf-8") if default.spec_hash == instance.spec_hash \
+        else None
+
+
+def move(instance: ProcessInstance, to, actor, *, dry_run: bool) -> tuple[list[str], StepResult | None]:
+    """Move a running instance onto the version `to` (SpiffWorkflow's diff_workflow/migrate_workflow).
+    Returns why it cannot (nothing changed), or the step that wrote its new state, inbox and timer
+    rows; a task someone had taken stays theirs. `dry_run`: only the check."""
+    context = HandlerContext(case=instance.case, instance=instance, actor=actor)
+    workflow = _load(instance, context)
+    problems, top, subs = versions.plan_move(workflow, to, SERIALIZER.registry)
+    if problems or dry_run:
+        return problems, None
+    taken = versions.open_assignees(instance)
+    versions.apply_move(workflow, to, top, subs)
+    _run_engine(workflow)
+    instance.spec_hash = to.spec_hash
+    result = _save(instance, workflow, context)
+    for row in result.new_tasks:
+        if row.assignee_id is None and row.task_id in taken:
+            row.assignee_id = taken[row.task_id]
+    return [], result
 
 
 def lane_role(lane: str | None) -> str | None:

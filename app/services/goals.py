@@ -169,7 +169,7 @@ def create_goal(user, body: dict, built_in: dict[str, str]) -> Goal:
         errors["year"] = ["Ange året med fyra siffror (2000–2100)."]
     known = perspectives()
     perspective = body.get("perspective")
-    if perspective not in known:
+    if not isinstance(perspective, str) or perspective not in known:
         errors["perspective"] = [f"Välj ett av perspektiven: {', '.join(known)}."]
     title = _text(body.get("title"), 300)
     if title is None:
@@ -194,7 +194,8 @@ def create_goal(user, body: dict, built_in: dict[str, str]) -> Goal:
             errors[f"{prefix}.code"] = ["Ange en kod (bokstäver, siffror, . _ -; högst 64 tecken), t.ex. U21468."]
         elif code in seen:
             errors[f"{prefix}.code"] = ["Koden finns redan i målet."]
-        seen.add(code)
+        else:
+            seen.add(code)
         name = _text(item.get("name"), 300)
         if name is None:
             errors[f"{prefix}.name"] = ["Ange indikatorns namn (högst 300 tecken)."]
@@ -208,7 +209,7 @@ def create_goal(user, body: dict, built_in: dict[str, str]) -> Goal:
         if not isinstance(higher, bool):
             errors[f"{prefix}.higher_is_better"] = ["Ange true (högre är bättre) eller false (lägre är bättre)."]
         source = item.get("source") or None
-        if source is not None and source not in built_in:
+        if source is not None and (not isinstance(source, str) or source not in built_in):
             errors[f"{prefix}.source"] = [f"Välj en inbyggd källa: {', '.join(built_in)}."]
         parsed.append(dict(code=code, name=name, target=target, unit=(unit_text or "").strip() if
                            isinstance(unit_text, str) else "", higher_is_better=higher, source=source))
@@ -248,6 +249,26 @@ def values_for(codes: set[str], periods: set[str]) -> dict[tuple[str, str, str, 
     query = select(IndicatorValue).where(IndicatorValue.code.in_(sorted(codes)),
                                          IndicatorValue.period.in_(sorted(periods)))
     return {(v.code, v.period, v.gender, v.unit_code): v.value for v in db.session.scalars(query)}
+
+
+def year_values(user, year: int) -> list[dict]:
+    """The förvaltning's values (total, no unit) of the year, each with the previous year's: [{code, value,
+    previous}] by code."""
+    _require_read(user)
+    query = select(IndicatorValue).where(IndicatorValue.period.in_((str(year), str(year - 1))),
+                                         IndicatorValue.gender == "T", IndicatorValue.unit_code == "")
+    found: dict[str, dict] = {}
+    for v in db.session.scalars(query):
+        found.setdefault(v.code, {"code": v.code, "value": None, "previous": None})[
+            "value" if v.period == str(year) else "previous"] = v.value
+    return [found[code] for code in sorted(found) if found[code]["value"] is not None]
+
+
+def indicator_names(codes: set[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    return {code: name for code, name in db.session.execute(
+        select(Indicator.code, Indicator.name).where(Indicator.code.in_(sorted(codes))).order_by(Indicator.id))}
 
 
 # --------------------------------------------------------------------------------------------------
