@@ -107,6 +107,10 @@ def test_bad_list_arguments_are_a_swedish_422_or_an_empty_page_never_a_500(api, 
     assert beyond["cases"] == [] and beyond["total"] == 1 and beyond["next"] is None
     beyond = sas.get("/api/v1/tasks?page=50").get_json()
     assert beyond["tasks"] == [] and beyond["next"] is None
+    # Elsewhere a NUL in `q` is the global 400, as in any argument (e.g. the administrators' user search).
+    admin = logged_in(api.client.application, "admin")
+    assert admin.get("/admin/anvandare", query_string={"q": "a\x00"}).status_code == 400
+    assert api("admin").get("/api/v1/admin/users", query_string={"q": "a\x00"}).status_code == 400
     # The pages: the refused search is named on the page and the list shown without it.
     client = logged_in(api.client.application, "sas")
     for path in ("/arenden", "/", "/att-fordela", "/mina-rapporter"):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app import clock, forms
 from app.extensions import db
-from app.http import ID
+from app.http import ID, own_search
 from app.models import AuditEvent, User
 from app.services import case_actions
 from app.services import cases as case_service
@@ -165,6 +165,7 @@ def _last_events(case_ids: list[int]) -> dict[int, AuditEvent]:
 
 
 @bp.get("/mina-rapporter")
+@own_search
 def my_reports():
     filters, notes, _units = read_filters(case_service.CASE_SORTS)
     page = case_service.find_cases(current_user, filters, reporter_only=True)
@@ -173,6 +174,7 @@ def my_reports():
 
 
 @bp.get("/arenden")
+@own_search
 def index():
     filters, notes, units = read_filters(case_service.CASE_SORTS)
     page = case_service.find_cases(current_user, filters)

@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app import clock, lagrum
-from app.http import ID
+from app.http import ID, own_search
 from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -35,17 +35,20 @@ def _inbox(scope: str, title: str, empty: str, saved_page: str, *, overdue_only:
 
 
 @bp.get("/")
+@own_search
 def mine():
     return _inbox("mine", "Mina uppgifter", "Du har inga uppgifter just nu. Se om något väntar under Att fördela.",
                   "uppgifter")
 
 
 @bp.get("/att-fordela")
+@own_search
 def candidates():
     return _inbox("candidate", "Att fördela", "Inga uppgifter väntar på att någon tar dem.", "att-fordela")
 
 
 @bp.get("/forsenade")
+@own_search
 def overdue():
     return _inbox("all", "Försenade", "Inga av dina eller dina rollers uppgifter är försenade.", "forsenade",
                   overdue_only=True)

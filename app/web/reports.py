@@ -2,13 +2,16 @@
 the page, the edit form for its free-text parts, and the PDF, Word and HTML documents."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from dataclasses import replace
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app import clock
 from app.charts import chart_for
 from app.http import download
-from app.services import exports, reports
+from app.services import exports, lists, reports
 from app.services.errors import Forbidden, Invalid
 from app.services.reports import documents
 from app.services.reports import kvalitetsberattelse as kb
@@ -86,8 +89,49 @@ def _tertial() -> int | None:
 def kvalitetsberattelse():
     year = _year()
     report = kb.build(current_user, year, published=kb.parse_version(request.args.get("version")), tertial=_tertial())
+    report, pagers, notes = _page_case_lists(report)
     return render_template("reports/kvalitetsberattelse.html", title=report["title"], report=report,
-                           year=year, years=_years(), chart_for=chart_for)
+                           year=year, years=_years(), chart_for=chart_for, pagers=pagers, notes=notes)
+
+
+def _page_case_lists(report: dict) -> tuple[dict, dict, list[str]]:
+    """On the page, each list of cases (a table with a column of case numbers) shows one page
+    of LIST_PER_PAGE rows with its total and page links (`sida_<table>`, keeping the year, the version
+    and the other tables' pages); the documents and the exports keep every row."""
+    per_page = int(current_app.config["LIST_PER_PAGE"])
+    pagers: dict[str, dict] = {}
+    notes: list[str] = []
+    sections = []
+    for section in report["sections"]:
+        tables = []
+        for table in section["tables"]:
+            if not any(key == "number" for key, _ in table.columns):
+                tables.append(table)
+                continue
+            name = f"sida_{table.key}"
+            page = 1
+            if raw := request.args.get(name):
+                if raw.isdigit() and 1 <= int(raw) <= 1_000_000:
+                    page = int(raw)
+                else:
+                    notes.append(f"{table.title}: ange sidan som ett heltal från 1 och uppåt. Första sidan visas.")
+            offset = (page - 1) * per_page
+            rows = table.rows[offset:offset + per_page]
+            paged = lists.Page(rows, page, per_page, len(table.rows), True, offset + per_page < len(table.rows))
+            pagers[table.key] = {"paged": paged, "label": f"Sidor: {table.title}",
+                                 "url": _case_list_url(name, section["key"])}
+            tables.append(replace(table, rows=rows))
+        sections.append({**section, "tables": tables})
+    return {**report, "sections": sections}, pagers, notes
+
+
+def _case_list_url(name: str, section_key: str):
+    def url(page: int) -> str:
+        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != name}
+        if page > 1:
+            args[name] = page
+        return url_for("reports.kvalitetsberattelse", _anchor=f"avsnitt-{section_key}", **args)
+    return url
 
 
 @bp.route("/kvalitetsberattelse/redigera", methods=["GET", "POST"])
