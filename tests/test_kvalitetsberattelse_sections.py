@@ -86,8 +86,9 @@ def test_every_new_section_has_its_figures(api, year_of_work):
     body = berattelse(api)
     goals = section(body, "mal")
     # Two goals for the förvaltning's readers; the first half met (92 ≥ 90, 33,3 % > 27 %).
-    assert goals["facts"][0] == ("2 mål för 2026: 0 uppfyllda, 1 delvis uppfyllda, 0 ej uppfyllda och 1 ännu inte "
-                                 "mätta.")
+    # "1 delvis uppfyllt", "0 ej uppfyllda": the noun follows the count.
+    assert goals["facts"][0] == ("2 mål för 2026: 0 uppfyllda, 1 delvis uppfyllt, 0 ej uppfyllda och 1 ännu inte "
+                                 "mätt.")
     rows = table(goals, "mal_indikatorer")["rows"]
     assert [(r["indicator"], r["target"], r["value"], r["previous"], r["met"]) for r in rows[:2]] == [
         ("Andel som har förtroende", "≥ 90 %", "92 %", "100 %", "Ja"),

@@ -159,7 +159,8 @@ def _klagomal(ctx: Context) -> Figures:
     tables = [per_verksamhet] + [complaints_by(ctx.scope, ctx.year, f) for f in ("kind", "category", "channel")]
     total = per_verksamhet.total or {}
     facts = [f"{_n(total['received'], 'synpunkt eller klagomål', 'synpunkter och klagomål')} togs emot; "
-             f"{total['closed']} är färdighanterade och {total['open']} pågår."]
+             f"{total['closed']} är {'färdighanterad' if total['closed'] == 1 else 'färdighanterade'} och "
+             f"{total['open']} pågår."]
     return Figures(tables, facts)
 
 
@@ -243,7 +244,8 @@ def _kontroller(kind: str) -> Callable[[Context], Figures]:
                  f"{data['done']} är genomförda, varav {data['done_on_time']} i tid. "
                  f"{_n(data['brister'], 'kontroll', 'kontroller')} visade brister.",
                  f"{_n(data['actions_open'], 'åtgärd', 'åtgärder')} efter brister pågår; "
-                 f"{_n(data['overdue'], 'kontrollpunkt', 'kontrollpunkter')} är försenade."]
+                 f"{_n(data['overdue'], 'kontrollpunkt', 'kontrollpunkter')} "
+                 f"{'är försenad' if data['overdue'] == 1 else 'är försenade'}."]
         return Figures(tables, facts)
 
     return figures
@@ -269,9 +271,11 @@ def _mal(ctx: Context) -> Figures:
     if not data["goals"]:
         return Figures([], [f"Inga mål är inlagda för {ctx.year}."])
     counted = {key: sum(1 for g in data["goals"] if g["status"] == key) for key in mal.STATUS_LABELS}
-    facts = [f"{_n(len(data['goals']), 'mål', 'mål')} för {ctx.year}: {counted['uppfyllt']} uppfyllda, "
-             f"{counted['delvis']} delvis uppfyllda, {counted['ej_uppfyllt']} ej uppfyllda och "
-             f"{counted['ej_matt']} ännu inte mätta."]
+    facts = [f"{_n(len(data['goals']), 'mål', 'mål')} för {ctx.year}: "
+             f"{_n(counted['uppfyllt'], 'uppfyllt', 'uppfyllda')}, "
+             f"{_n(counted['delvis'], 'delvis uppfyllt', 'delvis uppfyllda')}, "
+             f"{_n(counted['ej_uppfyllt'], 'ej uppfyllt', 'ej uppfyllda')} och "
+             f"{_n(counted['ej_matt'], 'ännu inte mätt', 'ännu inte mätta')}."]
     indicators = [i for g in data["goals"] for i in g["indicators"]]
     measured = [i for i in indicators if i["met"] is not None]
     if measured:
