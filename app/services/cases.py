@@ -204,7 +204,8 @@ def case_summary(case: Case, now=None, tasks: list[Task] | None = None, part: Ow
     result: dict[str, Any] = {
         "id": case.id, "number": case.number, "type": case.type, "status": case.status, "phase": phase,
         "unit": case.unit.code, "title": case.title, "severity": case.severity, "lex_sarah": case.is_lex_sarah,
-        "reported_at": case.created_at.isoformat(), "due_at": due_at.isoformat() if due_at else None,
+        "lex_maria": case.is_lex_maria, "reported_at": case.created_at.isoformat(),
+        "due_at": due_at.isoformat() if due_at else None,
         "overdue": bool(due_at and case.status == "pagaende" and due_at < now),
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
     }
