@@ -437,10 +437,13 @@ SECTION_KEYS = [s.key for s in SECTIONS]
 # The tertialrapport (T1, T2, T3): the same builder over one tertial, the figures the nämnd follows
 # three times a year.
 TERTIAL_SECTIONS: list[Section] = [
-    Section("sammanfattning", "Nyckeltal", "", _tertial_sammanfattning),
-    Section("avvikelser", "Rapporter per verksamhetsområde", "", _tertial_verksamhet),
-    Section("mal", "Mål och måluppfyllelse", "", _mal),
-    Section("ej_verkstallda", "Ej verkställda beslut per kvartal", "", _ej_verkstallda),
+    Section("sammanfattning", "Nyckeltal", "Sammanfatta tertialet: vad siffrorna visar och vad som görs.",
+            _tertial_sammanfattning),
+    Section("avvikelser", "Rapporter per verksamhetsområde",
+            "Kommentera skillnaderna mellan verksamheterna och mot samma tertial i fjol.", _tertial_verksamhet),
+    Section("mal", "Mål och måluppfyllelse", "Kommentera hur målen utvecklas under året.", _mal),
+    Section("ej_verkstallda", "Ej verkställda beslut per kvartal",
+            "Kommentera väntetiderna och vad som görs för att korta dem.", _ej_verkstallda),
 ]
 
 # The cover page's texts, saved like the sections' (the förslag till beslut has a default in the config).
@@ -449,4 +452,3 @@ COVER_TEXTS: list[Section] = [
     Section("forslag_till_beslut", "Förslag till beslut",
             "Förvaltningens förslag till nämnden (tomt: standardtexten)."),
 ]
-TEXT_KEYS = SECTION_KEYS + [s.key for s in COVER_TEXTS]
