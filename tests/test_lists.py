@@ -288,3 +288,21 @@ def test_a_case_number_in_the_header_search_goes_to_the_case(org, user, clock):
     assert 'role="search"' in client.get("/").get_data(as_text=True)
     response = client.get("/arenden", query_string={"q": f"  {case.number}  "})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/arenden/{case.id}")
+
+
+def test_every_list_page_names_a_bad_page_argument_and_shows_its_first_page(org, user, clock):
+    """Unknown or out-of-range paging on every paged web list: a Swedish note and the list, never an error."""
+    _reports(user, clock, ["Något hände"])
+    pages = {"sas": ["/", "/att-fordela", "/forsenade", "/arenden", "/mina-rapporter", "/forbattring"],
+             "admin": ["/admin/utskick", "/admin/anvandare"], "ec_myn": ["/ej-verkstallda"]}
+    for username, paths in pages.items():
+        client = logged_in(org, username)
+        for path in paths:
+            for query, note in (("sida=ett", "Sida: Ange ett heltal från 1"), ("per_sida=999", "till 200"),
+                                ("sida=0", "Sida: Ange ett heltal från 1"), ("sida=1001", "Listan visar de första")):
+                response = client.get(f"{path}?{query}")
+                body = response.get_data(as_text=True)
+                assert response.status_code == 200, (path, query, response.status_code)
+                assert note in body, (path, query)
+            beyond = client.get(f"{path}?sida=99")
+            assert beyond.status_code == 200 and "Nästa sida" not in beyond.get_data(as_text=True), path

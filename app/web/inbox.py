@@ -12,7 +12,7 @@ from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.vocabulary import SEVERITY_LABELS, STARTABLE_CASE_TYPES
 from app.web.cases import case_view
 from app.web.common import apply_errors, safe_next
-from app.web.lists import list_context, read_filters
+from app.web.lists import first_page_if_too_deep, list_context, read_filters
 
 bp = Blueprint("inbox", __name__)
 
@@ -27,7 +27,7 @@ def _inbox(scope: str, title: str, empty: str, saved_page: str, *, overdue_only:
     filters, notes, units = read_filters(task_service.TASK_SORTS)
     if overdue_only:
         filters.overdue = True
-    page = task_service.find_tasks(current_user, scope, filters)
+    page = first_page_if_too_deep(lambda f: task_service.find_tasks(current_user, scope, f), filters, notes)
     overdue = task_service.count_overdue(current_user, scope, filters) if not filters.overdue else page.total
     return render_template("inbox/list.html", tasks=page.items, scope=scope, title=title, empty=empty, notes=notes,
                            units=units, types=list(STARTABLE_CASE_TYPES), severities=SEVERITY_LABELS,
