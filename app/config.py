@@ -143,9 +143,9 @@ DEFAULTS: dict = {
     "LIST_PER_PAGE": 50,
     "LIST_MAX_PER_PAGE": 200,
     "LIST_COUNT_LIMIT": 2000,
-    # A free-text search counts its matches up to this many ("fler än 100"): a common word is looked up
-    # case by case along the list's order, and counting further would read thousands of cases.
-    "LIST_SEARCH_COUNT_LIMIT": 100,
+    # A free-text search counts its matches up to this many ("fler än 50", as far as a first page reads): a
+    # common word is looked up case by case along the list's order; counting on would read thousands more.
+    "LIST_SEARCH_COUNT_LIMIT": 50,
     # How a free-text search on PostgreSQL finds its cases: "auto" asks the planner's estimate of the
     # matches (few: read them from the index; many: walk the list's order), "always" walks, "never" reads.
     "SEARCH_WALK": "auto",

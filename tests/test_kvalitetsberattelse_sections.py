@@ -151,6 +151,14 @@ def test_the_tertial_report_has_the_tertials_figures(api, year_of_work):
     assert {r["name"]: r["current"] for r in table(section(second, "sammanfattning"), "nyckeltal_tertial")["rows"]}[
         "Rapporter totalt"] == 0
     assert api.get("namnd", "/api/v1/reports/kvalitetsberattelse?year=2026&tertial=4").status_code == 422
+    # The tertial's own texts, kept apart from the year's.
+    saved = api.call("namnd", "PUT", "/api/v1/reports/kvalitetsberattelse?year=2026&tertial=1",
+                     json={"texts": {"sammanfattning": "Tertialet i korthet."}})
+    assert saved.status_code == 200 and saved.get_json()["changed"] == ["sammanfattning"]
+    assert section(berattelse(api, tertial=1), "sammanfattning")["text"] == "Tertialet i korthet."
+    assert section(berattelse(api), "sammanfattning")["text"] == ""
+    assert api.call("namnd", "PUT", "/api/v1/reports/kvalitetsberattelse?year=2026&tertial=1",
+                    json={"texts": {"plan": "x"}}).status_code == 422  # not a section of the tertialrapport
 
 
 def test_the_published_version_leaves_case_level_text_out(api, org, year_of_work):
@@ -249,7 +257,15 @@ def test_the_web_pages_edit_the_cover_and_carry_last_years_plan(org, year_of_wor
     shown = client.get("/statistik/kvalitetsberattelse?ar=2026").get_data(as_text=True)
     assert "Nämnden godkänner och lägger berättelsen till handlingarna." in shown and "SN 2027/12" in shown
     tertial = client.get("/statistik/kvalitetsberattelse?ar=2026&tertial=1").get_data(as_text=True)
-    assert "Tertialrapport 1 2026" in tertial and "Redigera texterna" not in tertial
+    assert "Tertialrapport 1 2026" in tertial
+    assert "/statistik/kvalitetsberattelse/redigera?ar=2026&amp;tertial=1" in tertial
+    edit = client.get("/statistik/kvalitetsberattelse/redigera?ar=2026&tertial=1")
+    assert edit.status_code == 200 and "Redigera tertialrapport 1 2026" in edit.get_data(as_text=True)
+    assert client.post("/statistik/kvalitetsberattelse/redigera?ar=2026&tertial=1", data={
+        "csrf_token": csrf_token(edit), "sammanfattning": "Fler fall än i fjol."}).status_code == 302
+    assert "Fler fall än i fjol." in client.get("/statistik/kvalitetsberattelse?ar=2026&tertial=1").get_data(
+        as_text=True)
+    assert "Fler fall än i fjol." not in client.get("/statistik/kvalitetsberattelse?ar=2026").get_data(as_text=True)
     goals_page = client.get("/mal/?ar=2026")
     assert goals_page.status_code == 200 and "Brukarna har förtroende för personalen" in goals_page.get_data(
         as_text=True)

@@ -66,13 +66,15 @@ def kvalitetsberattelse():
 
 @bp.put("/kvalitetsberattelse")
 def kvalitetsberattelse_texts():
-    """Save free-text sections: {"texts": {"sammanfattning": "...", ...}} (sections left out keep their text)."""
+    """Save free-text sections: {"texts": {"sammanfattning": "...", ...}} (sections left out keep their text);
+    with `tertial=1|2|3` the tertialrapport's."""
     year = _year()
     texts = json_body().get("texts")
     if not isinstance(texts, dict) or not all(isinstance(v, str) for v in texts.values()):
         raise Invalid("Ange texterna som ett objekt.", {"texts": ['Skicka {"texts": {"avsnitt": "text"}}.']})
-    changed = kb.save_texts(g.api_user, year, json_to_formdata(texts), csrf=False)
-    return jsonify({"year": year, "changed": changed, **kb.as_json(kb.build(g.api_user, year))})
+    tertial = reports.parse_tertial(request.args.get("tertial"))
+    changed = kb.save_texts(g.api_user, year, json_to_formdata(texts), csrf=False, tertial=tertial)
+    return jsonify({"year": year, "changed": changed, **kb.as_json(kb.build(g.api_user, year, tertial=tertial))})
 
 
 @bp.get("/kvalitetsberattelse.html")

@@ -139,16 +139,18 @@ def edit_texts():
     year = _year()
     if not reports.may_write_texts(current_user):
         raise Forbidden(reports.NO_TEXTS)
+    tertial = _tertial()
+    name = f"tertialrapport {tertial} {year}" if tertial else f"kvalitetsberättelse {year}"
     if request.method == "POST":
-        form = kb.text_form(request.form)
+        form = kb.text_form(request.form, tertial=tertial)
         if form.validate():
-            changed = kb.save_texts(current_user, year, request.form)
+            changed = kb.save_texts(current_user, year, request.form, tertial=tertial)
             flash("Texterna sparades." if changed else "Inget ändrades.", "success")
-            return redirect(url_for("reports.kvalitetsberattelse", ar=year))
-        return render_template("reports/edit.html", title=f"Redigera kvalitetsberättelse {year}", form=form,
-                               year=year), 422
-    return render_template("reports/edit.html", title=f"Redigera kvalitetsberättelse {year}",
-                           form=kb.text_form(year=year), year=year)
+            return redirect(url_for("reports.kvalitetsberattelse", ar=year, tertial=tertial))
+        return render_template("reports/edit.html", title=f"Redigera {name}", form=form, year=year,
+                               tertial=tertial, name=name), 422
+    return render_template("reports/edit.html", title=f"Redigera {name}",
+                           form=kb.text_form(year=year, tertial=tertial), year=year, tertial=tertial, name=name)
 
 
 @bp.get("/kvalitetsberattelse.<fmt>")

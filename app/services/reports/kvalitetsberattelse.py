@@ -21,7 +21,6 @@ from app.services.reports.sections import (
     COVER_TEXTS,
     SECTIONS,
     TERTIAL_SECTIONS,
-    TEXT_KEYS,
     Context,
     Figures,
     previous_plan_areas,
@@ -29,6 +28,7 @@ from app.services.reports.sections import (
 from app.services.reports.table import Table
 
 TEXT_FORM = kvalitetsberattelse_form_class(SECTIONS + COVER_TEXTS)
+TERTIAL_TEXT_FORM = kvalitetsberattelse_form_class(TERTIAL_SECTIONS)
 # What the published version (the nämnd's public papers) leaves out: tables listing cases by their own
 # words, and the free-text columns of the others. The internal version keeps them.
 PUBLISHED_DROPPED_TABLES = {"pdca_lista"}
@@ -45,48 +45,62 @@ def load_texts(year: int) -> dict[str, ReportText]:
     return {t.section: t for t in db.session.scalars(select(ReportText).where(ReportText.year == year))}
 
 
-def text_form(formdata=None, *, csrf: bool = True, year: int | None = None):
+def _stored_key(key: str, tertial: int | None) -> str:
+    """A tertialrapport's texts are kept beside the year's, as "t1_sammanfattning"."""
+    return f"t{tertial}_{key}" if tertial else key
+
+
+def _text_sections(tertial: int | None) -> list:
+    return TERTIAL_SECTIONS if tertial else SECTIONS + COVER_TEXTS
+
+
+def text_form(formdata=None, *, csrf: bool = True, year: int | None = None, tertial: int | None = None):
     """The edit form, filled with the saved texts when no data is posted."""
-    form = forms.build(TEXT_FORM, formdata, csrf=csrf)
+    form = forms.build(TERTIAL_TEXT_FORM if tertial else TEXT_FORM, formdata, csrf=csrf)
     if formdata is None and year is not None:
         saved = load_texts(year)
-        for key, row in saved.items():
-            if key in form:
-                form[key].data = row.text
-        areas = previous_plan_areas(year)
+        for section in _text_sections(tertial):
+            row = saved.get(_stored_key(section.key, tertial))
+            if row is not None and section.key in form:
+                form[section.key].data = row.text
+        areas = [] if tertial else previous_plan_areas(year)
         if areas and not (saved.get("uppfoljning") and saved["uppfoljning"].text):
             # Carried over from last year's plan: the author writes how each area went.
             form["uppfoljning"].data = "\n\n".join(f"{area}: " for area in areas)
     return form
 
 
-def save_texts(user, year: int, formdata, *, csrf: bool = True) -> list[str]:
-    """Save the sections present in `formdata` (a web post or an API body through json_to_formdata);
-    each changed section is audited in the same transaction. Returns the keys that changed."""
+def save_texts(user, year: int, formdata, *, csrf: bool = True, tertial: int | None = None) -> list[str]:
+    """Save the sections present in `formdata` (a web post or an API body through json_to_formdata) of the
+    year's report, or of a tertialrapport; each changed section is audited in the same transaction.
+    Returns the keys that changed."""
     if not may_write_texts(user):
         raise Forbidden(NO_TEXTS)
-    unknown = [k for k in formdata if k not in TEXT_KEYS and k != "csrf_token"]
+    sections = _text_sections(tertial)
+    keys = [s.key for s in sections]
+    unknown = [k for k in formdata if k not in keys and k != "csrf_token"]
     if unknown:
-        raise Invalid("Okänt avsnitt.", {k: [f"Avsnitten heter {', '.join(TEXT_KEYS)}."] for k in unknown})
-    form = text_form(formdata, csrf=csrf)
+        raise Invalid("Okänt avsnitt.", {k: [f"Avsnitten heter {', '.join(keys)}."] for k in unknown})
+    form = text_form(formdata, csrf=csrf, tertial=tertial)
     if not form.validate():
         raise Invalid("Texterna behöver rättas.", forms.form_errors(form))
     existing, now, changed = load_texts(year), clock.now(), []
-    titles = {s.key: s.title for s in SECTIONS + COVER_TEXTS}
-    for key in TEXT_KEYS:
+    titles = {s.key: s.title for s in sections}
+    report = f"Tertialrapport {tertial} {year}" if tertial else f"Kvalitetsberättelse {year}"
+    for key in keys:
         if key not in formdata:
             continue
         value = (form[key].data or "").replace("\r\n", "\n").strip()
-        row = existing.get(key)
+        stored = _stored_key(key, tertial)
+        row = existing.get(stored)
         if (row.text if row else "") == value:
             continue
         if row is None:
-            row = ReportText(year=year, section=key)
+            row = ReportText(year=year, section=stored)
             db.session.add(row)
         row.text, row.updated_at, row.updated_by_id = value, now, user.id
-        audit.record("report_text_saved", actor=user,
-                     summary=f"Kvalitetsberättelse {year}: avsnittet {titles[key]} sparades",
-                     details={"year": year, "section": key, "text": value})
+        audit.record("report_text_saved", actor=user, summary=f"{report}: avsnittet {titles[key]} sparades",
+                     details={"year": year, "tertial": tertial, "section": key, "text": value})
         changed.append(key)
     db.session.commit()
     return changed
@@ -99,21 +113,21 @@ def build(user, year: int, *, published: bool = False, tertial: int | None = Non
     """The report. `published`: the version for the nämnd's public papers (lex Sarah counted by
     verksamhet, type of event and assessment, without case numbers or free text); the internal version
     lists the cases with their titles (a read of each, logged). `tertial` (1–3): the tertialrapport, the
-    same builder over the tertial's figures (without the yearly free texts)."""
+    same builder over the tertial's figures, with its own free texts."""
     tree = OrgTree.load()
     ctx = Context(user, year, report_scope(user, tree), tree, published, tertial)
     texts = load_texts(year)
     sections = []
     for number, section in enumerate(TERTIAL_SECTIONS if tertial else SECTIONS, start=1):
         figures = section.figures(ctx) if section.figures else Figures()
-        saved = None if tertial else texts.get(section.key)
+        saved = texts.get(_stored_key(section.key, tertial))
         tables = _published_tables(figures.tables) if published else figures.tables
         sections.append({
             "number": number, "key": section.key, "title": section.title, "prompt": section.prompt,
             "text": saved.text if saved else "", "paragraphs": _paragraphs(saved.text if saved else ""),
             "text_updated_at": clock.to_local(saved.updated_at).strftime("%Y-%m-%d %H:%M") if saved else None,
             "text_updated_by": saved.updated_by.name if saved and saved.updated_by else None,
-            "free_text": not tertial,
+            "free_text": True,
             "facts": figures.facts, "missing": figures.missing, "tables": tables, "charts": figures.charts,
         })
     # The law cited is the law in force during the report's year (app.lagrum).
@@ -129,7 +143,7 @@ def build(user, year: int, *, published: bool = False, tertial: int | None = Non
     return {"year": year, "tertial": tertial, "title": title, "cover": cover, "scope": ctx.scope.label,
             "version": "publicerad" if published else "intern", "lagrum": lagrum_text,
             "generated_at": clock.to_local(clock.now()).strftime("%Y-%m-%d %H:%M"), "generated_by": user.name,
-            "sections": sections, "editable": may_write_texts(user) and not tertial}
+            "sections": sections, "editable": may_write_texts(user)}
 
 
 def _published_tables(tables: list[Table]) -> list[Table]:

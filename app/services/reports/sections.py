@@ -167,6 +167,8 @@ def _klagomal(ctx: Context) -> Figures:
 def _ej_verkstallda(ctx: Context) -> Figures:
     """From the ej verkställda beslut flow: the IVO report's figures per quarter."""
     data = ej_verkstallt.year_overview(ctx.user, ctx.year)
+    if ctx.tertial:  # the tertialrapport: the quarters that ended by the tertial's last month
+        data["quarters"] = [q for q in data["quarters"] if int(q["quarter"][-1]) * 3 <= ctx.tertial * 4]
     keys = ("total", "women", "men", "new", "waiting", "verkstallt", "ended", "over_six_months", "over_one_year")
     rows = [{"quarter": q["label"], **{k: q.get(k, 0) for k in keys}} for q in data["quarters"]]
     table = Table("ej_verkstallda_kvartal", f"Ej verkställda beslut per kvartal {ctx.year} (rapporterade till IVO)",
@@ -437,10 +439,13 @@ SECTION_KEYS = [s.key for s in SECTIONS]
 # The tertialrapport (T1, T2, T3): the same builder over one tertial, the figures the nämnd follows
 # three times a year.
 TERTIAL_SECTIONS: list[Section] = [
-    Section("sammanfattning", "Nyckeltal", "", _tertial_sammanfattning),
-    Section("avvikelser", "Rapporter per verksamhetsområde", "", _tertial_verksamhet),
-    Section("mal", "Mål och måluppfyllelse", "", _mal),
-    Section("ej_verkstallda", "Ej verkställda beslut per kvartal", "", _ej_verkstallda),
+    Section("sammanfattning", "Nyckeltal", "Sammanfatta tertialet: vad siffrorna visar och vad som görs.",
+            _tertial_sammanfattning),
+    Section("avvikelser", "Rapporter per verksamhetsområde",
+            "Kommentera skillnaderna mellan verksamheterna och mot samma tertial i fjol.", _tertial_verksamhet),
+    Section("mal", "Mål och måluppfyllelse", "Kommentera hur målen utvecklas under året.", _mal),
+    Section("ej_verkstallda", "Ej verkställda beslut per kvartal",
+            "Kommentera väntetiderna och vad som görs för att korta dem.", _ej_verkstallda),
 ]
 
 # The cover page's texts, saved like the sections' (the förslag till beslut has a default in the config).
@@ -449,4 +454,3 @@ COVER_TEXTS: list[Section] = [
     Section("forslag_till_beslut", "Förslag till beslut",
             "Förvaltningens förslag till nämnden (tomt: standardtexten)."),
 ]
-TEXT_KEYS = SECTION_KEYS + [s.key for s in COVER_TEXTS]
