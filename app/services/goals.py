@@ -9,8 +9,6 @@ app.services.reports.mal, which also knows the indicators the product computes i
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import re
@@ -21,7 +19,7 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.models import Goal, Indicator, IndicatorValue, SurveyResult, Unit
-from app.services import audit
+from app.services import audit, csv_files
 from app.services.access import report_unit_ids
 from app.services.errors import Forbidden, Invalid
 from app.vocabulary import REPORT_ROLES, REPORT_WIDE_ROLES
@@ -100,41 +98,14 @@ def number(value) -> float | None:
 
 
 def _decode(content: bytes | str) -> str:
-    if len(content) > MAX_FILE_BYTES:
-        raise Invalid("Filen är för stor; inget importerades.", {"fil": ["Högst 5 MB per fil."]})
-    if isinstance(content, str):
-        return content.lstrip("\ufeff")
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Invalid("Filen är inte UTF-8. Spara den som CSV UTF-8 och försök igen; inget importerades.",
-                      {"fil": ["Filen är inte kodad som UTF-8."]}) from None
+    return csv_files.decode(content, max_bytes=MAX_FILE_BYTES)
 
 
 def _csv_rows(text: str, columns: tuple[str, ...], required: tuple[str, ...]) -> list[tuple[str, dict]]:
-    """Rows of a ;- or ,-separated file as ("Rad N", {column: text}); the header names the columns."""
-    lines = text.splitlines()
-    if not lines or not text.strip():
-        raise Invalid("Filen är tom; inget importerades.", {"fil": ["Filen är tom."]})
-    delimiter = ";" if lines[0].count(";") >= lines[0].count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise Invalid("Rubrikraden saknar kolumner; inget importerades.",
-                          {"fil": [f"Rubrikraden ska ha kolumnerna {';'.join(columns)} "
-                                   f"(saknas: {', '.join(missing)})."]})
-        positions = {c: header.index(c) for c in columns if c in header}
-        rows = []
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            rows.append((f"Rad {reader.line_num}", {c: (values[i].strip() if i < len(values) else "")
-                                                    for c, i in positions.items()}))
-    except csv.Error as err:
-        raise Invalid("Filen kunde inte läsas som CSV; inget importerades.", {"fil": [str(err)]}) from None
-    return rows
+    """Rows of the file as ("Rad N", {column: text}); the header names the columns as DESIGN.md does."""
+    rows = csv_files.read(text, columns={c: (c,) for c in columns}, required=required, titles={},
+                          max_bytes=MAX_FILE_BYTES)
+    return [(f"Rad {line}", row) for line, row in rows]
 
 
 def _too_many(rows: list) -> None:

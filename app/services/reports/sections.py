@@ -167,6 +167,8 @@ def _klagomal(ctx: Context) -> Figures:
 def _ej_verkstallda(ctx: Context) -> Figures:
     """From the ej verkställda beslut flow: the IVO report's figures per quarter."""
     data = ej_verkstallt.year_overview(ctx.user, ctx.year)
+    if ctx.tertial:  # the tertialrapport: the quarters that ended by the tertial's last month
+        data["quarters"] = [q for q in data["quarters"] if int(q["quarter"][-1]) * 3 <= ctx.tertial * 4]
     keys = ("total", "women", "men", "new", "waiting", "verkstallt", "ended", "over_six_months", "over_one_year")
     rows = [{"quarter": q["label"], **{k: q.get(k, 0) for k in keys}} for q in data["quarters"]]
     table = Table("ej_verkstallda_kvartal", f"Ej verkställda beslut per kvartal {ctx.year} (rapporterade till IVO)",
