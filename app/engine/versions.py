@@ -1,6 +1,6 @@
 """Process versions: the diagrams deployed in the database (process_versions) beside the defaults in
 bpmn/. New starts use the newest deployed version of a process, or the bpmn/ file when none is
-deployed; a running instance carries its spec in its serialized state and stays on it until it is
+deployed; a running instance stays on the version it started on (its spec_hash) until it is
 moved (migrate). An upload is parsed and checked here (forms, handlers, lanes, timers), compared with
 the version in use (SpiffWorkflow's SpecDiff), and an instance is moved with diff_workflow and
 migrate_workflow."""
