@@ -140,7 +140,8 @@ def measure(url: str, rounds: int, per_round: int, profile: bool) -> dict:
         db.session.remove()
         db.engine.dispose()
     return {"raw": median(samples["raw"]), "commit": median(samples["commit"]), "ours": median(samples["ours"]),
-            "statements": statements[0] / max(counted, 1), "state_bytes": len(state), "our_state_bytes": our_state_bytes, "profile": profiled}
+            "statements": statements[0] / max(counted, 1), "state_bytes": len(state),
+            "our_state_bytes": our_state_bytes, "profile": profiled}
 
 
 def rows(backends=("postgresql", "sqlite"), rounds: int = 8, per_round: int = 25, profile: bool = False) -> list[Row]:

@@ -159,4 +159,5 @@ def test_a_state_that_embeds_its_spec_still_loads_runs_and_is_saved_without_it(a
     workflow = _load(instance, HandlerContext(case=case, instance=instance, actor=None))
     ready = workflow.get_tasks(state=TaskState.READY)
     assert open_tasks(case)
-    assert sorted(t.task_spec.bpmn_id for t in ready if t.task_spec.manual) == sorted(t.task_id for t in open_tasks(case))
+    manual = sorted(t.task_spec.bpmn_id for t in ready if t.task_spec.manual)
+    assert manual == sorted(t.task_id for t in open_tasks(case))
