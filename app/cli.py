@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.models import User
+from app.services import gallring
 from app.services.access import missing_role_holders
 from app.services.database import least_privilege_grants
 from app.services.errors import DomainError
@@ -26,10 +27,11 @@ users = AppGroup("users", help="Användare.")
 tokens = AppGroup("tokens", help="API-nycklar.")
 timers = AppGroup("timers", help="BPMN-timers.")
 search_cli = AppGroup("search", help="Sökindexet över ärendenas texter.")
+gallring_cli = AppGroup("gallring", help="Gallring av avslutade ärenden enligt GALLRING_RULES.")
 
 
 def register_commands(app: Flask) -> None:
-    for group in (org, users, tokens, timers, search_cli):
+    for group in (org, users, tokens, timers, search_cli, gallring_cli):
         app.cli.add_command(group)
     app.cli.add_command(db_grants)
 
@@ -165,3 +167,19 @@ def search_reindex():
     count = search.reindex()
     db.session.commit()
     click.echo(f"{count} ärenden är sökbara.")
+
+
+@gallring_cli.command("run")
+@click.option("--dry-run", is_flag=True, help="Visa bara vad som skulle gallras.")
+def gallring_run(dry_run):
+    """Gallra avslutade ärenden vars regel säger att det är dags (anonymisera eller radera)."""
+    try:
+        due = gallring.run(dry_run=dry_run)
+    except DomainError as err:
+        raise _click_error(err) from err
+    for c in due:
+        verb = gallring.ACTIONS[c.rule.action]
+        click.echo(f"{c.number}\t{c.case_type}\tavslutat {_local(c.closed_at)}\t{verb} "
+                   f"(regel: {c.rule.years} år efter avslut)")
+    what = "skulle gallras" if dry_run else "gallrades"
+    click.echo(f"{len(due)} ärenden {what}." + (" Inget är ändrat." if dry_run else " Se gallringsloggen."))

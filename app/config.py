@@ -17,6 +17,11 @@ DEFAULTS: dict = {
     "SCHEDULER_INTERVAL_SECONDS": 30,
     # /healthz warns when the timer sweep has not finished a run for this long (a few regular looks).
     "HEALTH_SCHEDULER_MAX_AGE_SECONDS": 300,
+    # Gallring (flask gallring run): per case type {"years": after closure, "action": "anonymise" | "delete"};
+    # a type not listed is kept. GALLRING_MIN_YEARS: the shortest rule allowed per type ("*": every type),
+    # from the archive's dokumenthanteringsplan; a shorter rule is refused.
+    "GALLRING_RULES": {},
+    "GALLRING_MIN_YEARS": {},
     "CLOCK": None,
     "BPMN_DIR": None,  # None: the repository's bpmn/ folder
     # Argon2id cost (argon2-cffi's defaults: 3 passes over 64 MiB). Tests lower it to stay fast.
@@ -153,9 +158,9 @@ DEFAULTS: dict = {
     "LIST_PER_PAGE": 50,
     "LIST_MAX_PER_PAGE": 200,
     "LIST_COUNT_LIMIT": 2000,
-    # A free-text search counts its matches up to this many ("fler än 100"): a common word is looked up
-    # case by case along the list's order, and counting further would read thousands of cases.
-    "LIST_SEARCH_COUNT_LIMIT": 100,
+    # A free-text search counts its matches up to this many ("fler än 50", as far as a first page reads): a
+    # common word is looked up case by case along the list's order; counting on would read thousands more.
+    "LIST_SEARCH_COUNT_LIMIT": 50,
     # How a free-text search on PostgreSQL finds its cases: "auto" asks the planner's estimate of the
     # matches (few: read them from the index; many: walk the list's order), "always" walks, "never" reads.
     "SEARCH_WALK": "auto",

@@ -1,21 +1,24 @@
 """Demo organisation, people and a few cases (`flask --app app demo load`)."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from app import clock
 from app.extensions import db
 from app.forms import json_to_formdata
 from app.models import Case, IvoKvartalsrapport, Task, User
 from app.services import cases as case_service
-from app.services import kvartalsrapport
+from app.services import goals, kvartalsrapport
 from app.services import tasks as task_service
 from app.services.errors import DomainError
+from app.services.reports import kvalitetsberattelse, mal
 from app.services.timers import run_due
 from app.services.users import import_organisation
 
@@ -203,6 +206,7 @@ def _tell(s: _Story) -> None:
     _quarterly_report_filed(s)
     _planned_controls(s)
     _supervision(s, contact_person=contact_person)
+    _goals_and_surveys(s)
 
 
 # The chapters of the story, in the order told. Each returns the cases a later chapter goes on with.
@@ -601,3 +605,56 @@ def _supervision(s: _Story, *, contact_person: Case) -> None:
         "subject": "Tillsyn av läkemedelshanteringen på Hemgårdens äldreboende",
         "reference": "IVO 3.5.1-1234/" + str(s.today.year), "reply_due_on": s.day(-14)})
 
+
+
+def _goals_and_surveys(s: _Story) -> None:
+    """The year's goals in the four perspectives (one computed from the cases), their values this year and
+    last (as a Kolada export would give them), five years of brukarundersökningar, last year's plan for
+    this year and the cover page's diarienummer: what the kvalitetsberättelse's goal, survey and
+    follow-up sections show."""
+    year = s.today.year
+    s.at(3, "10:00")
+    secretary = _user("namnd")
+    built_in = mal.built_in_labels()
+    demo_goals = [
+        ("brukare", "Brukarna känner förtroende för personalen", [
+            ("U21468", "Andel brukare i hemtjänsten som har förtroende för personalen", 90, "%", True, None),
+            ("UTEBLIVEN", "Andel avvikelser som gäller utebliven insats", 27, "%", False, "andel_utebliven_insats")]),
+        ("brukare", "Kortare väntan på insatser", [
+            ("N31807", "Väntetid försörjningsstöd, dagar", 10, "dagar", False, None),
+            ("EJV6", "Ej verkställda beslut som väntat mer än sex månader", 0, "st", False,
+             "ej_verkstallda_over_sex_manader")]),
+        ("medarbetare", "Medarbetarna deltar i kvalitetsarbetet", [
+            ("APT_AVV", "Andel arbetsplatsträffar där avvikelser tas upp", 100, "%", True, None)]),
+        ("verksamhet", "Avvikelser följs upp i tid", [
+            ("UPPF", "Andel avvikelser som följts upp i tid", 90, "%", True, "uppfoljning_i_tid")]),
+        ("ekonomi", "Verksamheten håller budget", [
+            ("BUDGET", "Budgetavvikelse, procent", 0, "%", True, None)]),
+    ]
+    for perspective, title, indicators in demo_goals:
+        s._checked(lambda p=perspective, t=title, i=indicators: goals.create_goal(secretary, {
+            "year": year, "perspective": p, "title": t,
+            "indicators": [{"code": c, "name": n, "target": tg, "unit": u, "higher_is_better": h, "source": src}
+                           for c, n, tg, u, h, src in i]}, built_in))
+    values = [("U21468", year, 92), ("U21468", year - 1, 88), ("N31807", year, 8), ("N31807", year - 1, 22),
+              ("APT_AVV", year, 75), ("APT_AVV", year - 1, 60), ("N00945", year, 65), ("N00945", year - 1, 79)]
+    s._checked(lambda: goals.import_values(secretary, json.dumps(
+        [{"code": c, "period": str(y), "value": v} for c, y, v in values]), "application/json"))
+    questions = [("Hemtjänst", "", "Helhetsbedömning", 84), ("Hemtjänst", "", "Förtroende för personalen", 88),
+                 ("Hemtjänst", "", "Trygghet", 80), ("Hemtjänst", "", "Bemötande", 94),
+                 ("Särskilt boende", "HG", "Helhetsbedömning", 77), ("Särskilt boende", "HG", "Trygghet", 83),
+                 ("Särskilt boende", "SR", "Helhetsbedömning", 79), ("Särskilt boende", "SR", "Maten", 61)]
+    lines = ["year;service;unit;question;share_positive;responses"]
+    for back in range(4, -1, -1):
+        for number, (service, unit, question, share) in enumerate(questions):
+            # Each question moves a little each year, some up and some down (the trend of seed 001).
+            drift = (back * (1 if number % 3 else -1)) - (number % 2)
+            lines.append(f"{year - back};{service};{unit};{question};{share - drift};{300 if unit == '' else 40}")
+    s._checked(lambda: goals.import_surveys(secretary, "\n".join(lines)))
+    s._checked(lambda: kvalitetsberattelse.save_texts(secretary, year - 1, MultiDict({
+        "plan": "Fallprevention i särskilt boende\nKontinuitet i hemtjänsten\nSäkrare läkemedelshantering kvällstid"}),
+        csrf=False))
+    s._checked(lambda: kvalitetsberattelse.save_texts(secretary, year, MultiDict({
+        "dnr": f"SN {year + 1}/17",
+        "samverkan": "Förvaltningen samverkar med regionens primärvård i gemensamma vårdplaneringar och med "
+                     "brukarorganisationerna i ett brukarråd som träffas fyra gånger om året."}), csrf=False))

@@ -45,9 +45,10 @@ def test_org_import_creates_then_updates_idempotently(runner, tmp_path):
     path = write(tmp_path, document)
     result = runner.invoke(args=["org", "import", path])
     assert result.exit_code == 0, result.output
-    assert "units_created=13" in result.output and "users_created=13" in result.output
+    # The demo organisation: 13 units, 14 people (the MAS since issue 17) with 17 roles.
+    assert "units_created=13" in result.output and "users_created=14" in result.output
     first = counts()
-    assert first == (13, 13, 16)
+    assert first == (13, 14, 17)
     assert db.session.scalar(select(Unit).where(Unit.code == "HG")).parent.code == "AOSB"
     assert authenticate("anna", "hemligt-1234") is not None
 
@@ -56,7 +57,7 @@ def test_org_import_creates_then_updates_idempotently(runner, tmp_path):
     assert (
         "units_created=0" in result.output
         and "users_created=0" in result.output
-        and "users_updated=13" in result.output
+        and "users_updated=14" in result.output
     )
     assert counts() == first
 
@@ -71,7 +72,7 @@ def test_org_import_creates_then_updates_idempotently(runner, tmp_path):
     assert "units_updated=1" in result.output
     assert roles_of("anna") == [("medarbetare", "HTJ"), ("medarbetare", "SR")]
     assert db.session.scalar(select(Unit.name).where(Unit.code == "HG")) == "Hemgården"
-    assert counts() == (13, 13, 17)
+    assert counts() == (13, 14, 18)
     assert authenticate("anna", "hemligt-1234") is not None  # no password in the file: the old one stays
 
 

@@ -7,14 +7,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import chef_data, complete, open_task, report
-from sqlalchemy import select, update
+from helpers import chef_data, complete, open_task, open_tasks, report
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete, select, update
 
 from app import engine
-from app.engine.runtime import lane_role
+from app.engine import runtime
+from app.engine.runtime import SERIALIZER, _load, lane_role, serialize
+from app.engine.script_engine import HandlerContext
 from app.engine.specs import library
 from app.extensions import db
-from app.models import ProcessInstance, Task, Timer, Unit
+from app.models import ProcessInstance, ProcessSpec, Task, Timer, Unit
 from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.access import resolve_unit
@@ -116,3 +119,45 @@ def test_the_inbox_and_case_lists_never_read_the_workflow_state(user):
     assert data["tasks"][0]["task_id"] == "chef_uppfoljning"
     task_service.claim(ec, task.id)
     assert [t.id for t in task_service.inbox(ec, "mine")] == [task.id]
+
+
+def test_the_saved_state_is_the_json_spiffworkflow_writes_without_the_spec(app, user):
+    """The state is SpiffWorkflow's JSON without the process spec (about 24 kB), which is stored once per
+    version (process_specs) and loads with it."""
+    case = report(user("anna"))
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data())
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
+    workflow = _load(instance, HandlerContext(case=case, instance=instance, actor=None))
+    expected = json.loads(SERIALIZER.serialize_json(workflow))
+    specs = {"spec": expected.pop("spec"), "subprocess_specs": expected.pop("subprocess_specs")}
+    assert json.loads(instance.state) == expected
+    stored = db.session.get(ProcessSpec, (instance.process_id, instance.spec_hash))
+    assert json.loads(stored.spec) == specs
+    for _ in range(2):
+        assert json.loads(serialize(workflow)) == expected
+    runtime._SPECS.clear()  # another process: the spec comes from its row
+    again = _load(instance, HandlerContext(case=case, instance=instance, actor=None))
+    assert json.loads(serialize(again)) == expected
+
+
+def test_a_state_that_embeds_its_spec_still_loads_runs_and_is_saved_without_it(app, user):
+    """States saved before specs were stored apart embed their spec, and there may be no stored row for
+    their version: they keep running, and their next save stores the spec and leaves it out."""
+    case = report(user("anna"))
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
+    old_state = SERIALIZER.serialize_json(_load(instance, HandlerContext(case=case, instance=instance, actor=None)))
+    assert "spec" in json.loads(old_state)
+    db.session.execute(update(ProcessInstance).where(ProcessInstance.id == instance.id).values(state=old_state))
+    db.session.execute(delete(ProcessSpec))
+    db.session.commit()
+    runtime._SPECS.clear()
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data())
+    db.session.refresh(instance)
+    assert "spec" not in json.loads(instance.state)
+    assert "chef_uppfoljning" not in [t.task_id for t in open_tasks(case)]
+    runtime._SPECS.clear()
+    workflow = _load(instance, HandlerContext(case=case, instance=instance, actor=None))
+    ready = workflow.get_tasks(state=TaskState.READY)
+    assert open_tasks(case)
+    manual = sorted(t.task_spec.bpmn_id for t in ready if t.task_spec.manual)
+    assert manual == sorted(t.task_id for t in open_tasks(case))

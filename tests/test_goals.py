@@ -166,3 +166,28 @@ def test_surveys_import_all_or_nothing_and_show_five_years(api):
     # The enhetschef of Hemgården sees the kommun's figures and Hemgården's, not Solrosen's.
     mine = api.get("ec_hg", "/api/v1/reports/brukarundersokning?year=2025").get_json()
     assert {i["unit"] for i in mine["items"]} == {None, "HG"}
+
+
+def test_the_goals_page_names_the_form_row_in_error_and_refuses_chefs(org):
+    from helpers import csrf_token, logged_in
+
+    client = logged_in(org, "namnd")
+    page = client.get("/mal/?ar=2025")
+    assert page.status_code == 200 and "Inga mål är inlagda för 2025." in page.get_data(as_text=True)
+    bad = client.post("/mal/nytt?ar=2025", data={
+        "csrf_token": csrf_token(page), "year": "2025", "perspective": "brukare", "title": "Tryggare boende",
+        "i1_code": "TRYGG", "i1_name": "Andel trygga", "i1_target": "många"})
+    assert bad.status_code == 422
+    body = bad.get_data(as_text=True)
+    assert 'id="fel-indicators-1-target"' in body and "Ange målvärdet som ett tal." in body
+    assert db.session.scalar(select(func.count()).select_from(Goal)) == 0
+    imported = client.post("/mal/varden?ar=2025", data={
+        "csrf_token": csrf_token(page), "varden_text": "kpi;municipality_id;period;gender;value\nU1;0180;2025;X;1\n"})
+    assert imported.status_code == 422 and "Kön: ange T (totalt), K (kvinnor) eller M (män)." in imported.get_data(
+        as_text=True)
+    assert client.post("/mal/nytt?ar=2025", data={"title": "utan token"}).status_code == 400
+    chef = logged_in(org, "ec_hg")
+    assert chef.get("/mal/?ar=2025").status_code == 200
+    assert chef.post("/mal/nytt?ar=2025", data={"csrf_token": csrf_token(chef.get("/mal/")), "title": "x",
+                                                "perspective": "brukare", "year": "2025"}).status_code == 403
+    assert logged_in(org, "anna").get("/mal/").status_code == 403

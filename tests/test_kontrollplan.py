@@ -235,6 +235,11 @@ def test_a_responsible_person_sees_only_their_own_points_everywhere(app, user, a
         assert page.status_code == 200, path
         html = page.get_data(as_text=True)
         assert "Utredningstider barn" in html and not any(text in html for text in others), path
+    # Another point's task is not hers to open, nor to answer (its name and sample are that point's).
+    assert client.get(f"/uppgifter/{third.id}").status_code == 404
+    answer = api("ec_bou").post(f"/api/v1/tasks/{third.id}/complete", json={"done_on": "2026-03-02",
+                                                                            "result": "utan_anmarkning"})
+    assert answer.status_code == 404 and "Delegationsbeslut" not in answer.get_data(as_text=True)
     exported = api.get("ec_bou", "/api/v1/reports/tables/kontrollpunkter.csv?year=2026").get_data(as_text=True)
     assert not any(text in exported for text in others)
 
@@ -393,6 +398,18 @@ def test_the_statistics_page_has_the_kontroller_and_tillsyn_figures_scoped_like_
     csv = api.get("vc_ao", "/api/v1/reports/tables/kontroller.csv?year=2026").get_data(as_text=True)
     assert csv.lstrip("\ufeff").splitlines() == [
         "Slag;Planerade;Genomförda;Varav i tid;Med brister;Öppna åtgärder;Försenade", "Egenkontroll;2;1;1;1;1;0"]
+
+    # The chef's kvalitetsberättelse says whose the internkontroll and the register are, not "none".
+    sections = {s["key"]: s for s in api.get("vc_ao", "/api/v1/reports/kvalitetsberattelse?year=2026")
+                .get_json()["sections"]}
+    assert sections["egenkontroll"]["facts"][0].startswith("2 kontrollpunkter planerades för 2026")
+    for key in ("intern_kontroll", "tillsyn"):
+        assert sections[key]["missing"].endswith("visas för SAS, socialchef, nämndsekreterare och administratör.")
+        assert sections[key]["facts"] == [] and sections[key]["tables"] == []
+    sections = {s["key"]: s for s in api.get("namnd", "/api/v1/reports/kvalitetsberattelse?year=2026")
+                .get_json()["sections"]}
+    assert sections["intern_kontroll"]["facts"][0].startswith("1 kontrollpunkt planerades för 2026")
+    assert sections["tillsyn"]["facts"][0].startswith("3 tillsynsärenden") and sections["tillsyn"]["missing"] is None
 
     page = logged_in(app, "sas").get("/statistik/?ar=2026").get_data(as_text=True)
     assert 'id="kontroller"' in page and 'id="tillsyn_myndighet"' in page and "Intern kontroll" in page

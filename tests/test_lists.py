@@ -107,6 +107,10 @@ def test_bad_list_arguments_are_a_swedish_422_or_an_empty_page_never_a_500(api, 
     assert beyond["cases"] == [] and beyond["total"] == 1 and beyond["next"] is None
     beyond = sas.get("/api/v1/tasks?page=50").get_json()
     assert beyond["tasks"] == [] and beyond["next"] is None
+    # Elsewhere a NUL in `q` is the global 400, as in any argument (e.g. the administrators' user search).
+    admin = logged_in(api.client.application, "admin")
+    assert admin.get("/admin/anvandare", query_string={"q": "a\x00"}).status_code == 400
+    assert api("admin").get("/api/v1/admin/users", query_string={"q": "a\x00"}).status_code == 400
     # The pages: the refused search is named on the page and the list shown without it.
     client = logged_in(api.client.application, "sas")
     for path in ("/arenden", "/", "/att-fordela", "/mina-rapporter"):
@@ -284,3 +288,21 @@ def test_a_case_number_in_the_header_search_goes_to_the_case(org, user, clock):
     assert 'role="search"' in client.get("/").get_data(as_text=True)
     response = client.get("/arenden", query_string={"q": f"  {case.number}  "})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/arenden/{case.id}")
+
+
+def test_every_list_page_names_a_bad_page_argument_and_shows_its_first_page(org, user, clock):
+    """Unknown or out-of-range paging on every paged web list: a Swedish note and the list, never an error."""
+    _reports(user, clock, ["Något hände"])
+    pages = {"sas": ["/", "/att-fordela", "/forsenade", "/arenden", "/mina-rapporter", "/forbattring"],
+             "admin": ["/admin/utskick", "/admin/anvandare"], "ec_myn": ["/ej-verkstallda"]}
+    for username, paths in pages.items():
+        client = logged_in(org, username)
+        for path in paths:
+            for query, note in (("sida=ett", "Sida: Ange ett heltal från 1"), ("per_sida=999", "till 200"),
+                                ("sida=0", "Sida: Ange ett heltal från 1"), ("sida=1001", "Listan visar de första")):
+                response = client.get(f"{path}?{query}")
+                body = response.get_data(as_text=True)
+                assert response.status_code == 200, (path, query, response.status_code)
+                assert note in body, (path, query)
+            beyond = client.get(f"{path}?sida=99")
+            assert beyond.status_code == 200 and "Nästa sida" not in beyond.get_data(as_text=True), path

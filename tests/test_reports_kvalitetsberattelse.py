@@ -15,8 +15,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent
 
-SECTIONS = ["sammanfattning", "avvikelser", "lex_sarah", "klagomal", "ej_verkstallda", "utredningar", "pdca",
-            "egenkontroll", "intern_kontroll", "tillsyn", "plan"]
+# Every section the seeds' kvalitetsberättelser use (issue 15), in their order.
+SECTIONS = ["sammanfattning", "mal", "ledningssystem", "medverkan", "samverkan", "avvikelser", "lex_sarah", "klagomal",
+            "ej_verkstallda", "utredningar", "egenkontroll", "intern_kontroll", "tillsyn", "brukarundersokningar",
+            "riskanalyser", "pdca", "uppfoljning", "plan"]
 
 
 def section(body: dict, key: str) -> dict:
@@ -77,7 +79,8 @@ def test_the_report_has_every_section_with_the_years_figures(world, world_api):
         world.cases["u0"].number, "2026-03-10", "pågår", 12, "Ja")
     for key in SECTIONS:
         sec = section(body, key)
-        assert sec["prompt"] and (sec["tables"] or sec["missing"] or key == "plan"), key
+        # A section without figures says so in one line (issue 15); samverkan is the author's text only.
+        assert sec["prompt"] and (sec["tables"] or sec["missing"] or sec["facts"] or key == "samverkan"), key
 
 
 def test_the_report_follows_the_callers_scope_and_part_in_lex_sarah_cases(world, world_api):
@@ -190,7 +193,7 @@ def test_word_and_html_documents(world, world_api):
     document = Document(io.BytesIO(response.get_data()))
     paragraphs = [p.text for p in document.paragraphs]
     assert paragraphs[0] == "Kvalitetsberättelse 2026"
-    assert "1. Sammanfattning" in paragraphs and "11. Plan för nästa år" in paragraphs
+    assert "1. Sammanfattning" in paragraphs and "18. Plan för nästa år" in paragraphs
     assert any(p.startswith("Under 2026 rapporterades 6 avvikelser") for p in paragraphs)
     assert any(p.startswith("[Skriv här: Sammanfatta årets kvalitetsarbete") for p in paragraphs)
     cells = [[c.text for c in row.cells] for t in document.tables for row in t.rows]
@@ -228,3 +231,29 @@ def test_a_long_table_is_shortened_in_the_pdf_and_attached_whole_as_excel(world,
     sheet = load_workbook(tmp_path / "n.xlsx").active
     names = [row[0] for row in sheet.iter_rows(values_only=True)]
     assert "Synpunkter och klagomål" in names and "Rapporter totalt" in names  # every row, also those not shown
+
+
+
+def test_the_pages_case_lists_are_paged_with_a_total_and_links_that_keep_the_year(org, user, api):
+    from helpers import start_pdca
+
+    from app import clock
+
+    year = clock.today().year
+    cycles = [start_pdca(user("ec_hg"), title=f"Cykel {n}") for n in range(3)]
+    body = api("sas").get(f"/api/v1/reports/kvalitetsberattelse?year={year}").get_json()
+    listed = table(section(body, "pdca"), "pdca_lista")
+    assert [row["number"] for row in listed["rows"]] == [c.number for c in cycles]
+    org.config["LIST_PER_PAGE"] = 2
+    client = logged_in(org, "sas")
+    page = client.get(f"/statistik/kvalitetsberattelse?ar={year}").get_data(as_text=True)
+    assert "Visar 1–2 av 3 ärenden." in page and 'aria-label="Sidor: Förbättringsarbeten (PDCA)' in page
+    assert f"ar={year}&amp;sida_pdca_lista=2#avsnitt-pdca" in page
+    assert cycles[0].number in page and cycles[2].number not in page  # nor in the plan's list of ongoing work
+    second = client.get(f"/statistik/kvalitetsberattelse?ar={year}&sida_pdca_lista=2").get_data(as_text=True)
+    assert "Visar 3–3 av 3 ärenden." in second and "Föregående sida" in second and cycles[2].number in second
+    refused = client.get(f"/statistik/kvalitetsberattelse?ar={year}&sida_pdca_lista=x")
+    assert refused.status_code == 200 and "Första sidan visas." in refused.get_data(as_text=True)
+    # The API and the documents keep every row.
+    html = client.get(f"/statistik/kvalitetsberattelse.html?ar={year}").get_data(as_text=True)
+    assert all(c.number in html for c in cycles)

@@ -22,7 +22,7 @@ from app.api.reports import bp as reports_bp
 from app.api.utredning import bp as utredning_bp
 from app.extensions import csrf, db
 from app.forms import json_to_formdata
-from app.http import ID, SERVER_ERROR_TEXT, json_error
+from app.http import ID, SERVER_ERROR_TEXT, json_error, own_search
 from app.services import case_actions, lists
 from app.services import cases as case_service
 from app.services import tasks as task_service
@@ -93,6 +93,7 @@ def create_case():
 
 
 @bp.get("/cases")
+@own_search
 def list_cases():
     filters = lists.parse_or_refuse(request.args, g.api_user, case_service.CASE_SORTS)
     page = case_service.find_cases(g.api_user, filters)
@@ -126,6 +127,7 @@ def case_action(case_id: int, name: str):
 
 
 @bp.get("/tasks")
+@own_search
 def list_tasks():
     scope = request.args.get("scope", "all")
     filters = lists.parse_or_refuse(request.args, g.api_user, task_service.TASK_SORTS)

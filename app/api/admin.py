@@ -7,6 +7,7 @@ from flask import Blueprint, g, jsonify, request, url_for
 from app.api.common import json_body
 from app.extensions import csrf
 from app.services import admin, lists
+from app.services import processes as process_service
 from app.services.access import missing_role_holders
 from app.services.errors import Invalid
 
@@ -72,3 +73,35 @@ def hr_sync():
     changes = admin.hr_sync(g.api_user, content, apply=not dry_run)
     return jsonify({"dry_run": dry_run, "changes": [{"row": c.row, "username": c.username, "new": c.new,
                                                      "changes": c.changes} for c in changes]})
+
+
+@bp.get("/processes")
+def processes():
+    """Each process with its versions (`hash`, `deployed_at`, `running`), the one new starts use last."""
+    return jsonify({"processes": process_service.processes()})
+
+
+@bp.post("/processes")
+def deploy_process():
+    """Multipart `file` (.bpmn or .dmn): checked and stored as the newest version; `?dry_run=1`: the
+    checks and the diff against the version in use only."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise Invalid("Skicka diagrammet som fil (multipart, fältet file).", {"file": ["Filen saknas."]})
+    dry_run = request.args.get("dry_run", "").lower() in ("1", "true", "ja")
+    deployed = process_service.deploy(g.api_user, upload.filename, upload.read(), dry_run=dry_run)
+    return jsonify({"dry_run": dry_run, "deployed": [
+        {"process_id": d.process_id, "name": d.name, "hash": d.spec_hash, "diff": d.diff} for d in deployed]}), \
+        200 if dry_run else 201
+
+
+@bp.post("/processes/<process_id>/migrate")
+def migrate(process_id: str):
+    """`{"from", "to", "dry_run"}` → `{"results": [{"case_id", "ok", "message"}]}`, one per running
+    instance of `from`."""
+    body = json_body()
+    dry_run = body.get("dry_run", True)
+    if not isinstance(dry_run, bool):
+        raise Invalid("Ange dry_run som true eller false.", {"dry_run": ["Ange true eller false."]})
+    results = process_service.migrate(g.api_user, process_id, body.get("from"), body.get("to"), dry_run=dry_run)
+    return jsonify({"dry_run": dry_run, "results": results})

@@ -12,7 +12,6 @@ from app.services import exports, reports
 from app.services.errors import Invalid
 from app.services.reports import documents
 from app.services.reports import kvalitetsberattelse as kb
-from app.services.reports.patientsakerhet import report as patientsakerhet_report
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessions
@@ -39,7 +38,7 @@ def statistics():
 @bp.get("/patientsakerhet")
 def patientsakerhet():
     """The patientsäkerhetsberättelse's basic figures (each table also at /tables/<key>.csv|xlsx)."""
-    return jsonify(patientsakerhet_report(g.api_user, _year()))
+    return jsonify(reports.patientsakerhet_report(g.api_user, _year()))
 
 
 @bp.get("/tables/<key>.<fmt>")
@@ -55,37 +54,43 @@ def _published() -> bool:
     return kb.parse_version(request.args.get("version"))
 
 
+def _report(user, year: int) -> dict:
+    """The kvalitetsberättelse, or with `tertial=1|2|3` the tertialrapport (the same builder)."""
+    return kb.build(user, year, published=_published(), tertial=reports.parse_tertial(request.args.get("tertial")))
+
+
 @bp.get("/kvalitetsberattelse")
 def kvalitetsberattelse():
-    return jsonify(kb.as_json(kb.build(g.api_user, _year(), published=_published())))
+    return jsonify(kb.as_json(_report(g.api_user, _year())))
 
 
 @bp.put("/kvalitetsberattelse")
 def kvalitetsberattelse_texts():
-    """Save free-text sections: {"texts": {"sammanfattning": "...", ...}} (sections left out keep their text)."""
+    """Save free-text sections: {"texts": {"sammanfattning": "...", ...}} (sections left out keep their text);
+    with `tertial=1|2|3` the tertialrapport's."""
     year = _year()
     texts = json_body().get("texts")
     if not isinstance(texts, dict) or not all(isinstance(v, str) for v in texts.values()):
         raise Invalid("Ange texterna som ett objekt.", {"texts": ['Skicka {"texts": {"avsnitt": "text"}}.']})
-    changed = kb.save_texts(g.api_user, year, json_to_formdata(texts), csrf=False)
-    return jsonify({"year": year, "changed": changed, **kb.as_json(kb.build(g.api_user, year))})
+    tertial = reports.parse_tertial(request.args.get("tertial"))
+    changed = kb.save_texts(g.api_user, year, json_to_formdata(texts), csrf=False, tertial=tertial)
+    return jsonify({"year": year, "changed": changed, **kb.as_json(kb.build(g.api_user, year, tertial=tertial))})
 
 
 @bp.get("/kvalitetsberattelse.html")
 def kvalitetsberattelse_html():
-    return Response(documents.render_html(kb.build(g.api_user, _year(), published=_published())),
-                    mimetype="text/html")
+    return Response(documents.render_html(_report(g.api_user, _year())), mimetype="text/html")
 
 
 @bp.get("/kvalitetsberattelse.pdf")
 def kvalitetsberattelse_pdf():
     year = _year()
-    return download(documents.render_pdf(kb.build(g.api_user, year, published=_published())), documents.PDF_MIMETYPE,
-                    f"kvalitetsberattelse_{year}.pdf", inline=True)
+    report = _report(g.api_user, year)
+    return download(documents.render_pdf(report), documents.PDF_MIMETYPE, documents.file_name(report, "pdf"),
+                    inline=True)
 
 
 @bp.get("/kvalitetsberattelse.docx")
 def kvalitetsberattelse_docx():
-    year = _year()
-    return download(documents.render_docx(kb.build(g.api_user, year, published=_published())), documents.DOCX_MIMETYPE,
-                    f"kvalitetsberattelse_{year}.docx")
+    report = _report(g.api_user, _year())
+    return download(documents.render_docx(report), documents.DOCX_MIMETYPE, documents.file_name(report, "docx"))

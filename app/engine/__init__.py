@@ -8,10 +8,16 @@ from app.engine.runtime import (  # noqa: F401
     StepResult,
     TaskNotReady,
     complete,
+    default_process_ids,
+    default_version,
+    diagram_of,
     fire_timers,
     lock_for_completion,
+    move,
     process_version,
     signal,
+    source_of,
     start,
 )
 from app.engine.timers import TIMER_CHANNEL  # noqa: F401
+from app.engine.versions import DiagramProblem, compare, deployed, parse, problems, spec_hash  # noqa: F401

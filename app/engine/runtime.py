@@ -5,6 +5,7 @@ the inbox rows, the timer rows, the case's denormalised fields and the audit eve
 """
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,15 +25,17 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition  # what the spiff parser builds
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app import clock
+from app.engine import versions
 from app.engine.script_engine import CaseScriptEngine, HandlerContext
 from app.engine.spec_cache import CachedProcessSpecConverter
 from app.engine.specs import library
 from app.engine.timers import CLOCK_TIMER_CLASSES, TIMER_CHANNEL, due_of
 from app.extensions import db
-from app.models import Case, ProcessInstance, Task, Timer, User
+from app.models import Case, ProcessInstance, ProcessSpec, Task, Timer, User
 from app.models.roles import holder_unit
 from app.vocabulary import ROLES
 
@@ -41,6 +44,84 @@ for _cls in CLOCK_TIMER_CLASSES.values():
     _config[_cls] = TimerConditionalEventDefinitionConverter
 _config[BpmnProcessSpec] = CachedProcessSpecConverter  # one spec object per embedded copy, not per load
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+
+
+def serialize(workflow: BpmnWorkflow) -> str:
+    """The saved state: SERIALIZER.serialize_json without `spec` and `subprocess_specs`. The specs (about
+    24 of an avvikelse's 40 kB) are stored once per version (process_specs, see remember_specs) and the
+    state is restored against them (_load), as spiff-arena keeps specs apart from instance data."""
+    registry = SERIALIZER.registry
+    registry._encoder_mode = True
+    try:
+        dct = SERIALIZER.to_dict(workflow)
+        dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
+        del dct["spec"], dct["subprocess_specs"]
+        return json.dumps(dct, cls=SERIALIZER._encoder_cls)
+    finally:
+        registry._encoder_mode = False
+
+
+def specs_json(spec, subprocess_specs: dict) -> str:
+    """The JSON of a version's specs, as SpiffWorkflow embeds them in a state: {"spec", "subprocess_specs"}."""
+    registry = SERIALIZER.registry
+    registry._encoder_mode = True
+    try:
+        subprocesses = ", ".join(f"{json.dumps(name)}: {_spec_json(sub, registry.convert(sub))}"
+                                 for name, sub in subprocess_specs.items())
+        return f'{{"spec": {_spec_json(spec, registry.convert(spec))}, "subprocess_specs": {{{subprocesses}}}}}'
+    finally:
+        registry._encoder_mode = False
+
+
+# (process id, spec hash) -> (spec, subprocess specs): a hash names the content, so the entries never
+# go stale, and the instances of one version share one spec object (it holds no instance state).
+_SPECS: dict[tuple[str, str], tuple[object, dict]] = {}
+_SPECS_MAX = 64
+
+
+def remember_specs(process_id: str, spec_hash: str, spec, subprocess_specs: dict) -> None:
+    """Store the version's specs (once: a row that is there is left alone), in the caller's transaction,
+    so that the states saved on it can be loaded whatever bpmn/ holds later."""
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(insert(ProcessSpec).values(process_id=process_id, spec_hash=spec_hash,
+                                                  spec=specs_json(spec, subprocess_specs))
+                       .on_conflict_do_nothing(index_elements=["process_id", "spec_hash"]))
+    _keep_specs((process_id, spec_hash), (spec, subprocess_specs))
+
+
+def _keep_specs(key: tuple[str, str], specs: tuple[object, dict]) -> None:
+    if len(_SPECS) >= _SPECS_MAX:
+        _SPECS.clear()
+    _SPECS[key] = specs
+
+
+def _specs_of(instance: ProcessInstance) -> tuple[object, dict]:
+    key = (instance.process_id, instance.spec_hash)
+    hit = _SPECS.get(key)
+    if hit is None:
+        stored = db.session.scalar(select(ProcessSpec.spec).where(ProcessSpec.process_id == instance.process_id,
+                                                                  ProcessSpec.spec_hash == instance.spec_hash))
+        if stored is None:
+            raise LookupError(f"no stored spec for {instance.process_id} version {instance.spec_hash}")
+        dct = json.loads(stored, cls=SERIALIZER.json_decoder_cls)
+        restore = SERIALIZER.registry.restore
+        hit = (restore(dct["spec"]), {name: restore(sub) for name, sub in dct["subprocess_specs"].items()})
+        _keep_specs(key, hit)
+    return hit
+
+
+_SPEC_JSON: dict[int, tuple[object, str]] = {}  # id(spec) -> (spec, its JSON)
+_SPEC_JSON_MAX = 64
+
+
+def _spec_json(spec, as_dict: dict) -> str:
+    hit = _SPEC_JSON.get(id(spec))
+    if hit is None or hit[0] is not spec:  # a new spec object (or another one at a reused address)
+        hit = (spec, json.dumps(as_dict, cls=SERIALIZER._encoder_cls))
+        if len(_SPEC_JSON) >= _SPEC_JSON_MAX:
+            _SPEC_JSON.clear()
+        _SPEC_JSON[id(spec)] = hit
+    return hit[1]
 
 
 class TaskNotReady(Exception):
@@ -80,7 +161,63 @@ def bpmn_dir() -> Path:
 
 
 def process_version(process_id: str):
+    """The version new starts use: the newest deployed in the database, else the bpmn/ default."""
+    return versions.deployed(process_id) or library(bpmn_dir()).get(process_id)
+
+
+def default_version(process_id: str):
+    """The bpmn/ file of the process (what a fresh install runs)."""
     return library(bpmn_dir()).get(process_id)
+
+
+def default_process_ids() -> list[str]:
+    return sorted(library(bpmn_dir()).processes)
+
+
+def source_of(process_id: str) -> tuple[bytes, str, dict[str, str]]:
+    """The diagram, its file name and the decision tables of the version new starts use."""
+    row = versions.deployed_row(process_id)
+    if row is not None:
+        return row.bpmn.encode(), row.filename, dict(row.dmn or {})
+    default = default_version(process_id)
+    folder = bpmn_dir()
+    return ((folder / default.filename).read_bytes(), default.filename,
+            {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.dmn"))})
+
+
+def diagram_of(instance: ProcessInstance) -> str | None:
+    """The BPMN XML of the version the instance runs on (the case page's process view draws it): the
+    deployed row with its hash, else the bpmn/ file when its hash matches; None when neither is kept."""
+    row = versions.deployed_row(instance.process_id, instance.spec_hash)
+    if row is not None:
+        return row.bpmn
+    try:
+        default = default_version(instance.process_id)
+    except LookupError:
+        return None
+    return (bpmn_dir() / default.filename).read_text(encoding="utf-8") if default.spec_hash == instance.spec_hash \
+        else None
+
+
+def move(instance: ProcessInstance, to, actor, *, dry_run: bool) -> tuple[list[str], StepResult | None]:
+    """Move a running instance onto the version `to` (SpiffWorkflow's diff_workflow/migrate_workflow).
+    Returns why it cannot (nothing changed), or the step that wrote its new state, inbox and timer
+    rows; a task someone had taken stays theirs. `dry_run`: only the check."""
+    context = HandlerContext(case=instance.case, instance=instance, actor=actor)
+    workflow = _load(instance, context)
+    problems, top, subs = versions.plan_move(workflow, to, SERIALIZER.registry)
+    if problems or dry_run:
+        return problems, None
+    taken = versions.open_assignees(instance)
+    versions.apply_move(workflow, to, top, subs)
+    _run_engine(workflow)
+    remember_specs(instance.process_id, to.spec_hash, to.spec, to.subprocess_specs)
+    instance.spec_hash = to.spec_hash
+    result = _save(instance, workflow, context)
+    for row in result.new_tasks:
+        if row.assignee_id is None and row.task_id in taken:
+            row.assignee_id = taken[row.task_id]
+    return [], result
 
 
 def lane_role(lane: str | None) -> str | None:
@@ -94,7 +231,17 @@ def lane_role(lane: str | None) -> str | None:
 
 
 def _load(instance: ProcessInstance, context: HandlerContext) -> BpmnWorkflow:
-    workflow = SERIALIZER.deserialize_json(instance.state)
+    dct = json.loads(instance.state, cls=SERIALIZER.json_decoder_cls)
+    SERIALIZER.migrate(dct)
+    embedded = "spec" in dct
+    if not embedded:
+        # restore() hands back what it does not know as it is: the shared spec objects.
+        dct["spec"], dct["subprocess_specs"] = _specs_of(instance)
+    workflow = SERIALIZER.from_dict(dct)
+    if embedded:
+        # A state saved before specs were stored apart: its next save leaves the spec out, so store it
+        # (the version may have started before process_specs existed).
+        remember_specs(instance.process_id, instance.spec_hash, workflow.spec, workflow.subprocess_specs)
     workflow.script_engine = CaseScriptEngine(context)  # never kept in the serialized state
     return workflow
 
@@ -112,6 +259,7 @@ def start(case, process_id: str, data: dict, actor) -> StepResult:
     # open tasks a caller holds of it are not all of them.
     db.session.info.setdefault(STARTED_CASES, {}).setdefault(case.id, set()).add(instance.id)
     context = HandlerContext(case=case, instance=instance, actor=actor)
+    remember_specs(process_id, version.spec_hash, version.spec, version.subprocess_specs)
     workflow = BpmnWorkflow(version.spec, version.subprocess_specs, script_engine=CaseScriptEngine(context))
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
@@ -275,7 +423,7 @@ def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerCon
         # The case, unit and users of these rows are in the session already (or not needed): no joins.
         open_rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == "open")
                                        .options(lazyload("*"))).all()
-    instance.state = SERIALIZER.serialize_json(workflow)
+    instance.state = serialize(workflow)
     instance.updated_at = now
     instance.status = "completed" if workflow.completed else "running"
     fired, new_timers = _sync_timers(instance, workflow, rows, now)

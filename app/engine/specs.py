@@ -1,7 +1,7 @@
 """Process specifications, parsed from bpmn/ once per directory and cached.
 
 Each process gets a content hash (its BPMN file and the DMN tables it may call); an instance records
-the hash it started on and keeps running on that version, since its serialized state embeds the spec.
+the hash it started on and keeps running on that version (its spec is stored per hash: process_specs).
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from app.models.monster import PatternSignal, PatternSignalCase  # noqa: F401
 from app.models.operations import GallringLog, Heartbeat  # noqa: F401
 from app.models.organisation import ApiToken, RoleAssignment, Unit, User  # noqa: F401
 from app.models.pdca import PdcaTurn  # noqa: F401
-from app.models.process import DeployedProcess, ProcessInstance, Task, Timer  # noqa: F401
+from app.models.process import DeployedProcess, ProcessInstance, ProcessSpec, Task, Timer  # noqa: F401
 from app.models.reports import ReportText  # noqa: F401
 from app.models.search import CaseSearch, SavedFilter  # noqa: F401
 from app.models.security import LoginThrottle, UserSession  # noqa: F401

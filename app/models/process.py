@@ -29,6 +29,18 @@ class DeployedProcess(Model):
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+class ProcessSpec(Model):
+    """The serialized process spec (and the specs of its call activities) of one version, written once:
+    an instance's saved state leaves its spec out and is restored against this row (by its spec_hash),
+    so a version stays loadable even after bpmn/ changes. Written by the step that starts (or moves) an
+    instance onto the version, in the same transaction."""
+
+    __tablename__ = "process_specs"
+    process_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    spec_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    spec: Mapped[str] = mapped_column(Text)
+
+
 class ProcessInstance(Model):
     """A running BPMN process: the serialized SpiffWorkflow state, pinned to the spec version
     (content hash) it started on. `version` is checked on every save (optimistic locking)."""

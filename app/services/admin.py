@@ -4,10 +4,7 @@ told, their sessions end), move and rename units, and the HR sync of a CSV expor
 audited in its own transaction; bad input changes nothing."""
 from __future__ import annotations
 
-import csv
-import io
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select, update
@@ -16,7 +13,8 @@ from app import clock
 from app.extensions import db
 from app.models import Task, Unit, User
 from app.models.roles import holder_unit, role_holders
-from app.services import audit, lists, notifications, sessions
+from app.services import audit, csv_files, lists, notifications, sessions
+from app.services.csv_files import fold
 from app.services.errors import Forbidden, Invalid, NotFound
 from app.services.users import email_problem, hash_password, password_problems, set_roles, wanted_roles
 from app.vocabulary import ROLE_LABELS, ROLES
@@ -376,43 +374,13 @@ class HrChange:
     new: bool = False
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().strip().lower()
-    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+HR_TITLES = {"username": "Användarnamn", "name": "Namn", "email": "E-post", "title": "Titel", "unit": "Enhet",
+             "role": "Roll", "active": "Aktiv"}
 
 
 def _hr_rows(content: bytes | str) -> list[tuple[int, dict]]:
-    if len(content) > MAX_CSV_BYTES:
-        raise Invalid("Filen är för stor; inget ändrades.", {"fil": ["Högst 10 MB per fil."]})
-    if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise Invalid("Filen är inte UTF-8; inget ändrades.", {"fil": ["Spara filen som CSV UTF-8."]}) from None
-    text = content.lstrip("\ufeff")
-    if not text.strip():
-        raise Invalid("Filen är tom; inget ändrades.", {"fil": ["Filen innehåller inga rader."]})
-    first = text.splitlines()[0]
-    delimiter = ";" if first.count(";") >= first.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [_fold(h) for h in next(reader)]
-    columns: dict[str, int] = {}
-    for key, aliases in HR_COLUMNS.items():
-        for index, name in enumerate(header):
-            if name in aliases:
-                columns[key] = index
-                break
-    missing = [key for key in HR_REQUIRED if key not in columns]
-    if missing:
-        titles = {"username": "Användarnamn", "name": "Namn", "unit": "Enhet"}
-        raise Invalid("Filen saknar kolumner; inget ändrades.",
-                      {"fil": [f"Kolumnen {titles[k]} saknas i rubrikraden." for k in missing]})
-    rows = []
-    for number, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
-            continue
-        rows.append((number, {key: (values[i].strip() if i < len(values) else "") for key, i in columns.items()}))
-    return rows
+    return csv_files.read(content, columns=HR_COLUMNS, required=HR_REQUIRED, titles=HR_TITLES,
+                          max_bytes=MAX_CSV_BYTES, outcome="inget ändrades")
 
 
 def hr_sync(actor: User, content: bytes | str, *, apply: bool) -> list[HrChange]:
@@ -439,7 +407,7 @@ def hr_sync(actor: User, content: bytes | str, *, apply: bool) -> list[HrChange]
             seen[username.lower()] = number
         if row["unit"].lower() not in units:
             errors.setdefault(key, []).append(f"Enheten '{row['unit'][:64]}' finns inte.")
-        role = _fold(row.get("role") or "") or "medarbetare"
+        role = fold(row.get("role") or "") or "medarbetare"
         if role not in ROLES:
             errors.setdefault(key, []).append(f"Okänd roll '{row.get('role', '')[:32]}'.")
         if row.get("email") and email_problem(row["email"]):
@@ -490,7 +458,7 @@ def _hr_row(number: int, row: dict, users: dict, units: dict, deactivated: list)
                 change.changes.append(f"{label}: {getattr(user, key) or '–'} → {value}")
                 setattr(user, key, value)
     unit = units[row["unit"].lower()]
-    role = _fold(row.get("role") or "") or "medarbetare"
+    role = fold(row.get("role") or "") or "medarbetare"
     current = {(r.role, r.unit_id) for r in user.roles} if not change.new else set()
     wanted = {pair for pair in current if pair[0] != role} | {(role, unit.id)}
     if wanted != current:

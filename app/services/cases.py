@@ -205,7 +205,8 @@ def case_summary(case: Case, now=None, tasks: list[Task] | None = None, part: Ow
     result: dict[str, Any] = {
         "id": case.id, "number": case.number, "type": case.type, "status": case.status, "phase": phase,
         "unit": case.unit.code, "title": case.title, "severity": case.severity, "lex_sarah": case.is_lex_sarah,
-        "reported_at": case.created_at.isoformat(), "due_at": due_at.isoformat() if due_at else None,
+        "lex_maria": case.is_lex_maria, "reported_at": case.created_at.isoformat(),
+        "due_at": due_at.isoformat() if due_at else None,
         "overdue": bool(due_at and case.status == "pagaende" and due_at < now),
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
     }
@@ -342,11 +343,14 @@ def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] 
     target = lex_sarah_target(case)
     result["target_closed_on"] = target.isoformat() if target else None
     if with_history:
+        # After gallring the audit trail keeps what was entered (it is never changed) but no longer shows it.
+        culled = bool((case.fields or {}).get("gallrad"))
         result["history"] = [
             {"at": e.at.isoformat(), "actor": e.actor.username if e.actor else None, "action": e.action,
              "task_id": e.task_id, "summary": e.summary,
-             "details": own_fields(case, redact(e.details, maria if e.task_id in LEX_MARIA_TASKS else sensitive),
-                                   part) if isinstance(e.details, dict) else e.details}
+             "details": None if culled and e.action != "case_gallrad"
+             else own_fields(case, redact(e.details, maria if e.task_id in LEX_MARIA_TASKS else sensitive), part)
+             if isinstance(e.details, dict) else e.details}
             for e in own_history(history(case), part)
         ]
     return result

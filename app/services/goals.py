@@ -9,8 +9,6 @@ app.services.reports.mal, which also knows the indicators the product computes i
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import re
@@ -21,7 +19,7 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.models import Goal, Indicator, IndicatorValue, SurveyResult, Unit
-from app.services import audit
+from app.services import audit, csv_files
 from app.services.access import report_unit_ids
 from app.services.errors import Forbidden, Invalid
 from app.vocabulary import REPORT_ROLES, REPORT_WIDE_ROLES
@@ -100,41 +98,14 @@ def number(value) -> float | None:
 
 
 def _decode(content: bytes | str) -> str:
-    if len(content) > MAX_FILE_BYTES:
-        raise Invalid("Filen är för stor; inget importerades.", {"fil": ["Högst 5 MB per fil."]})
-    if isinstance(content, str):
-        return content.lstrip("\ufeff")
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Invalid("Filen är inte UTF-8. Spara den som CSV UTF-8 och försök igen; inget importerades.",
-                      {"fil": ["Filen är inte kodad som UTF-8."]}) from None
+    return csv_files.decode(content, max_bytes=MAX_FILE_BYTES)
 
 
 def _csv_rows(text: str, columns: tuple[str, ...], required: tuple[str, ...]) -> list[tuple[str, dict]]:
-    """Rows of a ;- or ,-separated file as ("Rad N", {column: text}); the header names the columns."""
-    lines = text.splitlines()
-    if not lines or not text.strip():
-        raise Invalid("Filen är tom; inget importerades.", {"fil": ["Filen är tom."]})
-    delimiter = ";" if lines[0].count(";") >= lines[0].count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise Invalid("Rubrikraden saknar kolumner; inget importerades.",
-                          {"fil": [f"Rubrikraden ska ha kolumnerna {';'.join(columns)} "
-                                   f"(saknas: {', '.join(missing)})."]})
-        positions = {c: header.index(c) for c in columns if c in header}
-        rows = []
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            rows.append((f"Rad {reader.line_num}", {c: (values[i].strip() if i < len(values) else "")
-                                                    for c, i in positions.items()}))
-    except csv.Error as err:
-        raise Invalid("Filen kunde inte läsas som CSV; inget importerades.", {"fil": [str(err)]}) from None
-    return rows
+    """Rows of the file as ("Rad N", {column: text}); the header names the columns as DESIGN.md does."""
+    rows = csv_files.read(text, columns={c: (c,) for c in columns}, required=required, titles={},
+                          max_bytes=MAX_FILE_BYTES)
+    return [(f"Rad {line}", row) for line, row in rows]
 
 
 def _too_many(rows: list) -> None:
@@ -169,7 +140,7 @@ def create_goal(user, body: dict, built_in: dict[str, str]) -> Goal:
         errors["year"] = ["Ange året med fyra siffror (2000–2100)."]
     known = perspectives()
     perspective = body.get("perspective")
-    if perspective not in known:
+    if not isinstance(perspective, str) or perspective not in known:
         errors["perspective"] = [f"Välj ett av perspektiven: {', '.join(known)}."]
     title = _text(body.get("title"), 300)
     if title is None:
@@ -194,7 +165,8 @@ def create_goal(user, body: dict, built_in: dict[str, str]) -> Goal:
             errors[f"{prefix}.code"] = ["Ange en kod (bokstäver, siffror, . _ -; högst 64 tecken), t.ex. U21468."]
         elif code in seen:
             errors[f"{prefix}.code"] = ["Koden finns redan i målet."]
-        seen.add(code)
+        else:
+            seen.add(code)
         name = _text(item.get("name"), 300)
         if name is None:
             errors[f"{prefix}.name"] = ["Ange indikatorns namn (högst 300 tecken)."]
@@ -208,7 +180,7 @@ def create_goal(user, body: dict, built_in: dict[str, str]) -> Goal:
         if not isinstance(higher, bool):
             errors[f"{prefix}.higher_is_better"] = ["Ange true (högre är bättre) eller false (lägre är bättre)."]
         source = item.get("source") or None
-        if source is not None and source not in built_in:
+        if source is not None and (not isinstance(source, str) or source not in built_in):
             errors[f"{prefix}.source"] = [f"Välj en inbyggd källa: {', '.join(built_in)}."]
         parsed.append(dict(code=code, name=name, target=target, unit=(unit_text or "").strip() if
                            isinstance(unit_text, str) else "", higher_is_better=higher, source=source))
@@ -248,6 +220,26 @@ def values_for(codes: set[str], periods: set[str]) -> dict[tuple[str, str, str, 
     query = select(IndicatorValue).where(IndicatorValue.code.in_(sorted(codes)),
                                          IndicatorValue.period.in_(sorted(periods)))
     return {(v.code, v.period, v.gender, v.unit_code): v.value for v in db.session.scalars(query)}
+
+
+def year_values(user, year: int) -> list[dict]:
+    """The förvaltning's values (total, no unit) of the year, each with the previous year's: [{code, value,
+    previous}] by code."""
+    _require_read(user)
+    query = select(IndicatorValue).where(IndicatorValue.period.in_((str(year), str(year - 1))),
+                                         IndicatorValue.gender == "T", IndicatorValue.unit_code == "")
+    found: dict[str, dict] = {}
+    for v in db.session.scalars(query):
+        found.setdefault(v.code, {"code": v.code, "value": None, "previous": None})[
+            "value" if v.period == str(year) else "previous"] = v.value
+    return [found[code] for code in sorted(found) if found[code]["value"] is not None]
+
+
+def indicator_names(codes: set[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    return {code: name for code, name in db.session.execute(
+        select(Indicator.code, Indicator.name).where(Indicator.code.in_(sorted(codes))).order_by(Indicator.id))}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -8,11 +8,8 @@ keep each point's record here. Nothing here commits except the functions that cr
 """
 from __future__ import annotations
 
-import csv
-import io
 import random
 import re
-import unicodedata
 from datetime import date, timedelta
 
 from sqlalchemy import not_, select
@@ -23,7 +20,7 @@ from app.extensions import db
 from app.forms import json_to_formdata
 from app.models import Case, KontrollPoint, Unit, User
 from app.services import cases as case_service
-from app.services import links, notifications
+from app.services import csv_files, links, notifications
 from app.services.access import (
     own_part,
     own_parts,
@@ -318,47 +315,14 @@ CSV_REQUIRED = ("title", "due_on", "responsible")
 MAX_CSV_BYTES = 1024 * 1024
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().strip().lower()
-    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
-
-
 def parse_points_csv(content: bytes | str) -> tuple[list[dict], list[str]]:
     """The points of a CSV file (Swedish headings: Kontrollpunkt;Metod;Klart senast;Ansvarig;Konsekvens;
     Sannolikhet) and the name of each point's row ("Rad 3"). A file-level problem is a 422 naming it."""
-    if len(content) > MAX_CSV_BYTES:
-        raise Invalid("Filen är för stor; inget importerades.", {"fil": ["Högst 1 MB."]})
-    try:
-        text = content.decode("utf-8-sig") if isinstance(content, bytes) else content.lstrip("\ufeff")
-    except UnicodeDecodeError:
-        raise Invalid("Filen är inte UTF-8; inget importerades.", {"fil": ["Spara filen som CSV UTF-8."]}) from None
-    if not text.strip():
-        raise Invalid("Filen är tom; inget importerades.", {"fil": ["Filen är tom."]})
-    first = text.splitlines()[0]
-    reader = csv.reader(io.StringIO(text), delimiter=";" if first.count(";") >= first.count(",") else ",")
-    header = next(reader)
-    positions: dict[str, int] = {}
-    for index, name in enumerate(header):
-        field = next((f for f, aliases in CSV_COLUMNS.items() if _fold(name) in aliases), None)
-        if field is not None and field not in positions:
-            positions[field] = index
-    missing = [CSV_TITLES[f] for f in CSV_REQUIRED if f not in positions]
-    if missing:
-        raise Invalid("Filen saknar kolumner; inget importerades.",
-                      {"fil": ["Rubrikraden saknar kolumnerna: " + ", ".join(missing) + "."]})
-    rows, names = [], []
-    try:
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            rows.append({field: values[i].strip() for field, i in positions.items() if i < len(values)})
-            names.append(f"Rad {reader.line_num}")
-    except csv.Error as err:
-        raise Invalid("Filen kunde inte läsas; inget importerades.",
-                      {"fil": [f"Rad {reader.line_num}: {err}."]}) from None
+    rows = csv_files.read(content, columns=CSV_COLUMNS, required=CSV_REQUIRED, titles=CSV_TITLES,
+                          max_bytes=MAX_CSV_BYTES)
     if not rows:
         raise Invalid("Filen innehåller inga kontrollpunkter; inget importerades.", {"fil": ["Inga rader."]})
-    return rows, names
+    return [row for _, row in rows], [f"Rad {line}" for line, _ in rows]
 
 
 def create_plan_from_csv(user, plan: dict, content: bytes | str) -> Case:

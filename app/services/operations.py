@@ -3,8 +3,12 @@
 answer is about a case or a person."""
 from __future__ import annotations
 
+from typing import cast
+
 from flask import current_app
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, func, select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import clock
@@ -14,12 +18,10 @@ from app.models import Heartbeat, OutboxMessage
 
 def beat(name: str) -> None:
     """Record that the job `name` has just finished a run (its own small transaction)."""
-    now = clock.now()
-    row = db.session.get(Heartbeat, name)
-    if row is None:
-        db.session.add(Heartbeat(name=name, at=now))
-    else:
-        row.at = now
+    # One upsert: two scheduler processes beating at once must not collide on the first row.
+    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(cast(Table, Heartbeat.__table__)).values(name=name, at=clock.now())
+    db.session.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"at": statement.excluded.at}))
     db.session.commit()
 
 

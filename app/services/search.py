@@ -14,6 +14,8 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -102,20 +104,55 @@ def _stemmed(value: str) -> str:
     return " ".join(_stems(w.lower() for w in _WORD.findall(value)))
 
 
+# Within `batch()`: the cases whose index rows are written when the block ends, by id.
+_batch: ContextVar[dict[int, Case] | None] = ContextVar("search_batch", default=None)
+
+
 def index_case(case: Case) -> None:
-    """Write the case's index row (in the caller's transaction)."""
-    document, full = texts(case)
+    """Write the case's index row (in the caller's transaction); inside `batch()`, when the block ends."""
+    batched = _batch.get()
+    if batched is not None:
+        batched[case.id] = case
+        return
+    _write([case])
+
+
+@contextmanager
+def batch():
+    """The index rows of the cases indexed inside the block, as they are when it ends, in one batch of
+    statements (a timer sweep steps many cases in one transaction). If the block raises, none is written."""
+    if _batch.get() is not None:  # already inside one
+        yield
+        return
+    cases: dict[int, Case] = {}
+    token = _batch.set(cases)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if cases:
+        _write(list(cases.values()))
+
+
+_PG_UPSERT = text(
+    "INSERT INTO case_search (case_id, document, full_document) "
+    "VALUES (:id, to_tsvector('swedish', :document), to_tsvector('swedish', :full)) "
+    "ON CONFLICT (case_id) DO UPDATE SET document = excluded.document, full_document = excluded.full_document")
+
+
+def _write(cases: list[Case]) -> None:
+    rows = [(case.id, *texts(case)) for case in cases]
+    one = len(rows) == 1  # a list of parameters goes as one batch (executemany)
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text(
-            "INSERT INTO case_search (case_id, document, full_document) "
-            "VALUES (:id, to_tsvector('swedish', :document), to_tsvector('swedish', :full)) "
-            "ON CONFLICT (case_id) DO UPDATE SET document = excluded.document, full_document = excluded.full_document"
-        ), {"id": case.id, "document": document, "full": full})
+        params = [{"id": id_, "document": document, "full": full} for id_, document, full in rows]
+        db.session.execute(_PG_UPSERT, params[0] if one else params)
     else:
-        db.session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": case.id})
+        ids = [{"id": id_} for id_, _, _ in rows]
+        params = [{"id": id_, "document": _stemmed(document), "full": _stemmed(full) if full else None}
+                  for id_, document, full in rows]
+        db.session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), ids[0] if one else ids)
         db.session.execute(text(f"INSERT INTO {FTS_TABLE} (rowid, document, full_document) "
-                                "VALUES (:id, :document, :full)"),
-                           {"id": case.id, "document": _stemmed(document), "full": _stemmed(full) if full else None})
+                                "VALUES (:id, :document, :full)"), params[0] if one else params)
 
 
 def reindex(batch: int = 2000) -> int:

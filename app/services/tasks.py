@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import Case, Task
 from app.models.roles import memo
 from app.services import audit, lists, notifications, search
-from app.services.access import can_view, candidate_filter, sees_everything
+from app.services.access import can_view, candidate_filter, own_part, sees_everything
 from app.services.cases import commit, supply_lookups, task_order
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.projection import apply_step
@@ -115,9 +115,20 @@ def may_work_on(user, task: Task) -> bool:
     return task.assignee_id == user.id or (task.assignee_id is None and is_candidate(user, task))
 
 
+def may_see(user, task: Task) -> bool:
+    """The user works on the task, or sees its case (of a case run per item seen only through their own
+    items, a plan's responsible person, only the tasks of those items)."""
+    if may_work_on(user, task) or sees_everything(user):
+        return True
+    if not can_view(user, task.case):
+        return False
+    part = own_part(user, task.case)
+    return part is None or task.instance_id in part.instances
+
+
 def get_task(user, task_id: int) -> Task:
     task = db.session.get(Task, task_id)
-    if task is None or not (may_work_on(user, task) or can_view(user, task.case) or sees_everything(user)):
+    if task is None or not may_see(user, task):
         raise NotFound("Uppgiften finns inte eller så saknar du behörighet.")
     return task
 
@@ -194,7 +205,7 @@ def complete_task(user, task_id: int, formdata, *, csrf: bool = True) -> Complet
             db.session.rollback()
             raise Conflict("Uppgiften är redan slutförd av någon annan.")
         case = task.case
-        if not (may_work_on(user, task) or can_view(user, case) or sees_everything(user)):
+        if not may_see(user, task):
             db.session.rollback()
             raise NotFound("Uppgiften finns inte eller så saknar du behörighet.")
         if not may_work_on(user, task):

@@ -30,7 +30,7 @@ from app import clock, engine
 from app.extensions import db
 from app.models import Case, ProcessInstance, Task, Timer
 from app.models.roles import memo
-from app.services import access, audit, notifications
+from app.services import access, audit, notifications, search
 from app.services.kvartalsrapport import start_due_quarters
 from app.services.projection import apply_step
 
@@ -192,7 +192,7 @@ def _fire_batch(batch: list[tuple[Timer, ProcessInstance]], now) -> tuple[int, b
             raise TimerNotFired(f"tidsfristen {timer.event_name!r} ({timer.due_at.isoformat()}) utlöstes inte")
     db.session.flush()  # every step's rows at once: new inbox rows get the ids their mails are keyed by
     count, due_again = 0, False
-    with notifications.batch():
+    with notifications.batch(), search.batch():
         for instance, result in steps:
             still_open = [r for r in case_rows[instance.case_id] if r.state == "open"] + result.new_tasks
             _project(instance, result, now, still_open)

@@ -12,7 +12,7 @@ from app.web.common import register_common
 from app.web.ej_verkstallt import shows_decisions
 
 AREAS = ["health", "auth", "oidc", "inbox", "cases", "admin", "reports", "ej_verkstallt", "pdca", "klagomal",
-         "utredning", "kontrollplan", "tillsyn", "lists"]
+         "utredning", "kontrollplan", "tillsyn", "lists", "goals"]
 
 
 def _any_role(*roles):
@@ -33,6 +33,7 @@ NAV: list[tuple[str, str, object]] = [
     ("Synpunkt/klagomål", "klagomal.register", _everyone),
     ("Förbättringsarbete", "pdca.board", _everyone),
     ("Statistik", "reports.index", _any_role(*REPORT_ROLES)),
+    ("Mål", "goals.index", _any_role(*REPORT_ROLES)),
     ("Ej verkställda beslut", "ej_verkstallt.index", shows_decisions),
     ("Utredningstider", "utredning.index", _any_role(*REPORT_ROLES)),
     ("Kontroller", "kontrollplan.index", _any_role(*MANAGER_ROLES, *SUPERVISION_ROLES)),
@@ -40,6 +41,7 @@ NAV: list[tuple[str, str, object]] = [
     ("Utskick", "admin.outbox", _any_role("admin")),
     ("Användare", "admin.users", _any_role("admin")),
     ("Organisation", "admin.organisation", _any_role("admin")),
+    ("Processer", "admin.processes", _any_role("admin")),
     ("Inloggningar", "admin.sessions", _any_role("admin")),
 ]
 

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.forms.admin import HrSyncForm, RoleForm, UnitEditForm, UnitForm, UserEditForm, UserForm
 from app.models import OutboxMessage, RoleAssignment, User
 from app.services import admin
+from app.services import processes as process_service
 from app.services import sessions as session_service
 from app.services.access import missing_role_holders
 from app.services.errors import Invalid
@@ -210,13 +211,14 @@ def hr_sync():
     changes, errors, content, applied, status = None, {}, "", False, 200
     if request.method == "POST":
         upload = request.files.get("fil")
-        content = upload.read().decode("utf-8-sig", "replace") if upload is not None and upload.filename \
+        raw: bytes | str = upload.read() if upload is not None and upload.filename \
             else request.form.get("innehall", "")
         apply = request.form.get("genomfor") == "1"
         try:
-            if not content.strip():
+            if not raw.strip():
                 raise Invalid("Välj en fil.", {"fil": ["Välj personalfilen (CSV)."]})
-            changes = admin.hr_sync(current_user, content, apply=apply)
+            changes = admin.hr_sync(current_user, raw, apply=apply)  # refuses a file that is not UTF-8
+            content = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
             applied = apply
         except Invalid as err:
             errors, status, changes = err.fields or {"fil": [err.message]}, 422, None
@@ -226,3 +228,52 @@ def hr_sync():
             content = ""
     return render_template("admin/hr_sync.html", title="Personalfil", form=form, changes=changes, errors=errors,
                            content=content, applied=applied), status
+
+
+# --- process versions ---------------------------------------------------------------------------
+
+def _processes_page(status: int = 200, **context):
+    return render_template("admin/processes.html", title="Processversioner", processes=process_service.processes(),
+                           **context), status
+
+
+@bp.get("/processer")
+def processes():
+    return _processes_page()
+
+
+@bp.post("/processer")
+def deploy_process():
+    """An uploaded diagram: first checked and compared with the version in use (nothing stored), then
+    "Driftsätt" stores the same content (carried in the page)."""
+    upload = request.files.get("fil")
+    if upload is not None and upload.filename:
+        filename, content = upload.filename, upload.read()
+    else:
+        filename, content = request.form.get("filnamn", ""), request.form.get("innehall", "").encode("utf-8")
+    deploy = request.form.get("driftsatt") == "1"
+    try:
+        if not filename:
+            raise Invalid("Välj en fil.", {"file": ["Välj en .bpmn- eller .dmn-fil."]})
+        found = process_service.deploy(current_user, filename, content, dry_run=not deploy)
+    except Invalid as err:
+        flash(err.message, "error")
+        return _processes_page(422, problems=err.fields.get("file") or [err.message])
+    if deploy:
+        flash(f"Ny version driftsatt: {', '.join(d.name or d.process_id for d in found)}. Nya ärenden startar på den.",
+              "success")
+        return redirect(url_for("admin.processes"))
+    return _processes_page(preview=found, filename=filename, content=content.decode("utf-8", "replace"))
+
+
+@bp.post("/processer/<process_id>/flytta")
+def migrate_process(process_id: str):
+    dry_run = request.form.get("genomfor") != "1"
+    try:
+        results = process_service.migrate(current_user, process_id, request.form.get("from"), request.form.get("to"),
+                                          dry_run=dry_run)
+    except Invalid as err:
+        flash(" ".join(m for messages in err.fields.values() for m in messages) or err.message, "error")
+        return _processes_page(422)
+    return _processes_page(moved=results, moved_process=process_id, moved_dry_run=dry_run,
+                           moved_from=request.form.get("from"), moved_to=request.form.get("to"))

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app import clock, forms
 from app.extensions import db
 from app.forms.casework import CommentForm
-from app.http import ID
+from app.http import ID, own_search
 from app.models import AuditEvent, User
 from app.services import case_actions
 from app.services import cases as case_service
@@ -28,7 +28,7 @@ from app.vocabulary import (
     STATUS_LABELS,
 )
 from app.web.common import apply_errors, describe, local_date
-from app.web.lists import list_context, read_filters
+from app.web.lists import first_page_if_too_deep, list_context, read_filters
 
 bp = Blueprint("cases", __name__)
 
@@ -190,17 +190,20 @@ def _last_events(case_ids: list[int]) -> dict[int, AuditEvent]:
 
 
 @bp.get("/mina-rapporter")
+@own_search
 def my_reports():
     filters, notes, _units = read_filters(case_service.CASE_SORTS)
-    page = case_service.find_cases(current_user, filters, reporter_only=True)
+    page = first_page_if_too_deep(lambda f: case_service.find_cases(current_user, f, reporter_only=True), filters,
+                                  notes)
     return render_template("cases/my_reports.html", cases=page.items, notes=notes,
                            last=_last_events([c.id for c in page.items]), **list_context(filters, page, "rapporter"))
 
 
 @bp.get("/arenden")
+@own_search
 def index():
     filters, notes, units = read_filters(case_service.CASE_SORTS)
-    page = case_service.find_cases(current_user, filters)
+    page = first_page_if_too_deep(lambda f: case_service.find_cases(current_user, f), filters, notes)
     if filters.query.number is not None and page.total == 1 and page.items:  # a case number: straight to it
         return redirect(url_for("cases.show", case_id=page.items[0].id))
     return render_template("cases/index.html", cases=page.items, notes=notes, units=units,

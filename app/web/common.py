@@ -338,9 +338,11 @@ def security_headers(response):
 
 def _refuse_nul():
     """PostgreSQL cannot store or compare text with NUL characters: answer 400, not a database error.
-    Covers every page and the API (JSON bodies are cleaned in app.forms.build). A list's search `q` is
-    left to the list (app.services.search.parse), which names the field: a 422 or a note on the page."""
-    pairs = [(k, v) for k, v in request.args.items(multi=True) if k != "q"]
+    Covers every page and the API (path parts too) (JSON bodies are cleaned in app.forms.build). A list's search `q` is
+    left to a list that parses it (app.http.own_search), which names the field: a 422 or a note on the page."""
+    own_search = getattr(current_app.view_functions.get(request.endpoint or ""), "own_search", False)
+    pairs = [(k, v) for k, v in request.args.items(multi=True) if not (own_search and k == "q")]
+    pairs += [(k, v) for k, v in (request.view_args or {}).items() if isinstance(v, str)]
     if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         pairs += list(request.form.items(multi=True))
     if any("\x00" in key or "\x00" in value for key, value in pairs):

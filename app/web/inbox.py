@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app import clock, lagrum
-from app.http import ID
+from app.http import ID, own_search
 from app.services import cases as case_service
 from app.services import drafts
 from app.services import tasks as task_service
@@ -13,7 +13,7 @@ from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.vocabulary import SEVERITY_LABELS, STARTABLE_CASE_TYPES
 from app.web.cases import case_view
 from app.web.common import apply_errors, safe_next
-from app.web.lists import list_context, read_filters
+from app.web.lists import first_page_if_too_deep, list_context, read_filters
 
 bp = Blueprint("inbox", __name__)
 
@@ -28,7 +28,7 @@ def _inbox(scope: str, title: str, empty: str, saved_page: str, *, overdue_only:
     filters, notes, units = read_filters(task_service.TASK_SORTS)
     if overdue_only:
         filters.overdue = True
-    page = task_service.find_tasks(current_user, scope, filters)
+    page = first_page_if_too_deep(lambda f: task_service.find_tasks(current_user, scope, f), filters, notes)
     overdue = task_service.count_overdue(current_user, scope, filters) if not filters.overdue else page.total
     return render_template("inbox/list.html", tasks=page.items, scope=scope, title=title, empty=empty, notes=notes,
                            units=units, types=list(STARTABLE_CASE_TYPES), severities=SEVERITY_LABELS,
@@ -36,17 +36,20 @@ def _inbox(scope: str, title: str, empty: str, saved_page: str, *, overdue_only:
 
 
 @bp.get("/")
+@own_search
 def mine():
     return _inbox("mine", "Mina uppgifter", "Du har inga uppgifter just nu. Se om något väntar under Att fördela.",
                   "uppgifter")
 
 
 @bp.get("/att-fordela")
+@own_search
 def candidates():
     return _inbox("candidate", "Att fördela", "Inga uppgifter väntar på att någon tar dem.", "att-fordela")
 
 
 @bp.get("/forsenade")
+@own_search
 def overdue():
     return _inbox("all", "Försenade", "Inga av dina eller dina rollers uppgifter är försenade.", "forsenade",
                   overdue_only=True)

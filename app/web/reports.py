@@ -2,13 +2,16 @@
 the page, the edit form for its free-text parts, and the PDF, Word and HTML documents."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from dataclasses import replace
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app import clock
 from app.charts import chart_for
 from app.http import download
-from app.services import exports, reports
+from app.services import exports, lists, reports
 from app.services.errors import Forbidden, Invalid
 from app.services.reports import documents
 from app.services.reports import kvalitetsberattelse as kb
@@ -60,6 +63,15 @@ def index():
                            total=summary["total"], blocks=[(t, chart_for(t)) for t in blocks])
 
 
+@bp.get("/patientsakerhet")
+def patientsakerhet():
+    """The patientsäkerhetsberättelse's basic figures for the MAS, each table downloadable."""
+    year = _year()
+    tables = reports.patientsakerhet_tables(current_user, year)
+    return render_template("reports/patientsakerhet.html", title=f"Patientsäkerhet {year}", year=year,
+                           years=_years(), tables=tables)
+
+
 @bp.get("/export/<key>.<fmt>")
 def export(key: str, fmt: str):
     if fmt not in exports.TABLE_WRITERS:
@@ -69,12 +81,57 @@ def export(key: str, fmt: str):
     return download(exports.TABLE_WRITERS[fmt](table), exports.MIMETYPES[fmt], f"{table.key}_{year}.{fmt}")
 
 
+def _tertial() -> int | None:
+    return reports.parse_tertial(request.args.get("tertial"))
+
+
 @bp.get("/kvalitetsberattelse")
 def kvalitetsberattelse():
     year = _year()
-    report = kb.build(current_user, year, published=kb.parse_version(request.args.get("version")))
-    return render_template("reports/kvalitetsberattelse.html", title=f"Kvalitetsberättelse {year}", report=report,
-                           year=year, years=_years(), chart_for=chart_for)
+    report = kb.build(current_user, year, published=kb.parse_version(request.args.get("version")), tertial=_tertial())
+    report, pagers, notes = _page_case_lists(report)
+    return render_template("reports/kvalitetsberattelse.html", title=report["title"], report=report,
+                           year=year, years=_years(), chart_for=chart_for, pagers=pagers, notes=notes)
+
+
+def _page_case_lists(report: dict) -> tuple[dict, dict, list[str]]:
+    """On the page, each list of cases (a table with a column of case numbers) shows one page
+    of LIST_PER_PAGE rows with its total and page links (`sida_<table>`, keeping the year, the version
+    and the other tables' pages); the documents and the exports keep every row."""
+    per_page = int(current_app.config["LIST_PER_PAGE"])
+    pagers: dict[str, dict] = {}
+    notes: list[str] = []
+    sections = []
+    for section in report["sections"]:
+        tables = []
+        for table in section["tables"]:
+            if not any(key == "number" for key, _ in table.columns):
+                tables.append(table)
+                continue
+            name = f"sida_{table.key}"
+            page = 1
+            if raw := request.args.get(name):
+                if raw.isdigit() and 1 <= int(raw) <= 1_000_000:
+                    page = int(raw)
+                else:
+                    notes.append(f"{table.title}: ange sidan som ett heltal från 1 och uppåt. Första sidan visas.")
+            offset = (page - 1) * per_page
+            rows = table.rows[offset:offset + per_page]
+            paged = lists.Page(rows, page, per_page, len(table.rows), True, offset + per_page < len(table.rows))
+            pagers[table.key] = {"paged": paged, "label": f"Sidor: {table.title}",
+                                 "url": _case_list_url(name, section["key"])}
+            tables.append(replace(table, rows=rows))
+        sections.append({**section, "tables": tables})
+    return {**report, "sections": sections}, pagers, notes
+
+
+def _case_list_url(name: str, section_key: str):
+    def url(page: int) -> str:
+        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != name}
+        if page > 1:
+            args[name] = page
+        return url_for("reports.kvalitetsberattelse", _anchor=f"avsnitt-{section_key}", **args)
+    return url
 
 
 @bp.route("/kvalitetsberattelse/redigera", methods=["GET", "POST"])
@@ -82,29 +139,29 @@ def edit_texts():
     year = _year()
     if not reports.may_write_texts(current_user):
         raise Forbidden(reports.NO_TEXTS)
+    tertial = _tertial()
+    name = f"tertialrapport {tertial} {year}" if tertial else f"kvalitetsberättelse {year}"
     if request.method == "POST":
-        form = kb.text_form(request.form)
+        form = kb.text_form(request.form, tertial=tertial)
         if form.validate():
-            changed = kb.save_texts(current_user, year, request.form)
+            changed = kb.save_texts(current_user, year, request.form, tertial=tertial)
             flash("Texterna sparades." if changed else "Inget ändrades.", "success")
-            return redirect(url_for("reports.kvalitetsberattelse", ar=year))
-        return render_template("reports/edit.html", title=f"Redigera kvalitetsberättelse {year}", form=form,
-                               year=year), 422
-    return render_template("reports/edit.html", title=f"Redigera kvalitetsberättelse {year}",
-                           form=kb.text_form(year=year), year=year)
+            return redirect(url_for("reports.kvalitetsberattelse", ar=year, tertial=tertial))
+        return render_template("reports/edit.html", title=f"Redigera {name}", form=form, year=year,
+                               tertial=tertial, name=name), 422
+    return render_template("reports/edit.html", title=f"Redigera {name}",
+                           form=kb.text_form(year=year, tertial=tertial), year=year, tertial=tertial, name=name)
 
 
 @bp.get("/kvalitetsberattelse.<fmt>")
 def kvalitetsberattelse_document(fmt: str):
-    year = _year()
+    if fmt not in ("pdf", "docx", "html"):
+        raise Invalid("Okänt format: välj pdf, docx eller html.")
     published = kb.parse_version(request.args.get("version"))
+    report = kb.build(current_user, _year(), published=published, tertial=_tertial())
     if fmt == "pdf":
-        return download(documents.render_pdf(kb.build(current_user, year, published=published)), documents.PDF_MIMETYPE,
-                        f"kvalitetsberattelse_{year}.pdf", inline=True)
+        return download(documents.render_pdf(report), documents.PDF_MIMETYPE, documents.file_name(report, "pdf"),
+                        inline=True)
     if fmt == "docx":
-        return download(documents.render_docx(kb.build(current_user, year, published=published)),
-                        documents.DOCX_MIMETYPE,
-                        f"kvalitetsberattelse_{year}.docx")
-    if fmt == "html":
-        return Response(documents.render_html(kb.build(current_user, year, published=published)), mimetype="text/html")
-    raise Invalid("Okänt format: välj pdf, docx eller html.")
+        return download(documents.render_docx(report), documents.DOCX_MIMETYPE, documents.file_name(report, "docx"))
+    return Response(documents.render_html(report), mimetype="text/html")

@@ -90,9 +90,28 @@ def main() -> None:
                     print(f"{name}: {(HERE / name).stat().st_size // 1024} kB")
                     context.close()
                 browser.close()
+            pdf_page(app, directory)
         finally:
             server.shutdown()
             server.server_close()
+
+
+def pdf_page(app, directory: str, page: int = 3) -> None:
+    """A page of the kvalitetsberättelse's PDF (the summary's end and the goals) as PNG, with pdftoppm."""
+    import subprocess
+
+    from app import clock
+    from app.services.reports import documents
+    from app.services.reports import kvalitetsberattelse as kb
+
+    with app.test_request_context():
+        secretary = db.session.scalar(select(User).where(User.username == "namnd"))
+        pdf = Path(directory) / "kb.pdf"
+        pdf.write_bytes(documents.render_pdf(kb.build(secretary, clock.today().year)))
+    name = HERE / "kvalitetsberattelse-pdf"
+    subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", "80", "-png", "-singlefile", str(pdf),
+                    str(name)], check=True)
+    print(f"{name.name}.png: {(HERE / (name.name + '.png')).stat().st_size // 1024} kB")
 
 
 if __name__ == "__main__":

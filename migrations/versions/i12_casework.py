@@ -1,7 +1,7 @@
 """Case work: comments, attachments, substitutes, and a task's draft on its inbox row.
 
 Revision ID: i12_casework
-Revises: i17_lex_maria
+Revises: i18b_process_specs
 
 Like the initial schema, it imports no application code.
 """
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "i12_casework"
-down_revision = "i17_lex_maria"
+down_revision = "i18b_process_specs"
 branch_labels = None
 depends_on = None
 

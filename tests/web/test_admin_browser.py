@@ -28,13 +28,27 @@ def test_admin_creates_a_user_who_then_sees_the_units_inbox(page, login, user, b
     assert page.get_by_role("button", name="Ta bort rollen Enhetschef vid Hemgårdens äldreboende").is_visible()
     problems = {}
     for path in ("/admin/anvandare", "/admin/anvandare/ny", "/admin/anvandare/nina", "/admin/organisation",
-                 "/admin/enheter/HG", "/admin/enheter/ny", "/admin/personalfil"):
+                 "/admin/enheter/HG", "/admin/enheter/ny", "/admin/personalfil", "/admin/processer"):
         page.goto(path)
         wider = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         violations = axe_violations(page)
         if wider > 0 or violations:
             problems[path] = {"wider_px": wider, "axe": violations}
     assert problems == {}, problems
+
+    # A new diagram version: checked and compared before anything is stored, then deployed.
+    from test_processes import EXTRA_STEP
+    page.goto("/admin/processer")
+    page.locator("#fil").set_input_files(files=[{"name": "avvikelse.bpmn", "mimeType": "application/xml",
+                                                 "buffer": EXTRA_STEP.encode()}])
+    page.get_by_role("button", name="Kontrollera och visa skillnaden").click()
+    assert page.get_by_text("Meddela SAS (meddela_sas)").is_visible()
+    assert axe_violations(page) == [] and page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.get_by_role("button", name="Driftsätt versionen").click()
+    assert page.get_by_text("Ny version driftsatt").is_visible()
+    page.get_by_role("button", name="Provkör flytten").first.click()
+    assert page.get_by_role("heading", name="Provkörning: kan ärendena flyttas?").is_visible()
+    assert axe_violations(page) == []
 
     context = browser.new_context(base_url=live_server, locale="sv-SE", bypass_csp=True)
     other = context.new_page()

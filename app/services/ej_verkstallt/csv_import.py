@@ -3,27 +3,17 @@ form's fields, every row validated like a registration on the page, and all rows
 (each starts its process)."""
 from __future__ import annotations
 
-import csv
-import io
-import re
-import unicodedata
-
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import Case
-from app.services import audit
+from app.services import audit, csv_files
 from app.services import cases as case_service
+from app.services.csv_files import fold
 from app.services.ej_verkstallt.records import registered_number
 from app.services.errors import Invalid
 from app.vocabulary import INSATSER
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().strip().lower()
-    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
-
 
 # Column names accepted in the file's header row (Swedish or the API's names), folded to ascii.
 COLUMN_ALIASES = {
@@ -44,81 +34,34 @@ REQUIRED_COLUMNS = ("person_ref", "gender", "law", "insats", "decided_on")
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
-def _decode(content: bytes | str) -> str:
-    if len(content) > MAX_FILE_BYTES:
-        raise Invalid("Filen är för stor; inget importerades.", {"fil": ["Högst 10 MB per fil."]})
-    if isinstance(content, str):
-        return content.lstrip("\ufeff")
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Invalid("Filen är inte UTF-8. Spara den som CSV UTF-8 och försök igen.",
-                      {"fil": ["Filen är inte kodad som UTF-8."]}) from None
-
-
 def _value_maps():
     insatser: dict[str, dict[str, str]] = {}  # per law: the code, the label or the label's start → code
     for law, items in INSATSER.items():
         for code, label in items:
             for key in (code, label, f"{law}: {label}", label.split(" (")[0]):
-                insatser.setdefault(law, {}).setdefault(_fold(key), code)
-                insatser.setdefault("", {}).setdefault(_fold(key), code)
+                insatser.setdefault(law, {}).setdefault(fold(key), code)
+                insatser.setdefault("", {}).setdefault(fold(key), code)
     for law, words in {"LSS": {"kontaktperson": "kontaktperson_lss", "korttidsvistelse": "korttidsvistelse_lss",
                                "bostad med särskild service": "bostad_sarskild_service_vuxna"},
                        "SoL": {"kontaktperson": "kontaktperson_sol", "korttidsvistelse": "korttidsvistelse_sol",
                                "särskilt boende": "sarskilt_boende"}}.items():
         for word, code in words.items():
-            insatser[law].setdefault(_fold(word), code)
+            insatser[law].setdefault(fold(word), code)
     genders = {"kvinna": "kvinna", "k": "kvinna", "kvinnor": "kvinna", "man": "man", "m": "man", "man_": "man"}
     laws = {"sol": "SoL", "lss": "LSS"}
     return insatser, genders, laws
 
 
-def parse_csv(content: bytes | str) -> tuple[list[tuple[int, dict]], dict[str, list[str]]]:
-    """Rows as (line number in the file, {field: value}) and file-level errors."""
-    text = _decode(content)
-    if not text.strip():
-        return [], {"fil": ["Filen är tom."]}
-    first_line = text.splitlines()[0]
-    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error):
-        return [], {"fil": ["Filen saknar rubrikrad."]}
-    positions: dict[str, int] = {}
-    for index, name in enumerate(header):
-        folded = _fold(name)
-        field = next((f for f, aliases in COLUMN_ALIASES.items() if folded in aliases), None)
-        if field is None:
-            continue
-        if field in positions:
-            return [], {"fil": [f"Kolumnen {name.strip()} finns två gånger i rubrikraden."]}
-        else:
-            positions[field] = index
-    missing = [COLUMN_TITLES[f] for f in REQUIRED_COLUMNS if f not in positions]
-    if missing:
-        return [], {"fil": ["Rubrikraden saknar kolumnerna: " + ", ".join(missing) + ". Giltiga rubriker: "
-                            + ", ".join(COLUMN_TITLES.values()) + "."]}
-    rows = []
-    try:
-        for values in reader:
-            line = reader.line_num
-            if not any(v.strip() for v in values):
-                continue
-            rows.append((line, {field: (values[i].strip() if i < len(values) else "")
-                                for field, i in positions.items()}))
-    except csv.Error as err:
-        return [], {"fil": [f"Filen kunde inte läsas som CSV (rad {reader.line_num}): {err}."]}
-    return rows, {}  # other columns (e.g. the spreadsheet's own notes) are left out
+def parse_csv(content: bytes | str) -> list[tuple[int, dict]]:
+    """Rows as (line number in the file, {field: value}); a file-level problem is Invalid naming it."""
+    return csv_files.read(content, columns=COLUMN_ALIASES, required=REQUIRED_COLUMNS, titles=COLUMN_TITLES,
+                          max_bytes=MAX_FILE_BYTES)
 
 
 def import_csv(user, content: bytes | str, *, default_unit: str | None = None, max_rows: int | None = -1) -> list[Case]:
     """Register every decision of a CSV file, or none: any error in any row imports nothing and the
     Swedish error report names the row and the column."""
-    rows, errors = parse_csv(content)
-    if errors:
-        raise Invalid("Filen kunde inte importeras; inget importerades.", errors)
+    rows = parse_csv(content)
     if not rows:
         raise Invalid("Filen innehåller inga beslut; inget importerades.", {"fil": ["Inga rader med beslut."]})
     # Each row starts its process (about 30–70 ms): the web and API cap a file; the CLI may pass None.
@@ -129,13 +72,14 @@ def import_csv(user, content: bytes | str, *, default_unit: str | None = None, m
                                f"kommandot flask --app app ej-verkstallda import."]})
     insatser, genders, laws = _value_maps()
     prepared: list[tuple[int, MultiDict]] = []
+    errors: dict[str, list[str]] = {}
     seen: dict[tuple, int] = {}
     for line, values in rows:
         data = dict(values)
         data["unit"] = data.get("unit") or default_unit or ""
-        data["gender"] = genders.get(_fold(data["gender"]), data["gender"])
-        data["law"] = laws.get(_fold(data["law"]), data["law"])
-        folded = _fold(data["insats"])
+        data["gender"] = genders.get(fold(data["gender"]), data["gender"])
+        data["law"] = laws.get(fold(data["law"]), data["law"])
+        folded = fold(data["insats"])
         data["insats"] = insatser.get(data["law"], {}).get(folded) or insatser[""].get(folded) or data["insats"]
         form = case_service.start_form("ej_verkstallt", user, MultiDict(data), csrf=False)
         row_errors = {} if form.validate() else {k: list(v) for k, v in form.errors.items() if k != "csrf_token"}

@@ -30,12 +30,15 @@ from app.services.reports.counts import (
     summary_tables,
     totals,
 )
+from app.services.reports.patientsakerhet import report as patientsakerhet_report
+from app.services.reports.patientsakerhet import tables as patientsakerhet_tables
 from app.services.reports.scope import GROUP_BY, OrgTree, Scope, parse_group_by, parse_year
 from app.services.reports.statistics_page import statistics
 from app.services.reports.table import Table
 
 __all__ = [
     "GROUP_BY", "GROUP_HEADINGS", "NO_REPORTS", "NO_TEXTS", "OrgTree", "Scope", "Table", "by_category", "by_severity",
-    "may_see_reports", "may_write_texts", "parse_group_by", "parse_tertial", "parse_year", "report_scope", "statistics",
+    "may_see_reports", "may_write_texts", "parse_group_by",
+    "patientsakerhet_report", "patientsakerhet_tables", "parse_tertial", "parse_year", "report_scope", "statistics",
     "summary", "summary_tables", "table_by_key", "totals",
 ]

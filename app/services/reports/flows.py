@@ -165,14 +165,15 @@ def pdca_cycles(scope: Scope, year: int, tree: OrgTree) -> list[Table]:
          ("new_turn", "Ny omgång"), ("ended", "Avslutade"), ("overdue", "Försenad uppföljning")],
         rows, {"name": "Totalt", **{k: sum(r[k] for r in rows) for k in keys}},
         "Omgångar som pågick någon gång under året; uppföljning och beslut räknas det år de gjordes.")
-    # The year's cycles one by one (a handful per unit): title, turns, last result and decision.
+    # The year's cycles one by one: title, turns, last result and decision. Every one (the page shows them
+    # a page at a time, the PDF the first rows with the whole table attached).
     last = (select(PdcaTurn.case_id, func.max(PdcaTurn.number).label("n"))
             .where(in_year_turn).group_by(PdcaTurn.case_id).subquery())
     listing = (select(Case.number, Case.unit_id, Case.title, Case.status, last.c.n, PdcaTurn.goal_met,
                       PdcaTurn.decision)
                .join(last, last.c.case_id == Case.id)
                .join(PdcaTurn, and_(PdcaTurn.case_id == Case.id, PdcaTurn.number == last.c.n))
-               .where(Case.type == "pdca", scope.where(Case.unit_id)).order_by(Case.number).limit(500))
+               .where(Case.type == "pdca", scope.where(Case.unit_id)).order_by(Case.number))
     decisions = dict(PDCA_DECISIONS)
     items = [{"number": number, "unit": tree.name(uid), "title": title, "turns": n,
               "goal_met": None if goal is None else ("Ja" if goal else "Nej"),

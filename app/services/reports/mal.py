@@ -213,12 +213,18 @@ def survey_report(user, year: int) -> dict:
             "services": sorted(services.values(), key=lambda s: (s["service"], s["unit"] or "")), "trend": trend}
 
 
-def survey_tables(data: dict, tree: OrgTree | None = None) -> list[Table]:
+def unit_label(tree: OrgTree, code: str | None) -> str:
+    """A survey's or value's unit by name; "" or None is the whole kommun."""
+    if not code:
+        return "Hela kommunen"
+    return next((name for c, name, _parent in tree.units.values() if c == code), code)
+
+
+def survey_tables(data: dict, tree: OrgTree) -> list[Table]:
     year = data["year"]
-    names = {code: name for code, name, _parent in (tree.units.values() if tree else [])}
 
     def unit_name(code):
-        return names.get(code, code) if code else "Hela kommunen"
+        return unit_label(tree, code)
 
     summary = Table("brukarundersokning_sammanfattning", f"Brukarundersökningar {year} jämfört med {year - 1}",
                     [("service", "Verksamhet"), ("unit", "Enhet"), ("questions", "Frågor"),
@@ -237,3 +243,14 @@ def survey_tables(data: dict, tree: OrgTree | None = None) -> list[Table]:
                    for t in data["trend"]])
     return [summary, questions, trend]
 
+
+
+def comparison_table(user, year: int) -> Table:
+    """Öppna jämförelser and Kolada: every indicator value entered or imported for the year (the
+    förvaltning's total), with the previous year's, named after the goals' indicators where one has the code."""
+    rows = goals.year_values(user, year)
+    names = goals.indicator_names({r["code"] for r in rows})
+    return Table("oppna_jamforelser", f"Nyckeltal (Öppna jämförelser, Kolada) {year} ({year - 1})",
+                 [("code", "Nyckeltal"), ("name", "Namn"), ("value", str(year)), ("previous", str(year - 1))],
+                 [{**r, "name": names.get(r["code"], "–"), "value": _number(r["value"]),
+                   "previous": _number(r["previous"])} for r in rows])
