@@ -245,3 +245,55 @@ def test_attach_on_the_case_page_and_files_in_a_directory(org, user, tmp_path):
                   content_type="multipart/form-data")
     assert bad.status_code == 302 and "Filtypen tillåts inte" in text(ec.get(f"/arenden/{case.id}"))
     assert len(list((tmp_path / "filer").iterdir())) == 1
+
+
+# --- hand-over -----------------------------------------------------------------------------------
+
+def test_a_chef_gives_a_task_to_a_named_holder_of_its_role(api, user):
+    from app.models import OutboxMessage
+    from app.services.users import import_organisation
+
+    import_organisation({"units": [], "users": [
+        {"username": "ec_hg2", "name": "Elin Ek", "email": "elin.ek@kommun.example",
+         "roles": [{"role": "enhetschef", "unit": "HG"}]}]})
+    case = report(user("anna"))
+    task = open_task(case, "chef_uppfoljning")
+    db.session.commit()
+    given = api("vc_ao").post(f"/api/v1/tasks/{task.id}/assign", json={"username": "ec_hg2"})
+    assert given.status_code == 200, given.get_json()
+    assert given.get_json()["assignee"] == "ec_hg2"
+    assert api("ec_hg").post(f"/api/v1/tasks/{task.id}/complete", json=chef_data()).status_code == 409
+    again = api("ec_hg").post(f"/api/v1/tasks/{task.id}/assign", json={"username": "ec_hg"})  # reassigned
+    assert again.status_code == 200 and again.get_json()["assignee"] == "ec_hg"
+    summaries = db.session.scalars(select(AuditEvent.summary).where(AuditEvent.action == "task_assigned")).all()
+    assert summaries == ["Victor Åberg gav uppgiften Följ upp avvikelsen till Elin Ek",
+                         "Eva Carlsson gav uppgiften Följ upp avvikelsen till Eva Carlsson (hade: Elin Ek)"]
+    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "elin.ek@kommun.example",
+                                                         OutboxMessage.subject.like("Uppgift till dig%")))
+
+
+def test_assigning_to_someone_without_the_role_or_by_someone_without_the_right_is_refused(api, user):
+    case = report(user("anna"))
+    task = open_task(case, "chef_uppfoljning")
+    db.session.commit()
+    for body in ({"username": "anna"}, {"username": "ec_sr"}, {"username": "finns_inte"}, {}, {"username": 7}):
+        response = api("ec_hg").post(f"/api/v1/tasks/{task.id}/assign", json=body)
+        assert response.status_code == 422 and response.get_json()["fields"]["username"], body
+    assert api("anna").post(f"/api/v1/tasks/{task.id}/assign", json={"username": "ec_hg"}).status_code == 403
+    assert api("ec_sr").post(f"/api/v1/tasks/{task.id}/assign", json={"username": "ec_hg"}).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Task, task.id).assignee_id is None
+
+
+def test_the_task_page_gives_the_task_to_a_colleague(org, user):
+    case = report(user("anna"))
+    task = open_task(case, "chef_uppfoljning")
+    db.session.commit()
+    vc = logged_in(org, "vc_ao")
+    page = vc.get(f"/uppgifter/{task.id}")
+    assert "Ge uppgiften till" in text(page)
+    response = vc.post(f"/uppgifter/{task.id}/ge", data={"username": "ec_hg", "csrf_token": token(page)})
+    assert response.status_code == 302
+    assert "Uppgiften är tagen av Eva Carlsson" in text(vc.get(f"/uppgifter/{task.id}")) or \
+        "Eva Carlsson" in text(vc.get(f"/uppgifter/{task.id}"))
+    assert "Ge uppgiften till" not in text(logged_in(org, "anna").get(f"/arenden/{case.id}"))

@@ -9,7 +9,7 @@ from app.api.common import json_body
 from app.extensions import csrf
 from app.forms import json_to_formdata
 from app.http import ID
-from app.services import attachments, comments, drafts
+from app.services import attachments, comments, drafts, handover
 from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.errors import Invalid
@@ -34,6 +34,11 @@ def get_task(task_id: int):
 @bp.put(f"/tasks/<{ID}:task_id>/draft")
 def save_draft(task_id: int):
     return jsonify(_task_answer(drafts.save(g.api_user, task_id, json_to_formdata(json_body()))))
+
+
+@bp.post(f"/tasks/<{ID}:task_id>/assign")
+def assign(task_id: int):
+    return jsonify(_task_answer(handover.assign(g.api_user, task_id, json_body().get("username"))))
 
 
 @bp.get(f"/cases/<{ID}:case_id>/comments")

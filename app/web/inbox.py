@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from app import clock, lagrum
 from app.http import ID, own_search
 from app.services import cases as case_service
-from app.services import drafts
+from app.services import drafts, handover
 from app.services import tasks as task_service
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.vocabulary import SEVERITY_LABELS, STARTABLE_CASE_TYPES
@@ -90,6 +90,8 @@ def _render_task(task, form, status: int = 200):
     return render_template("inbox/task.html", task=task, form=form if may_work else None, may_work=may_work,
                            can_claim=may_work and task.assignee_id is None,
                            draft_saved_at=task.draft_saved_at if drafts.of(current_user, task) is not None else None,
+                           assign_to=handover.holders(task) if task.state == "open"
+                           and handover.may_assign(current_user, task) else None,
                            rules=lagrum.for_task(task.task_id, clock.today()), **case_view(case)), status
 
 
@@ -100,6 +102,18 @@ def task(task_id: int):
         return _render_task(row, None)
     draft = drafts.of(current_user, row)  # the values the same person saved come back
     return _render_task(row, task_service.task_form(row, drafts.as_formdata(draft) if draft else None))
+
+
+@bp.post(f"/uppgifter/<{ID}:task_id>/ge")
+def assign(task_id: int):
+    """Ge uppgiften till en namngiven kollega (a chef of the unit or an admin)."""
+    try:
+        task = handover.assign(current_user, task_id, request.form.get("username"))
+    except (Conflict, Forbidden, Invalid) as err:
+        flash(" ".join(m for messages in err.fields.values() for m in messages) or err.message, "error")
+        return redirect(url_for("inbox.task", task_id=task_id))
+    flash(f"Uppgiften ”{task.name}” är given till {task.assignee.name if task.assignee else '–'}.", "success")
+    return redirect(url_for("inbox.task", task_id=task_id))
 
 
 @bp.post(f"/uppgifter/<{ID}:task_id>/utkast")
