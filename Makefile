@@ -28,7 +28,8 @@ lint: $(STAMP) node_modules/.installed
 	$(VENV)/bin/mypy app
 	npx bpmnlint bpmn/*.bpmn
 
-# Debian packages the tests need: chromium for Playwright, the libraries WeasyPrint renders PDF with, and
+# Debian packages the tests need: chromium for Playwright, the libraries WeasyPrint renders PDF with,
+# libmagic (an attachment's real type), and
 # node/npm for the OpenID Connect provider of the single sign-on tests.
 system-deps:
 	@missing=""; \
@@ -37,6 +38,7 @@ system-deps:
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	ldconfig -p 2>/dev/null | grep -q libpango-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	ldconfig -p 2>/dev/null | grep -q libmagic.so.1 || missing="$$missing libmagic1"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installerar:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \

@@ -134,6 +134,21 @@ DEFAULTS: dict = {
     # A task whose lane role nobody holds at the case's unit or above is offered to the holders of this
     # role instead, marked "orphan", and the admins are mailed (the organisation page lists such gaps).
     "FALLBACK_ROLE": "sas",
+    # Attachments on a case (app.services.attachments): at most this many bytes per file, and only these
+    # types, each with the file name endings it may have. The type is read from the file's bytes, not
+    # from its name or what the browser says. ATTACHMENT_DIR: keep the files in this directory (under
+    # random names) instead of in the database. KF_ATTACHMENT_TYPES='{"image/heic": [".heic"], ...}'.
+    "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
+    "ATTACHMENT_TYPES": {
+        "application/pdf": [".pdf"],
+        "image/jpeg": [".jpg", ".jpeg"],
+        "image/png": [".png"],
+        "text/plain": [".txt"],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": [".docx"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx"],
+        "application/vnd.oasis.opendocument.text": [".odt"],
+    },
+    "ATTACHMENT_DIR": None,
     # Case numbers: each case type's prefix is in its registry entry (app.vocabulary.CASE_TYPES); a
     # deployment may override some here, e.g. KF_CASE_NUMBER_PREFIXES='{"klagomal": "SYN"}'.
     "CASE_NUMBER_PREFIXES": {},

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 
 from app import clock
 from app.api.admin import bp as admin_bp
+from app.api.casework import bp as casework_bp
 from app.api.common import json_body
 from app.api.ej_verkstallt import bp as ej_verkstallt_bp
 from app.api.goals import bp as goals_bp
@@ -159,6 +160,8 @@ def complete(task_id: int):
 # /ej-verkstallda/import; utredningstider), /api/v1/forbattring and /api/v1/cases/<id>/links (pdca),
 # /api/v1/kontrollplaner, /api/v1/tillsyn and /reports/kontroller, /reports/tillsyn (kontrollplan),
 # /api/v1/goals, /indicators/values, /surveys/import, /reports/mal, /reports/brukarundersokning (goals),
-# /api/v1/admin/... (administration), and the OpenAPI description.
-for _nested in (admin_bp, reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp, kontrollplan_bp, goals_bp, openapi_bp):
+# /api/v1/admin/... (administration), case work (comments, drafts, attachments, hand-over, substitutes, the
+# diagram: casework), and the OpenAPI description.
+for _nested in (admin_bp, reports_bp, ej_verkstallt_bp, pdca_bp, utredning_bp, kontrollplan_bp, goals_bp, casework_bp,
+                openapi_bp):
     bp.register_blueprint(_nested)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from werkzeug.datastructures import MultiDict
+from wtforms.fields.core import UnboundField
 
 from app.forms.avvikelse import (
     AtgardsuppfoljningForm,
@@ -118,6 +119,12 @@ START_FORMS = {
 }
 
 _SKIP = {"csrf_token", "submit", "confirm_personal_data"}
+
+
+def field_names(form_cls) -> list[str]:
+    """The names of a form class's fields, without building it (that needs a request)."""
+    return [name for name in dir(form_cls) if isinstance(getattr(form_cls, name, None), UnboundField)
+            and name not in _SKIP]
 
 
 def json_to_formdata(payload: dict) -> MultiDict:

@@ -162,6 +162,9 @@ class AtgardsuppfoljningForm(BaseForm):
     actions_done = YesNoField("Är åtgärderna genomförda?")
     notes = TextAreaField("Resultat av uppföljningen",
                           validators=_required("Beskriv uppföljningen.") + [Length(max=10000)])
+    reporter_feedback = TextAreaField(
+        "Återkoppling till rapportören", validators=[Optional(), Length(max=5000)],
+        description="Skrivs för den som rapporterade: hon ser denna text och utfallet, inte analysen.")
 
 
 class SasVerifieringForm(BaseForm):
@@ -170,6 +173,9 @@ class SasVerifieringForm(BaseForm):
     approved = YesNoField("Godkänns åtgärderna?")
     # No Optional(): it would stop the chain before validate_comment can require a comment on a rejection.
     comment = TextAreaField("Kommentar", validators=[Length(max=10000)])
+    reporter_feedback = TextAreaField(
+        "Återkoppling till rapportören", validators=[Optional(), Length(max=5000)],
+        description="Skrivs för den som rapporterade: hon ser denna text och utfallet, inte utredningen.")
 
     def validate_comment(self, field):
         if self.approved.data is False and not (field.data or "").strip():

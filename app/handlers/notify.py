@@ -23,11 +23,12 @@ def notify_reporter(ctx, data, **params):
     reporter = db.session.get(User, case.reporter_id) if case.reporter_id else None
     if reporter is None:
         return {"notified": False}
-    actions = data.get("actions") or ""
+    # The text written for the reporter; the internal analysis and actions are not hers to read.
+    feedback = data.get("reporter_feedback") or "Ärendet har följts upp och åtgärder har vidtagits."
     notifications.queue(
         reporter, f"Återkoppling: {case.number} är avslutat",
-        f"Hej {reporter.name},\n\nDet du rapporterade ({case.number}) är nu utrett och avslutat.\n"
-        f"Åtgärder: {actions}\n\nDu kan följa ärendet under Mina rapporter: {notifications.case_url(case)}\n",
+        f"Hej {reporter.name},\n\nDet du rapporterade ({case.number}) är nu utrett och avslutat.\n\n"
+        f"{feedback}\n\nDu kan följa ärendet under Mina rapporter: {notifications.case_url(case)}\n",
         event_key=f"feedback:{case.id}:{ctx.instance.id}", case=case,
     )
     ctx.audit.append({"action": "reporter_notified", "summary": f"Återkoppling skickad till {reporter.name}"})

@@ -6,6 +6,7 @@ from app.models.cases import (  # noqa: F401
     CaseNumberSequence,
     OutboxMessage,
 )
+from app.models.casework import Attachment, CaseComment, Substitute  # noqa: F401
 from app.models.ej_verkstallt import EjVerkstalltBeslut, EjVerkstalltHandelse, IvoKvartalsrapport  # noqa: F401
 from app.models.goals import Goal, Indicator, IndicatorValue, SurveyResult  # noqa: F401
 from app.models.kontrollplan import KontrollPoint  # noqa: F401

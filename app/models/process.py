@@ -111,6 +111,11 @@ class Task(Model):
     attachment: Mapped[list | dict | None] = mapped_column(JSONType)
     # Nobody holds the lane's role at the case's unit or above: offered to FALLBACK_ROLE instead.
     orphan: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The saved, unfinished answer ("Spara utkast") of the person in draft_by: only they see it; the
+    # completion clears it in its own UPDATE of this row.
+    draft: Mapped[dict | None] = mapped_column(JSONType)
+    draft_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    draft_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     case: Mapped[Case] = relationship(lazy="joined")
     unit: Mapped[Unit | None] = relationship(lazy="joined")

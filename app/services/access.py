@@ -21,6 +21,7 @@ from app.vocabulary import (
     MANAGER_ROLES,
     ORGANISATION_WIDE_ROLES,
     REPORT_WIDE_ROLES,
+    REPORTABLE_CASE_TYPES,
     SUPERVISION_ROLES,
 )
 
@@ -350,3 +351,29 @@ def missing_role_holders() -> list[tuple[Unit, list[str]]]:
         if missing:
             found.append((unit, missing))
     return found
+
+
+# --- the internal work on a case (comments, attachments, the analysis) -----------------------------
+
+def reads_by_unit(user, case: Case) -> bool:
+    units = visible_unit_ids(user)
+    return (units is None or case.unit_id in units) and (supervises(user) or not _restricted(case))
+
+
+def reads_internal_work(user, case: Case) -> bool:
+    """Reads a case's internal work (the analysis, comments, attachments): anyone with a part in it, and,
+    for a case other than lex Sarah, those who read the unit's cases. Lex Sarah: only those with a part;
+    lex Maria: only those with a part in its investigation."""
+    if case.is_lex_maria and not has_lex_maria_part(user, case):
+        return False
+    if has_part(user, case):
+        return True
+    return not case.is_lex_sarah and reads_by_unit(user, case)
+
+
+def reporter_only(user, case: Case) -> bool:
+    """The reporter of an avvikelse or a klagomål who has no other part in the case: she reads her report,
+    the outcome and the feedback written for her (the aterkoppling), not the internal analysis. (Who
+    registers a plan or a supervision case works on it: not a reporter in this sense.)"""
+    return (case.reporter_id == user.id and case.type in REPORTABLE_CASE_TYPES and not supervises(user)
+            and not has_part(user, case) and not reads_by_unit(user, case))

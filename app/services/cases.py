@@ -26,6 +26,7 @@ from app.services.access import (
     own_part,
     own_parts,
     redact,
+    reporter_only,
     reporter_units,
     scope_cases,
     units_held,
@@ -300,10 +301,28 @@ def lex_sarah_target(case: Case) -> date | None:
         days=deadline_length(current_app.config, "TARGET_LEX_SARAH_CASE_DAYS"))
 
 
+# What a reporter without another part in the case reads of its history (access.reporter_only): the
+# steps, never their answers (details only of her report and of a new task: its role and deadline).
+REPORTER_EVENTS = ("case_created", "task_created", "task_claimed", "task_released", "task_completed", "case_closed",
+                   "reporter_notified")
+_REPORTER_DETAILS = ("case_created", "task_created")
+# Written for the reporter at the end of the case (the aterkoppling): shown to her with her report.
+FEEDBACK_FIELD = "reporter_feedback"
+
+
+def reporter_fields(case: Case) -> dict:
+    """Of the case's fields, what its reporter reads: her report and the feedback written for her."""
+    spec = STARTABLE_CASE_TYPES.get(case.type)
+    own = set(forms.field_names(forms.START_FORMS[spec.start_form])) if spec and spec.start_form else set()
+    return {k: v for k, v in (case.fields or {}).items() if k in own or k == FEEDBACK_FIELD}
+
+
 def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] | None = None) -> dict:
     """`tasks`: the case's open tasks when the caller has fetched them already (open_tasks_by_case).
     A user who sees a case run per item only through their own items (a plan's responsible person) gets
     those items: in the fields, the tasks, the phase and the history."""
+    if reporter_only(user, case):
+        return _reporter_dict(user, case, with_history=with_history, tasks=tasks)
     sensitive = not case.is_lex_sarah or has_part(user, case)
     # The MAS's investigation is a part of its own: seen by those with a part in it (access.has_lex_maria_part).
     maria = not case.is_lex_maria or has_lex_maria_part(user, case)
@@ -333,6 +352,30 @@ def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] 
              else own_fields(case, redact(e.details, maria if e.task_id in LEX_MARIA_TASKS else sensitive), part)
              if isinstance(e.details, dict) else e.details}
             for e in own_history(history(case), part)
+        ]
+    return result
+
+
+def _reporter_dict(user, case: Case, *, with_history: bool, tasks: list[Task] | None) -> dict:
+    """case_dict for the reporter without another part: her report, where the case stands, the outcome
+    and the feedback written for her; none of the internal analysis, comments or files."""
+    now = clock.now()
+    result: dict[str, Any] = {
+        "id": case.id, "number": case.number, "type": case.type, "status": case.status, "phase": case.phase,
+        "unit": case.unit.code, "title": case.title, "lex_sarah": case.is_lex_sarah,
+        "reporter": user.username, "created_at": case.created_at.isoformat(),
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "fields": reporter_fields(case),
+        "tasks": [task_dict(t, now) for t in (open_tasks(case) if tasks is None else tasks)],
+    }
+    result["deadlines"] = {t["task_id"]: t["due_at"] for t in result["tasks"] if t["due_at"]}
+    result["target_closed_on"] = None
+    if with_history:
+        result["history"] = [
+            {"at": e.at.isoformat(), "actor": e.actor.username if e.actor else None, "action": e.action,
+             "task_id": e.task_id, "summary": e.summary,
+             "details": e.details if e.action in _REPORTER_DETAILS else None}
+            for e in history(case) if e.action in REPORTER_EVENTS
         ]
     return result
 

@@ -222,6 +222,8 @@ def complete_task(user, task_id: int, formdata, *, csrf: bool = True) -> Complet
             try:
                 result = engine.complete(task, data, user, instance=locked.instance, open_rows=locked.case_open_tasks,
                                          timer_rows=locked.timer_rows)
+                if task.draft is not None:  # the draft goes with the completion, in the same UPDATE
+                    task.draft, task.draft_by_id, task.draft_saved_at = None, None, None
                 audit.record("task_completed", case=case, actor=user, task_id=task.task_id,
                              summary=f"{user.name} slutförde {task.name}", details=data, instance_id=task.instance_id)
                 still_open = [row for row in locked.case_open_tasks if row.state == "open"] + result.new_tasks

@@ -9,12 +9,14 @@ from sqlalchemy import func, select
 
 from app import clock, forms
 from app.extensions import db
+from app.forms.casework import CommentForm
 from app.http import ID, own_search
 from app.models import AuditEvent, User
 from app.services import case_actions
 from app.services import cases as case_service
+from app.services import comments as comment_service
 from app.services import tasks as task_service
-from app.services.access import has_lex_maria_part, has_part, own_part
+from app.services.access import has_lex_maria_part, has_part, own_part, reads_internal_work, reporter_only
 from app.services.errors import Invalid
 from app.vocabulary import (
     CASE_TYPE_LABELS,
@@ -53,7 +55,7 @@ def _start_fields(case_type: str, fields: dict) -> dict:
     return {k: v for k, v in fields.items() if k not in hidden}
 
 
-def _timeline(case, history: list[dict]) -> list[dict]:
+def _timeline(case, history: list[dict], comment_texts: dict[int, str] | None = None) -> list[dict]:
     usernames = {e["actor"] for e in history if e["actor"]}
     names: dict[str, str] = {}
     if usernames:
@@ -66,6 +68,9 @@ def _timeline(case, history: list[dict]) -> list[dict]:
             rows = describe(forms.TASK_FORMS.get(event["task_id"]), details)
         elif event["action"] == "case_created":
             rows = describe(start_form, _start_fields(case.type, details))
+        elif event["action"] == "comment_added":
+            text = (comment_texts or {}).get(int(details.get("comment_id") or 0))
+            rows = [("Kommentar", text)] if text else []
         else:
             rows = []
             if details.get("role"):
@@ -77,7 +82,7 @@ def _timeline(case, history: list[dict]) -> list[dict]:
     return entries
 
 
-def case_view(case, action_forms: dict | None = None) -> dict:
+def case_view(case, action_forms: dict | None = None, comment_form=None) -> dict:
     """What the case page and the task page show of a case (the current user's view of it).
     `action_forms`: a posted case action's form with its errors, to show again."""
     data = case_service.case_dict(current_user, case)
@@ -85,16 +90,21 @@ def case_view(case, action_forms: dict | None = None) -> dict:
     actions = [(case_actions.ACTIONS[name], (action_forms or {}).get(name) or case_actions.action_form(name))
                for name in case_actions.available(current_user, case)]
     fields = _start_fields(case.type, data["fields"])
+    reporter_view = reporter_only(current_user, case)
     redacted = case.is_lex_sarah and not has_part(current_user, case)
     redacted_lex_maria = case.is_lex_maria and not has_lex_maria_part(current_user, case)
     reads = case_service.reads(case) if current_user.has_role("admin") or current_user.has_role("sas") else None
+    internal = not reporter_view and reads_internal_work(current_user, case)
+    case_comments = comment_service.for_case(case) if internal else []
     return {
         "case": case, "data": data, "report_rows": describe(_start_form_cls(case.type), fields),
-        "timeline": _timeline(case, data["history"]),
+        "timeline": _timeline(case, data["history"], {c.id: c.text for c in case_comments}),
         "open_tasks": case_service.own_tasks(case_service.open_tasks(case), part),
         "redacted": redacted, "redacted_lex_maria": redacted_lex_maria, "reads": reads,
         "may_work_on": lambda t: task_service.may_work_on(current_user, t),
-        "actions": actions, "today_iso": clock.today().isoformat(),
+        "actions": actions, "today_iso": clock.today().isoformat(), "reporter_view": reporter_view,
+        "internal": internal, "comment_form": comment_form or (CommentForm() if internal else None),
+        "feedback": data["fields"].get(case_service.FEEDBACK_FIELD),
     }
 
 
@@ -121,6 +131,21 @@ def take_action(case_id: int, name: str):
         return render_template("cases/show.html", **case_view(case, {name: form})), 422
     flash(f"{case_actions.ACTIONS[name].label}: klart.", "success")
     return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.post(f"/arenden/<{ID}:case_id>/kommentar")
+def comment(case_id: int):
+    form = CommentForm(request.form)
+    try:
+        if not form.validate():
+            raise Invalid("Uppgifterna behöver rättas.", forms.form_errors(form))
+        comment_service.add(current_user, case_id, form.text.data)
+    except Invalid as err:
+        case = case_service.get_case(current_user, case_id, log_read=False)
+        apply_errors(form, err.fields)
+        return render_template("cases/show.html", **case_view(case, comment_form=form)), 422
+    flash("Kommentaren är sparad.", "success")
+    return redirect(url_for("cases.show", case_id=case_id) + "#kommentarer")
 
 
 def submit_start_form(case_type: str):

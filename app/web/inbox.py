@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from app import clock, lagrum
 from app.http import ID, own_search
 from app.services import cases as case_service
+from app.services import drafts
 from app.services import tasks as task_service
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.vocabulary import SEVERITY_LABELS, STARTABLE_CASE_TYPES
@@ -88,13 +89,29 @@ def _render_task(task, form, status: int = 200):
     may_work = task.state == "open" and task_service.may_work_on(current_user, task)
     return render_template("inbox/task.html", task=task, form=form if may_work else None, may_work=may_work,
                            can_claim=may_work and task.assignee_id is None,
+                           draft_saved_at=task.draft_saved_at if drafts.of(current_user, task) is not None else None,
                            rules=lagrum.for_task(task.task_id, clock.today()), **case_view(case)), status
 
 
 @bp.get(f"/uppgifter/<{ID}:task_id>")
 def task(task_id: int):
     row = task_service.get_task(current_user, task_id)
-    return _render_task(row, task_service.task_form(row) if row.state == "open" else None)
+    if row.state != "open":
+        return _render_task(row, None)
+    draft = drafts.of(current_user, row)  # the values the same person saved come back
+    return _render_task(row, task_service.task_form(row, drafts.as_formdata(draft) if draft else None))
+
+
+@bp.post(f"/uppgifter/<{ID}:task_id>/utkast")
+def save_draft(task_id: int):
+    """Spara utkast: the form's values as they are, unvalidated, for the same person to go on with."""
+    try:
+        drafts.save(current_user, task_id, request.form)
+    except (Conflict, Forbidden, Invalid) as err:
+        flash(err.message, "error")
+        return redirect(url_for("inbox.task", task_id=task_id))
+    flash("Utkastet är sparat. Bara du ser det; det försvinner när uppgiften slutförs.", "success")
+    return redirect(url_for("inbox.task", task_id=task_id))
 
 
 @bp.post(f"/uppgifter/<{ID}:task_id>")

@@ -1,0 +1,47 @@
+"""JSON API v1 for working a case together (DESIGN.md "Case work"): comments, drafts, attachments,
+hand-over and substitutes, the case's diagram. Nested in the API blueprint, so its authentication
+(bearer token or session + X-CSRFToken) and its JSON errors apply here too."""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify
+
+from app.api.common import json_body
+from app.extensions import csrf
+from app.forms import json_to_formdata
+from app.http import ID
+from app.services import cases as case_service
+from app.services import comments, drafts
+from app.services import tasks as task_service
+
+bp = Blueprint("casework", __name__)
+csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessions
+
+
+def _task_answer(task) -> dict:
+    result = case_service.task_dict(task)
+    draft = drafts.of(g.api_user, task)
+    if draft is not None:  # only to the person who saved it
+        result["draft"] = draft
+    return result
+
+
+@bp.get(f"/tasks/<{ID}:task_id>")
+def get_task(task_id: int):
+    return jsonify(_task_answer(task_service.get_task(g.api_user, task_id)))
+
+
+@bp.put(f"/tasks/<{ID}:task_id>/draft")
+def save_draft(task_id: int):
+    return jsonify(_task_answer(drafts.save(g.api_user, task_id, json_to_formdata(json_body()))))
+
+
+@bp.get(f"/cases/<{ID}:case_id>/comments")
+def list_comments(case_id: int):
+    return jsonify({"comments": [comments.comment_dict(c) for c in comments.comments(g.api_user, case_id)]})
+
+
+@bp.post(f"/cases/<{ID}:case_id>/comments")
+def add_comment(case_id: int):
+    comments.add(g.api_user, case_id, json_body().get("text"))
+    found = comments.comments(g.api_user, case_id, via="")
+    return jsonify({"comments": [comments.comment_dict(c) for c in found]}), 201

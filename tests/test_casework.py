@@ -1,0 +1,156 @@
+"""Working a case together (DESIGN.md "Case work"): comments, drafts and the feedback to the reporter,
+through the services, the API and the pages, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from helpers import ATGARD, chef_data, complete, logged_in, open_task, report, sas_data
+from helpers import csrf_token as token
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent, CaseAccessLog, Task
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# --- comments ------------------------------------------------------------------------------------
+
+def test_a_comment_is_stored_audited_and_read_by_those_with_a_part(api, user):
+    case = report(user("anna"))
+    response = api("ec_hg").post(f"/api/v1/cases/{case.id}/comments", json={"text": "Ringer anhörig i morgon."})
+    assert response.status_code == 201
+    (comment,) = response.get_json()["comments"]
+    assert comment["author"] == "ec_hg" and comment["text"] == "Ringer anhörig i morgon." and comment["created_at"]
+    assert "comment_added" in db.session.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case.id)).all()
+    listed = api.get("sas", f"/api/v1/cases/{case.id}/comments")
+    assert listed.status_code == 200 and listed.get_json()["comments"][0]["id"] == comment["id"]
+    assert db.session.scalar(select(CaseAccessLog.via).where(CaseAccessLog.user_id == user("sas").id)) == "api"
+    # Another unit's chef does not find the case; the reporter without a part does not read the notes.
+    assert api.get("ec_sr", f"/api/v1/cases/{case.id}/comments").status_code == 404
+    assert api.get("anna", f"/api/v1/cases/{case.id}/comments").status_code == 403
+    assert api("anna").post(f"/api/v1/cases/{case.id}/comments", json={"text": "Hej"}).status_code == 403
+    assert "Ringer anhörig" not in text(api.get("anna", f"/api/v1/cases/{case.id}"))
+
+
+def test_an_empty_or_oversized_comment_is_refused_in_swedish(api, user):
+    case = report(user("anna"))
+    for body in ({"text": "   "}, {}, {"text": "x" * 10001}, {"text": 5}):
+        response = api("ec_hg").post(f"/api/v1/cases/{case.id}/comments", json=body)
+        assert response.status_code == 422 and response.get_json()["fields"]["text"], body
+    assert api.get("ec_hg", f"/api/v1/cases/{case.id}/comments").get_json()["comments"] == []
+
+
+def test_lex_sarah_comments_only_for_those_with_a_part(api, user):
+    case = report(user("anna"), suspected_lex_sarah=True)
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(classification="missforhallande"))
+    assert api("sas").post(f"/api/v1/cases/{case.id}/comments", json={"text": "Hämtar journalen."}).status_code == 201
+    assert api.get("vc_ao", f"/api/v1/cases/{case.id}").status_code == 200  # reads the area's cases...
+    assert api.get("vc_ao", f"/api/v1/cases/{case.id}/comments").status_code == 403  # ...not the investigation's notes
+    assert len(api.get("ec_hg", f"/api/v1/cases/{case.id}/comments").get_json()["comments"]) == 1
+
+
+def test_a_comment_on_the_case_page_shows_in_the_timeline(org, user):
+    case = report(user("anna"))
+    db.session.commit()
+    ec = logged_in(org, "ec_hg")
+    page = ec.get(f"/arenden/{case.id}")
+    assert "Skriv en kommentar" in text(page)
+    response = ec.post(f"/arenden/{case.id}/kommentar", data={"text": "Pratat med nattpersonalen.",
+                                                             "csrf_token": token(page)})
+    assert response.status_code == 302
+    shown = text(ec.get(f"/arenden/{case.id}"))
+    assert "Eva Carlsson skrev en kommentar" in shown and "Pratat med nattpersonalen." in shown
+    empty = ec.post(f"/arenden/{case.id}/kommentar", data={"text": "", "csrf_token": token(page)})
+    assert empty.status_code == 422 and "Skriv en kommentar." in text(empty)
+    assert ec.post(f"/arenden/{case.id}/kommentar", data={"text": "utan token"}).status_code == 400
+    anna_page = text(logged_in(org, "anna").get(f"/arenden/{case.id}"))
+    assert "Pratat med nattpersonalen." not in anna_page and "Skriv en kommentar" not in anna_page
+
+
+# --- drafts --------------------------------------------------------------------------------------
+
+def test_a_draft_comes_back_to_its_author_only_and_goes_with_the_completion(api, user):
+    case = report(user("anna"))
+    task = open_task(case, "chef_uppfoljning")
+    db.session.commit()
+    response = api.call("ec_hg", "PUT", f"/api/v1/tasks/{task.id}/draft",
+                        {"analysis": "Halvfärdig analys", "cause_areas": ["rutiner", "bemanning"]})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["assignee"] == "ec_hg"  # saving the draft took the task
+    assert body["draft"] == {"analysis": "Halvfärdig analys", "cause_areas": ["rutiner", "bemanning"]}
+    assert api.get("ec_hg", f"/api/v1/tasks/{task.id}").get_json()["draft"]["analysis"] == "Halvfärdig analys"
+    seen_by_sas = api.get("sas", f"/api/v1/tasks/{task.id}")
+    assert seen_by_sas.status_code == 200 and "draft" not in seen_by_sas.get_json()
+    assert api.call("ec_sr", "PUT", f"/api/v1/tasks/{task.id}/draft", {"analysis": "x"}).status_code == 404
+    assert api.call("sas", "PUT", f"/api/v1/tasks/{task.id}/draft", {"analysis": "x"}).status_code == 403
+    done = api("ec_hg").post(f"/api/v1/tasks/{task.id}/complete", json=chef_data())
+    assert done.status_code == 200
+    db.session.expire_all()
+    row = db.session.get(Task, task.id)
+    assert row.draft is None and row.draft_by_id is None
+    assert "draft" not in api.get("ec_hg", f"/api/v1/tasks/{task.id}").get_json()
+
+
+def test_a_draft_with_fields_the_task_lacks_is_refused(api, user):
+    case = report(user("anna"))
+    task = open_task(case, "chef_uppfoljning")
+    db.session.commit()
+    response = api.call("ec_hg", "PUT", f"/api/v1/tasks/{task.id}/draft", {"analysis": "ok", "password": "x"})
+    assert response.status_code == 422 and "password" in response.get_json()["fields"]
+    db.session.expire_all()
+    assert db.session.get(Task, task.id).draft is None
+    assert db.session.get(Task, task.id).assignee_id is None
+
+
+def test_spara_utkast_on_the_task_page(org, user):
+    case = report(user("anna"))
+    task = open_task(case, "chef_uppfoljning")
+    db.session.commit()
+    ec = logged_in(org, "ec_hg")
+    page = ec.get(f"/uppgifter/{task.id}")
+    assert "Spara utkast" in text(page)
+    saved = ec.post(f"/uppgifter/{task.id}/utkast", data={"analysis": "Påbörjad analys av kvällen",
+                                                          "csrf_token": token(page)})
+    assert saved.status_code == 302
+    again = text(ec.get(f"/uppgifter/{task.id}"))
+    assert "Påbörjad analys av kvällen" in again and "Ditt utkast" in again
+    assert "Påbörjad analys av kvällen" not in text(logged_in(org, "sas").get(f"/uppgifter/{task.id}"))
+
+
+# --- feedback to the reporter ---------------------------------------------------------------------
+
+def test_the_reporter_reads_the_feedback_and_the_outcome_not_the_analysis(org, api, user):
+    anna = user("anna")
+    case = report(anna)
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(analysis="Intern analys: rutinen brast."))
+    complete(user("ec_hg"), case, "atgardsuppfoljning",
+             {**ATGARD, "reporter_feedback": "Tack! Vi har gått igenom rutinen med alla."})
+    db.session.commit()
+    mine = api.get("anna", f"/api/v1/cases/{case.id}").get_json()
+    assert mine["status"] == "avslutad" and mine["closed_at"]
+    assert mine["fields"]["reporter_feedback"] == "Tack! Vi har gått igenom rutinen med alla."
+    assert "analysis" not in mine["fields"] and "Intern analys" not in str(mine)
+    assert "case_closed" in {e["action"] for e in mine["history"]}
+    assert all(e["details"] is None for e in mine["history"] if e["action"] == "task_completed")
+    page = text(logged_in(org, "anna").get(f"/arenden/{case.id}"))
+    assert "Återkoppling till dig" in page and "gått igenom rutinen" in page and "Intern analys" not in page
+    chef_view = api.get("ec_hg", f"/api/v1/cases/{case.id}").get_json()
+    assert chef_view["fields"]["analysis"] == "Intern analys: rutinen brast."
+    from app.models import OutboxMessage
+
+    mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.user_id == anna.id,
+                                                         OutboxMessage.subject.like("Återkoppling%")))
+    assert "gått igenom rutinen" in mail.body and "Intern analys" not in mail.body
+
+
+def test_the_sas_writes_the_feedback_of_a_lex_sarah_case(api, user):
+    case = report(user("anna"), suspected_lex_sarah=True)
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(classification="missforhallande"))
+    complete(user("sas"), case, "sas_utredning", sas_data(assessment="ej_missforhallande"))
+    complete(user("ec_hg"), case, "atgardsuppfoljning", ATGARD)
+    complete(user("sas"), case, "sas_verifiering", {"approved": True, "reporter_feedback": "Utrett; åtgärder gjorda."})
+    db.session.commit()
+    mine = api.get("anna", f"/api/v1/cases/{case.id}").get_json()
+    assert mine["fields"]["reporter_feedback"] == "Utrett; åtgärder gjorda." and "investigation" not in mine["fields"]
