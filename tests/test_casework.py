@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from helpers import ATGARD, chef_data, complete, logged_in, open_task, report, sas_data
 from helpers import csrf_token as token
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, CaseAccessLog, Task
@@ -154,3 +154,94 @@ def test_the_sas_writes_the_feedback_of_a_lex_sarah_case(api, user):
     db.session.commit()
     mine = api.get("anna", f"/api/v1/cases/{case.id}").get_json()
     assert mine["fields"]["reporter_feedback"] == "Utrett; åtgärder gjorda." and "investigation" not in mine["fields"]
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
+
+
+def _upload(api, username, case_id, content, filename):
+    from io import BytesIO
+
+    return api.call(username, "POST", f"/api/v1/cases/{case_id}/attachments",
+                    data={"file": (BytesIO(content), filename)}, content_type="multipart/form-data")
+
+
+def test_an_attachment_is_uploaded_listed_and_downloaded_with_a_read_logged(api, user):
+    case = report(user("anna"))
+    db.session.commit()
+    response = _upload(api, "ec_hg", case.id, PDF, "genomförandeplan.pdf")
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert (body["filename"], body["size"], body["content_type"]) == ("genomförandeplan.pdf", len(PDF),
+                                                                      "application/pdf")
+    listed = api.get("sas", f"/api/v1/cases/{case.id}/attachments").get_json()["attachments"]
+    assert [a["id"] for a in listed] == [body["id"]]
+    before = db.session.scalar(select(func.count()).select_from(CaseAccessLog).where(CaseAccessLog.via == "bilaga"))
+    download = api.get("sas", f"/api/v1/attachments/{body['id']}")
+    assert download.status_code == 200 and download.data == PDF
+    assert "attachment" in download.headers["Content-Disposition"]
+    after = db.session.scalar(select(func.count()).select_from(CaseAccessLog).where(CaseAccessLog.via == "bilaga"))
+    assert after == before + 1
+    assert api.get("ec_sr", f"/api/v1/attachments/{body['id']}").status_code == 404  # another unit
+    assert api.get("anna", f"/api/v1/attachments/{body['id']}").status_code == 404  # the reporter, not hers
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case.id)).all()
+    assert "attachment_added" in actions
+
+
+def test_disguised_oversized_and_path_named_files_are_refused_and_nothing_stored(org, api, user):
+    case = report(user("anna"))
+    db.session.commit()
+    org.config["ATTACHMENT_MAX_BYTES"] = 1000
+    refused = [
+        (EXE, "rapport.pdf"),  # an .exe named .pdf
+        (PDF, "../../etc/passwd.pdf"),
+        (PDF, "C:\\temp\\plan.pdf"),
+        (PDF, "plan.txt"),  # the name's ending does not match the content
+        (PDF + b"x" * 2000, "stor.pdf"),
+        (b"", "tom.pdf"),
+    ]
+    for content, name in refused:
+        response = _upload(api, "ec_hg", case.id, content, name)
+        assert response.status_code == 422, name
+        assert response.get_json()["fields"]["file"], name
+    no_file = api.call("ec_hg", "POST", f"/api/v1/cases/{case.id}/attachments", data={},
+                       content_type="multipart/form-data")
+    assert no_file.status_code == 422
+    assert api.get("ec_hg", f"/api/v1/cases/{case.id}/attachments").get_json()["attachments"] == []
+
+
+def test_a_lex_sarah_attachment_only_for_those_with_a_part(api, user):
+    case = report(user("anna"), suspected_lex_sarah=True)
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(classification="missforhallande"))
+    db.session.commit()
+    uploaded = _upload(api, "sas", case.id, PDF, "journalutdrag.pdf").get_json()
+    assert api.get("ec_hg", f"/api/v1/attachments/{uploaded['id']}").status_code == 200  # the unit's chef
+    assert api.get("vc_ao", f"/api/v1/attachments/{uploaded['id']}").status_code == 404  # reads the area, no part
+    assert api.get("vc_ao", f"/api/v1/cases/{case.id}/attachments").get_json()["attachments"] == []
+    assert _upload(api, "vc_ao", case.id, PDF, "x.pdf").status_code == 403
+
+
+def test_attach_on_the_case_page_and_files_in_a_directory(org, user, tmp_path):
+    from io import BytesIO
+
+    org.config["ATTACHMENT_DIR"] = str(tmp_path / "filer")
+    case = report(user("anna"))
+    db.session.commit()
+    ec = logged_in(org, "ec_hg")
+    page = ec.get(f"/arenden/{case.id}")
+    assert "Bifoga fil" in text(page)
+    response = ec.post(f"/arenden/{case.id}/bilagor", data={"csrf_token": token(page),
+                                                           "file": (BytesIO(PDF), "plan.pdf")},
+                       content_type="multipart/form-data")
+    assert response.status_code == 302
+    shown = text(ec.get(f"/arenden/{case.id}"))
+    assert "plan.pdf" in shown
+    stored = list((tmp_path / "filer").iterdir())
+    assert len(stored) == 1 and stored[0].read_bytes() == PDF and "plan" not in stored[0].name
+    bad = ec.post(f"/arenden/{case.id}/bilagor", data={"csrf_token": token(page), "file": (BytesIO(EXE), "a.pdf")},
+                  content_type="multipart/form-data")
+    assert bad.status_code == 302 and "Filtypen tillåts inte" in text(ec.get(f"/arenden/{case.id}"))
+    assert len(list((tmp_path / "filer").iterdir())) == 1

@@ -3,15 +3,16 @@ hand-over and substitutes, the case's diagram. Nested in the API blueprint, so i
 (bearer token or session + X-CSRFToken) and its JSON errors apply here too."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, request
 
 from app.api.common import json_body
 from app.extensions import csrf
 from app.forms import json_to_formdata
 from app.http import ID
+from app.services import attachments, comments, drafts
 from app.services import cases as case_service
-from app.services import comments, drafts
 from app.services import tasks as task_service
+from app.services.errors import Invalid
 
 bp = Blueprint("casework", __name__)
 csrf.exempt(bp)  # the parent API blueprint checks CSRF itself for cookie sessions
@@ -45,3 +46,23 @@ def add_comment(case_id: int):
     comments.add(g.api_user, case_id, json_body().get("text"))
     found = comments.comments(g.api_user, case_id, via="")
     return jsonify({"comments": [comments.comment_dict(c) for c in found]}), 201
+
+
+@bp.post(f"/cases/<{ID}:case_id>/attachments")
+def upload_attachment(case_id: int):
+    task_id = request.form.get("task_id")
+    if task_id is not None and not task_id.isdigit():
+        raise Invalid("Ogiltig uppgift.", {"task_id": ["Ange uppgiftens id som ett tal."]})
+    found = attachments.upload(g.api_user, case_id, request.files.get("file"),
+                               task_id=int(task_id) if task_id else None)
+    return jsonify(attachments.attachment_dict(found)), 201
+
+
+@bp.get(f"/cases/<{ID}:case_id>/attachments")
+def list_attachments(case_id: int):
+    return jsonify({"attachments": [attachments.attachment_dict(a) for a in attachments.list_for(g.api_user, case_id)]})
+
+
+@bp.get(f"/attachments/<{ID}:attachment_id>")
+def download_attachment(attachment_id: int):
+    return attachments.send(g.api_user, attachment_id)

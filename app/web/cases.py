@@ -12,6 +12,7 @@ from app.extensions import db
 from app.forms.casework import CommentForm
 from app.http import ID, own_search
 from app.models import AuditEvent, User
+from app.services import attachments as attachment_service
 from app.services import case_actions
 from app.services import cases as case_service
 from app.services import comments as comment_service
@@ -105,6 +106,8 @@ def case_view(case, action_forms: dict | None = None, comment_form=None) -> dict
         "actions": actions, "today_iso": clock.today().isoformat(), "reporter_view": reporter_view,
         "internal": internal, "comment_form": comment_form or (CommentForm() if internal else None),
         "feedback": data["fields"].get(case_service.FEEDBACK_FIELD),
+        "attachments": attachment_service.for_case(current_user, case),
+        "may_attach": internal or (not case.is_lex_sarah and not case.is_lex_maria),
     }
 
 
@@ -146,6 +149,25 @@ def comment(case_id: int):
         return render_template("cases/show.html", **case_view(case, comment_form=form)), 422
     flash("Kommentaren är sparad.", "success")
     return redirect(url_for("cases.show", case_id=case_id) + "#kommentarer")
+
+
+@bp.post(f"/arenden/<{ID}:case_id>/bilagor")
+def attach(case_id: int):
+    """Bifoga fil: from the case page or a task page (`task`), back to the page it came from."""
+    task_id = request.form.get("task", type=int)
+    back = url_for("inbox.task", task_id=task_id) if task_id else url_for("cases.show", case_id=case_id)
+    try:
+        found = attachment_service.upload(current_user, case_id, request.files.get("file"), task_id=task_id)
+    except Invalid as err:
+        flash(" ".join(m for messages in err.fields.values() for m in messages) or err.message, "error")
+        return redirect(back + "#bilagor")
+    flash(f"{found.filename} är bifogad.", "success")
+    return redirect(back + "#bilagor")
+
+
+@bp.get(f"/bilagor/<{ID}:attachment_id>")
+def download(attachment_id: int):
+    return attachment_service.send(current_user, attachment_id)
 
 
 def submit_start_form(case_type: str):
