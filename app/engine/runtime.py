@@ -82,10 +82,14 @@ _SPECS_MAX = 64
 def remember_specs(process_id: str, spec_hash: str, spec, subprocess_specs: dict) -> None:
     """Store the version's specs (once: a row that is there is left alone), in the caller's transaction,
     so that the states saved on it can be loaded whatever bpmn/ holds later."""
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    db.session.execute(insert(ProcessSpec).values(process_id=process_id, spec_hash=spec_hash,
-                                                  spec=specs_json(spec, subprocess_specs))
-                       .on_conflict_do_nothing(index_elements=["process_id", "spec_hash"]))
+    # Nearly always there already: a look costs less than sending the spec (about 33 kB) to be refused.
+    stored = select(ProcessSpec.spec_hash).where(ProcessSpec.process_id == process_id,
+                                                 ProcessSpec.spec_hash == spec_hash)
+    if db.session.scalar(stored) is None:
+        insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        db.session.execute(insert(ProcessSpec).values(process_id=process_id, spec_hash=spec_hash,
+                                                      spec=specs_json(spec, subprocess_specs))
+                           .on_conflict_do_nothing(index_elements=["process_id", "spec_hash"]))  # a race
     _keep_specs((process_id, spec_hash), (spec, subprocess_specs))
 
 

@@ -7,6 +7,8 @@ An instance's saved state no longer embeds its process spec (about 24 of its 40 
 restored against the row of their version. Existing states keep their embedded copy and keep loading
 as they are, so nothing is rewritten here. Imports no application code.
 """
+import json
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -27,4 +29,20 @@ def upgrade():
 
 
 def downgrade():
+    # The code before this revision reads the spec from the state: put it back into the states saved
+    # without it, then drop the table.
+    conn = op.get_bind()
+    specs = sa.table("process_specs", sa.column("process_id", sa.String), sa.column("spec_hash", sa.String),
+                     sa.column("spec", sa.Text))
+    instances = sa.table("process_instances", sa.column("id", sa.Integer), sa.column("process_id", sa.String),
+                         sa.column("spec_hash", sa.String), sa.column("state", sa.Text))
+    stored = {(r.process_id, r.spec_hash): json.loads(r.spec) for r in conn.execute(sa.select(specs))}
+    for row in conn.execute(sa.select(instances)).all():
+        try:
+            state = json.loads(row.state)
+        except ValueError:
+            continue
+        if isinstance(state, dict) and "spec" not in state and (row.process_id, row.spec_hash) in stored:
+            state.update(stored[(row.process_id, row.spec_hash)])
+            conn.execute(sa.update(instances).where(instances.c.id == row.id).values(state=json.dumps(state)))
     op.drop_table("process_specs")
