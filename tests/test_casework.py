@@ -297,3 +297,32 @@ def test_the_task_page_gives_the_task_to_a_colleague(org, user):
     assert "Uppgiften är tagen av Eva Carlsson" in text(vc.get(f"/uppgifter/{task.id}")) or \
         "Eva Carlsson" in text(vc.get(f"/uppgifter/{task.id}"))
     assert "Ge uppgiften till" not in text(logged_in(org, "anna").get(f"/arenden/{case.id}"))
+
+
+# --- where the case stands, the decision summary ------------------------------------------------------
+
+def test_the_diagram_of_a_case_marks_the_completed_and_the_current_task(org, api, user):
+    case = report(user("anna"))
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data())
+    db.session.commit()
+    response = api.get("ec_hg", f"/api/v1/cases/{case.id}/diagram")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["process_id"] == "avvikelse" and "<bpmn:definitions" in body["bpmn"]
+    assert body["completed"] == ["chef_uppfoljning"] and body["active"] == ["atgardsuppfoljning"]
+    assert api.get("ec_sr", f"/api/v1/cases/{case.id}/diagram").status_code == 404
+    page = text(logged_in(org, "ec_hg").get(f"/arenden/{case.id}"))
+    assert "Var ärendet står" in page
+    assert '<li aria-current="step"><strong>Följ upp åtgärderna</strong></li>' in page
+
+
+def test_sas_verifiering_shows_the_actions_and_their_follow_up_above_the_form(org, user):
+    case = report(user("anna"), suspected_lex_sarah=True)
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(classification="missforhallande"))
+    complete(user("sas"), case, "sas_utredning", sas_data(assessment="ej_missforhallande"))
+    complete(user("ec_hg"), case, "atgardsuppfoljning", ATGARD)
+    task = open_task(case, "sas_verifiering")
+    db.session.commit()
+    page = text(logged_in(org, "sas").get(f"/uppgifter/{task.id}"))
+    summary = page[page.index("Beslutsunderlag"):page.index("Slutför uppgiften")]
+    assert "Rutinen är genomgången med all personal." in summary and "Beslutade åtgärder" in summary

@@ -9,7 +9,7 @@ from app.api.common import json_body
 from app.extensions import csrf
 from app.forms import json_to_formdata
 from app.http import ID
-from app.services import attachments, comments, drafts, handover
+from app.services import attachments, comments, drafts, handover, process_view
 from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.errors import Invalid
@@ -71,3 +71,8 @@ def list_attachments(case_id: int):
 @bp.get(f"/attachments/<{ID}:attachment_id>")
 def download_attachment(attachment_id: int):
     return attachments.send(g.api_user, attachment_id)
+
+
+@bp.get(f"/cases/<{ID}:case_id>/diagram")
+def diagram(case_id: int):
+    return jsonify(process_view.diagram(g.api_user, case_id))

@@ -13,7 +13,7 @@ from app.forms.casework import CommentForm
 from app.http import ID, own_search
 from app.models import AuditEvent, User
 from app.services import attachments as attachment_service
-from app.services import case_actions
+from app.services import case_actions, process_view
 from app.services import cases as case_service
 from app.services import comments as comment_service
 from app.services import tasks as task_service
@@ -107,6 +107,7 @@ def case_view(case, action_forms: dict | None = None, comment_form=None) -> dict
         "internal": internal, "comment_form": comment_form or (CommentForm() if internal else None),
         "feedback": data["fields"].get(case_service.FEEDBACK_FIELD),
         "attachments": attachment_service.for_case(current_user, case),
+        "steps": process_view.steps(case),
         "may_attach": internal or (not case.is_lex_sarah and not case.is_lex_maria),
     }
 

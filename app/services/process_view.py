@@ -1,0 +1,44 @@
+"""Where a case stands: its steps in words (the step indicator above the timeline) and its BPMN diagram
+with the completed and the current elements (GET /api/v1/cases/<id>/diagram). The diagram's XML comes
+from engine.diagram_of: the version the instance runs on."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app import engine
+from app.extensions import db
+from app.models import Case, ProcessInstance, Task
+from app.services.cases import get_case
+from app.services.errors import NotFound
+
+REPORT_STEP = "Registrerat"
+
+
+def steps(case: Case) -> list[dict]:
+    """The case's steps so far in order: registered, each task (by name, once) done or current."""
+    rows = db.session.execute(select(Task.name, Task.state).where(Task.case_id == case.id)
+                              .order_by(Task.created_at, Task.id)).all()
+    result = [{"name": REPORT_STEP, "current": False}]
+    seen: dict[str, dict] = {}
+    for name, state in rows:
+        step = seen.get(name)
+        if step is None:
+            step = seen[name] = {"name": name, "current": False}
+            result.append(step)
+        step["current"] = step["current"] or state == "open"
+    if case.status == "avslutad":
+        result.append({"name": "Avslutat", "current": True})
+    return result
+
+
+def diagram(user, case_id: int) -> dict:
+    case = get_case(user, case_id, via="api")
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id)
+                                 .order_by(ProcessInstance.id.desc()).limit(1))
+    xml = engine.diagram_of(instance) if instance is not None else None
+    if instance is None or xml is None:
+        raise NotFound("Ärendets processdiagram finns inte.")
+    rows = db.session.execute(select(Task.task_id, Task.state).where(Task.instance_id == instance.id)).all()
+    active = sorted({task_id for task_id, state in rows if state == "open"})
+    completed = sorted({task_id for task_id, state in rows if state != "open"} - set(active))
+    return {"process_id": instance.process_id, "bpmn": xml, "completed": completed, "active": active}
