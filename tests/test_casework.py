@@ -326,3 +326,61 @@ def test_sas_verifiering_shows_the_actions_and_their_follow_up_above_the_form(or
     page = text(logged_in(org, "sas").get(f"/uppgifter/{task.id}"))
     summary = page[page.index("Beslutsunderlag"):page.index("Slutför uppgiften")]
     assert "Rutinen är genomgången med all personal." in summary and "Beslutade åtgärder" in summary
+
+
+# --- the IVO document ----------------------------------------------------------------------------------
+
+def _investigated(user):
+    case = report(user("anna"), suspected_lex_sarah=True)
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(classification="missforhallande"))
+    complete(user("sas"), case, "sas_utredning", sas_data(
+        happened_before="Liknande händelse i januari 2026.", person_view="Dottern vill att rutinen ändras.",
+        actions="Genomgång av rutinen – Eva Carlsson – 2026-04-01"))
+    db.session.commit()
+    return case
+
+
+def test_the_sas_downloads_the_investigation_as_pdf_and_docx(api, user, tmp_path):
+    import subprocess
+    from io import BytesIO
+
+    from docx import Document
+
+    case = _investigated(user)
+    pdf = api.get("sas", f"/api/v1/cases/{case.id}/ivo-utredning.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    (tmp_path / "u.pdf").write_bytes(pdf.data)
+    content = subprocess.run(["pdftotext", str(tmp_path / "u.pdf"), "-"], capture_output=True, text=True).stdout
+    for expected in ("Utredning enligt lex Sarah", "Vad hände", "Boende lämnades ensam", "Orsaker",
+                     "Har liknande hänt tidigare?", "Liknande händelse i januari", "Dottern vill",
+                     "Åtgärder med datum och ansvarig", "Eva Carlsson – 2026-04-01", "Bedömning och motivering",
+                     "Vem skrev vad och när", "Sara Sjöberg"):
+        assert expected in content, expected
+    docx = api.get("sas", f"/api/v1/cases/{case.id}/ivo-utredning.docx")
+    assert docx.status_code == 200
+    word = Document(BytesIO(docx.data))
+    headings = [p.text for p in word.paragraphs if p.style.name.startswith("Heading")]
+    assert "Den enskildes och närståendes syn" in headings and "Vem skrev vad och när" in headings
+    assert word.core_properties.language == "sv-SE"
+    vias = db.session.scalars(select(CaseAccessLog.via).where(CaseAccessLog.case_id == case.id,
+                                                              CaseAccessLog.user_id == user("sas").id)).all()
+    assert vias.count("api-ivo-dokument") == 2
+
+
+def test_the_ivo_document_only_for_those_with_a_part(api, user):
+    case = _investigated(user)
+    assert api.get("vc_ao", f"/api/v1/cases/{case.id}/ivo-utredning.pdf").status_code == 403
+    assert api.get("anna", f"/api/v1/cases/{case.id}/ivo-utredning.docx").status_code == 403
+    assert api.get("ec_sr", f"/api/v1/cases/{case.id}/ivo-utredning.pdf").status_code == 404
+    plain = report(user("anna"))
+    db.session.commit()
+    assert api.get("sas", f"/api/v1/cases/{plain.id}/ivo-utredning.pdf").status_code == 403
+
+
+def test_the_case_page_links_the_ivo_document(org, user):
+    case = _investigated(user)
+    sas = logged_in(org, "sas")
+    assert "Word (DOCX)" in text(sas.get(f"/arenden/{case.id}"))
+    response = sas.get(f"/arenden/{case.id}/ivo-utredning.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert "Word (DOCX)" not in text(logged_in(org, "anna").get(f"/arenden/{case.id}"))

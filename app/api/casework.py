@@ -8,8 +8,8 @@ from flask import Blueprint, g, jsonify, request
 from app.api.common import json_body
 from app.extensions import csrf
 from app.forms import json_to_formdata
-from app.http import ID
-from app.services import attachments, comments, drafts, handover, process_view
+from app.http import ID, download
+from app.services import attachments, comments, drafts, handover, ivo_document, process_view
 from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.errors import Invalid
@@ -76,3 +76,17 @@ def download_attachment(attachment_id: int):
 @bp.get(f"/cases/<{ID}:case_id>/diagram")
 def diagram(case_id: int):
     return jsonify(process_view.diagram(g.api_user, case_id))
+
+
+@bp.get(f"/cases/<{ID}:case_id>/ivo-utredning.pdf")
+def ivo_pdf(case_id: int):
+    document = ivo_document.build(g.api_user, case_id, "api-ivo-dokument")
+    return download(ivo_document.render_pdf(document), ivo_document.PDF_MIMETYPE,
+                    ivo_document.file_name(document, "pdf"))
+
+
+@bp.get(f"/cases/<{ID}:case_id>/ivo-utredning.docx")
+def ivo_docx(case_id: int):
+    document = ivo_document.build(g.api_user, case_id, "api-ivo-dokument")
+    return download(ivo_document.render_docx(document), ivo_document.DOCX_MIMETYPE,
+                    ivo_document.file_name(document, "docx"))

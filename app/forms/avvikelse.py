@@ -84,7 +84,12 @@ class SasUtredningForm(BaseForm):
     causes = TextAreaField("Orsaker (på systemnivå)", validators=_required("Beskriv orsakerna.") + [Length(max=10000)])
     primary_causes = MultiCheckboxField("Primära bakomliggande orsaker", choices=options(PRIMARY_CAUSES),
                                         validators=[Optional()])
-    actions = TextAreaField("Åtgärder med datum", validators=_required("Ange åtgärderna.") + [Length(max=10000)])
+    happened_before = TextAreaField("Har liknande hänt tidigare?", validators=[Optional(), Length(max=5000)])
+    actions = TextAreaField("Åtgärder med datum", validators=_required("Ange åtgärderna.") + [Length(max=10000)],
+                            description="En åtgärd per rad: vad, vem som ansvarar och när, t.ex. "
+                                        "\"Genomgång av rutinen – Eva Carlsson – 2026-04-01\".")
+    person_view = TextAreaField("Den enskildes och närståendes syn på det som hänt",
+                                validators=[Optional(), Length(max=10000)])
     person_informed = YesNoField("Har den enskilde eller företrädaren informerats?")
     documented_in_personakt = YesNoField("Dokumenterat i personakten?")
     police_report = YesNoField("Behövs polisanmälan?")

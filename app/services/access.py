@@ -29,7 +29,8 @@ from app.vocabulary import (
 SENSITIVE_FIELDS = frozenset({
     "investigation", "causes", "primary_causes", "assessment", "final_assessment", "assessment_motivation",
     "motivation",
-    "person_informed", "informed_how", "documented_in_personakt", "police_report", "event_types",
+    "person_informed", "informed_how", "happened_before", "person_view",
+    "documented_in_personakt", "police_report", "event_types",
 })
 
 

@@ -11,9 +11,10 @@ from app import clock, forms
 from app.extensions import db
 from app.forms.casework import CommentForm
 from app.http import ID, own_search
+from app.http import download as file_download
 from app.models import AuditEvent, User
 from app.services import attachments as attachment_service
-from app.services import case_actions, process_view
+from app.services import case_actions, ivo_document, process_view
 from app.services import cases as case_service
 from app.services import comments as comment_service
 from app.services import tasks as task_service
@@ -169,6 +170,17 @@ def attach(case_id: int):
 @bp.get(f"/bilagor/<{ID}:attachment_id>")
 def download(attachment_id: int):
     return attachment_service.send(current_user, attachment_id)
+
+
+@bp.get(f"/arenden/<{ID}:case_id>/ivo-utredning.<any(pdf, docx):extension>")
+def ivo_utredning(case_id: int, extension: str):
+    """The lex Sarah investigation laid out for IVO's e-service, to download and attach there."""
+    document = ivo_document.build(current_user, case_id, "ivo-dokument")
+    if extension == "pdf":
+        return file_download(ivo_document.render_pdf(document), ivo_document.PDF_MIMETYPE,
+                        ivo_document.file_name(document, "pdf"))
+    return file_download(ivo_document.render_docx(document), ivo_document.DOCX_MIMETYPE,
+                    ivo_document.file_name(document, "docx"))
 
 
 def submit_start_form(case_type: str):
