@@ -384,3 +384,40 @@ def test_the_case_page_links_the_ivo_document(org, user):
     response = sas.get(f"/arenden/{case.id}/ivo-utredning.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     assert "Word (DOCX)" not in text(logged_in(org, "anna").get(f"/arenden/{case.id}"))
+
+
+# --- substitutes ---------------------------------------------------------------------------------------
+
+def test_a_substitute_sees_and_completes_the_managers_task_and_the_timeline_names_both(org, api, user, clock):
+    case = report(user("anna"))
+    task = open_task(case, "chef_uppfoljning")
+    db.session.commit()
+    today = clock().date()
+    named = api.call("ec_hg", "PUT", "/api/v1/users/ec_hg/substitute",
+                     {"substitute": "ec_sr", "from": today.isoformat(), "to": today.replace(day=28).isoformat()})
+    assert named.status_code == 200, named.get_json()
+    listed = api.get("ec_sr", "/api/v1/tasks?scope=candidate").get_json()["tasks"]
+    assert task.id in [t["id"] for t in listed]
+    inbox = text(logged_in(org, "ec_sr").get("/att-fordela"))
+    assert "som ersättare för Eva Carlsson" in inbox
+    done = api("ec_sr").post(f"/api/v1/tasks/{task.id}/complete", json=chef_data())
+    assert done.status_code == 200, done.get_json()
+    summary = db.session.scalar(select(AuditEvent.summary).where(AuditEvent.case_id == case.id,
+                                                                 AuditEvent.action == "task_completed"))
+    assert summary == "Stefan Rosén slutförde Följ upp avvikelsen som ersättare för Eva Carlsson"
+    assert api.call("ec_hg", "DELETE", "/api/v1/users/ec_hg/substitute").status_code == 200
+    assert api.get("ec_sr", "/api/v1/tasks?scope=candidate").get_json()["tasks"] == []
+
+
+def test_a_bad_substitute_period_is_refused_and_nothing_stored(api, user):
+    from app.models import Substitute
+
+    for body, field in (({"substitute": "ec_hg", "from": "2026-03-02", "to": "2026-03-10"}, "substitute"),
+                        ({"substitute": "ec_sr", "from": "2026-03-10", "to": "2026-03-02"}, "to"),
+                        ({"substitute": "finns_inte", "from": "2026-03-02", "to": "2026-03-10"}, "substitute"),
+                        ({"substitute": "ec_sr", "from": "igår", "to": "2026-03-10"}, "from")):
+        response = api.call("ec_hg", "PUT", "/api/v1/users/ec_hg/substitute", body)
+        assert response.status_code == 422 and field in response.get_json()["fields"], body
+    assert api.call("anna", "PUT", "/api/v1/users/ec_hg/substitute",
+                    {"substitute": "anna", "from": "2026-03-02", "to": "2026-03-10"}).status_code == 403
+    assert db.session.scalars(select(Substitute)).all() == []

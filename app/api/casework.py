@@ -9,7 +9,7 @@ from app.api.common import json_body
 from app.extensions import csrf
 from app.forms import json_to_formdata
 from app.http import ID, download
-from app.services import attachments, comments, drafts, handover, ivo_document, process_view
+from app.services import attachments, comments, drafts, handover, ivo_document, process_view, substitutes
 from app.services import cases as case_service
 from app.services import tasks as task_service
 from app.services.errors import Invalid
@@ -90,3 +90,14 @@ def ivo_docx(case_id: int):
     document = ivo_document.build(g.api_user, case_id, "api-ivo-dokument")
     return download(ivo_document.render_docx(document), ivo_document.DOCX_MIMETYPE,
                     ivo_document.file_name(document, "docx"))
+
+
+@bp.put("/users/<username>/substitute")
+def name_substitute(username: str):
+    return jsonify(substitutes.substitute_dict(substitutes.set_substitute(g.api_user, username, json_body())))
+
+
+@bp.delete("/users/<username>/substitute")
+def end_substitute(username: str):
+    substitutes.end_substitute(g.api_user, username)
+    return jsonify({"user": username, "substitute": None})

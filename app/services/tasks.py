@@ -14,7 +14,7 @@ from app import clock, engine, forms
 from app.extensions import db
 from app.models import Case, Task
 from app.models.roles import memo
-from app.services import audit, lists, notifications, search
+from app.services import audit, lists, notifications, search, substitutes
 from app.services.access import can_view, candidate_filter, own_part, sees_everything
 from app.services.cases import commit, supply_lookups, task_order
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -29,6 +29,9 @@ def _scope_condition(user, scope: str):
         raise Invalid("Okänt urval.", {"scope": ["Välj mine, candidate eller all."]})
     mine = Task.assignee_id == user.id
     offered = and_(Task.assignee_id.is_(None), candidate_filter(user))
+    for absent in substitutes.absent_for(user):  # what is theirs is in the substitute's inbox too
+        mine = or_(mine, Task.assignee_id == absent.id)
+        offered = or_(offered, and_(Task.assignee_id.is_(None), candidate_filter(absent)))
     return {"mine": mine, "candidate": offered, "all": or_(mine, offered)}[scope]
 
 
@@ -112,7 +115,18 @@ def is_candidate(user, task: Task) -> bool:
 
 
 def may_work_on(user, task: Task) -> bool:
-    return task.assignee_id == user.id or (task.assignee_id is None and is_candidate(user, task))
+    return task.assignee_id == user.id or (task.assignee_id is None and is_candidate(user, task)) \
+        or acting_for(user, task) is not None
+
+
+def acting_for(user, task: Task):
+    """Whom `user` acts for on `task` as their substitute, None when the task is the user's own to do."""
+    if task.assignee_id == user.id or (task.assignee_id is None and is_candidate(user, task)):
+        return None
+    for absent in substitutes.absent_for(user):
+        if task.assignee_id == absent.id or (task.assignee_id is None and is_candidate(absent, task)):
+            return absent
+    return None
 
 
 def may_see(user, task: Task) -> bool:
@@ -139,7 +153,8 @@ def claim(user, task_id: int) -> Task:
         raise Conflict("Uppgiften är redan slutförd.")
     if task.assignee_id == user.id:
         return task
-    if not is_candidate(user, task):
+    behalf = acting_for(user, task)
+    if not is_candidate(user, task) and behalf is None:
         raise Forbidden("Uppgiften är inte erbjuden din roll.")
     # Atomic: only one of two simultaneous claims finds the row unassigned.
     claimed = cast(CursorResult, db.session.execute(  # an UPDATE's result: it has a rowcount
@@ -218,6 +233,7 @@ def complete_task(user, task_id: int, formdata, *, csrf: bool = True) -> Complet
             db.session.rollback()
             raise Invalid("Uppgifterna behöver rättas.", forms.form_errors(form))
         data = forms.form_data(form)
+        behalf = acting_for(user, task)
         with notifications.batch():
             try:
                 result = engine.complete(task, data, user, instance=locked.instance, open_rows=locked.case_open_tasks,
@@ -225,7 +241,9 @@ def complete_task(user, task_id: int, formdata, *, csrf: bool = True) -> Complet
                 if task.draft is not None:  # the draft goes with the completion, in the same UPDATE
                     task.draft, task.draft_by_id, task.draft_saved_at = None, None, None
                 audit.record("task_completed", case=case, actor=user, task_id=task.task_id,
-                             summary=f"{user.name} slutförde {task.name}", details=data, instance_id=task.instance_id)
+                             summary=f"{user.name} slutförde {task.name}"
+                             + (f" som ersättare för {behalf.name}" if behalf is not None else ""),
+                             details=data, instance_id=task.instance_id)
                 still_open = [row for row in locked.case_open_tasks if row.state == "open"] + result.new_tasks
                 apply_step(case, result, user, still_open)
             except (engine.TaskNotReady, StaleDataError):

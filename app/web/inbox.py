@@ -32,7 +32,9 @@ def _inbox(scope: str, title: str, empty: str, saved_page: str, *, overdue_only:
     overdue = task_service.count_overdue(current_user, scope, filters) if not filters.overdue else page.total
     return render_template("inbox/list.html", tasks=page.items, scope=scope, title=title, empty=empty, notes=notes,
                            units=units, types=list(STARTABLE_CASE_TYPES), severities=SEVERITY_LABELS,
-                           overdue_count=overdue, overdue_only=overdue_only, **list_context(filters, page, saved_page))
+                           overdue_count=overdue, overdue_only=overdue_only,
+                           acting_for=lambda t: task_service.acting_for(current_user, t),
+                           **list_context(filters, page, saved_page))
 
 
 @bp.get("/")
