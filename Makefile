@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app app
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-scripts lint install system-deps clean
+.PHONY: run test bench bench-scripts lint install system-deps clean vendor
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,15 @@ install: $(STAMP)
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch node_modules/.installed
+
+# The bpmn-js viewer (pinned in package.json) that draws a case's process on its page, copied into
+# app/static/vendor (committed, so a clean clone runs without npm; no CDN at run time: the CSP allows
+# scripts only from our own origin). `make vendor` refreshes the copy after an upgrade.
+VENDOR := app/static/vendor
+vendor: node_modules/.installed
+	mkdir -p $(VENDOR)
+	cp node_modules/bpmn-js/dist/bpmn-viewer.production.min.js node_modules/bpmn-js/dist/assets/bpmn-js.css \
+	   node_modules/bpmn-js/dist/assets/diagram-js.css $(VENDOR)/
 
 # ruff, import-linter (the layer contract) and mypy on the code; bpmnlint on the diagrams (.bpmnlintrc).
 lint: $(STAMP) node_modules/.installed
@@ -45,12 +54,12 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-run: $(STAMP)
+run: $(STAMP) vendor
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: $(STAMP) system-deps node_modules/.installed
+test: $(STAMP) system-deps node_modules/.installed vendor
 	$(PY) -m pytest -q -p no:cacheprovider
 
 # One table of `name value unit` rows (bench/table.py): the write path and timers against their floor.

@@ -1,0 +1,24 @@
+// The case's process drawn with the bpmn-js viewer (app/static/vendor): completed steps and the current
+// one marked. The same steps are listed in words above the timeline, so the page works without it.
+(function () {
+  "use strict";
+  var box = document.getElementById("processdiagram");
+  if (!box || !window.BpmnJS) { return; }
+  var canvasBox = box.querySelector(".diagram-canvas");
+  fetch(box.getAttribute("data-src"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
+    .then(function (data) {
+      var viewer = new window.BpmnJS({ container: canvasBox });
+      return viewer.importXML(data.bpmn).then(function () {
+        var canvas = viewer.get("canvas");
+        var registry = viewer.get("elementRegistry");
+        canvas.zoom("fit-viewport");
+        data.completed.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "diagram-done"); } });
+        data.active.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "diagram-current"); } });
+        box.setAttribute("data-rendered", "true");
+      });
+    })
+    .catch(function () {
+      canvasBox.textContent = "Diagrammet kunde inte visas. Var ärendet står finns i listan ovanför händelserna.";
+    });
+}());
