@@ -146,3 +146,15 @@ def test_mail_from_a_request_goes_out_after_the_answer(app, api, user, mailbox):
     (row,) = db.session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == ec.id,
                                                             OutboxMessage.subject == mail["Subject"])).all()
     assert row.sent_at is not None
+
+
+def test_mail_to_a_manager_with_a_substitute_goes_to_both(api, user, clock, mailbox):
+    today = clock().date().isoformat()
+    assert api.call("ec_hg", "PUT", "/api/v1/users/ec_hg/substitute",
+                    {"substitute": "ec_sr", "from": today, "to": today}).status_code == 200
+    mailbox.take()
+    case = report(user("anna"))
+    assert len(mailbox.to(user("ec_hg").email)) == 1
+    (copy,) = mailbox.to(user("ec_sr").email)
+    assert copy["Subject"] == f"Som ersättare för Eva Carlsson: Ny uppgift: Följ upp avvikelsen ({case.number})"
+    assert "som ersättare för Eva Carlsson" in body(copy)

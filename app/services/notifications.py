@@ -155,10 +155,11 @@ def _deliver(config, limit: int) -> int:
              .order_by(OutboxMessage.id).limit(limit))
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    messages = db.session.scalars(query).all()
+    messages = list(db.session.scalars(query).all())
     if not messages:
         db.session.rollback()
         return 0
+    messages += _copies_for_substitutes(messages)
     by_recipient: dict[str, list[OutboxMessage]] = {}
     for message in messages:
         by_recipient.setdefault(message.recipient, []).append(message)
@@ -180,6 +181,45 @@ def _deliver(config, limit: int) -> int:
                                                                         or m.next_attempt_at <= now)], f"SMTP: {err}")
     db.session.commit()
     return sent
+
+
+SUBSTITUTE_KEY = ":ersattare:"
+
+
+def _copies_for_substitutes(messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Mail to a manager with a substitute today goes to the substitute too, marked as such: a copy row
+    per message, made once (its event key names the original's and the substitute)."""
+    from app.models import Substitute, User  # the substitutes' table belongs to case work
+
+    user_ids = {m.user_id for m in messages if m.user_id and SUBSTITUTE_KEY not in m.event_key}
+    if not user_ids:
+        return []
+    today = clock.today()
+    absent = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
+    substitutes: dict[int, list[User]] = {}
+    for user_id, substitute in db.session.execute(
+            select(Substitute.user_id, User).join(User, User.id == Substitute.substitute_id).where(
+                Substitute.user_id.in_(user_ids), Substitute.ended_at.is_(None), Substitute.starts_on <= today,
+                Substitute.ends_on >= today, User.active.is_(True))).all():
+        if substitute.email:
+            substitutes.setdefault(user_id, []).append(substitute)
+    if not substitutes:
+        return []
+    wanted = {f"{m.event_key}{SUBSTITUTE_KEY}{s.id}": (m, s) for m in messages
+              for s in substitutes.get(m.user_id or 0, [])}
+    made = set(db.session.scalars(select(OutboxMessage.event_key).where(OutboxMessage.event_key.in_(list(wanted)))))
+    copies = []
+    for key, (message, substitute) in wanted.items():
+        if key in made:
+            continue
+        name = absent.get(message.user_id or 0, "")
+        copies.append(OutboxMessage(
+            event_key=key, recipient=substitute.email, user_id=substitute.id, case_id=message.case_id,
+            subject=f"Som ersättare för {name}: {message.subject}"[:300],
+            body=f"Du får detta som ersättare för {name}.\n\n{message.body}", created_at=clock.now()))
+    db.session.add_all(copies)
+    db.session.flush()
+    return copies
 
 
 def _send_one(config, smtp, recipient: str, batch: list[OutboxMessage]) -> int:
