@@ -421,3 +421,21 @@ def test_a_bad_substitute_period_is_refused_and_nothing_stored(api, user):
     assert api.call("anna", "PUT", "/api/v1/users/ec_hg/substitute",
                     {"substitute": "anna", "from": "2026-03-02", "to": "2026-03-10"}).status_code == 403
     assert db.session.scalars(select(Substitute)).all() == []
+
+
+def test_bulk_take_and_give_from_the_inbox(org, user):
+    cases = [report(user("anna")) for _ in range(3)]
+    tasks = [open_task(c, "chef_uppfoljning").id for c in cases]
+    db.session.commit()
+    ec = logged_in(org, "ec_hg")
+    page = ec.get("/att-fordela")
+    assert "Ta eller ge markerade" in text(page)
+    taken = ec.post("/uppgifter/flera", data={"task": tasks[:2], "csrf_token": token(page)})
+    assert taken.status_code == 302
+    db.session.expire_all()
+    assert [db.session.get(Task, t).assignee_id for t in tasks] == [user("ec_hg").id] * 2 + [None]
+    bad = ec.post("/uppgifter/flera", data={"task": [tasks[2]], "username": "anna", "csrf_token": token(page)})
+    assert bad.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Task, tasks[2]).assignee_id is None
+    assert "har inte rollen" in text(ec.get("/att-fordela"))

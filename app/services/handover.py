@@ -11,7 +11,7 @@ from app.services import audit, notifications
 from app.services import tasks as task_service
 from app.services.access import role_holders
 from app.services.cases import commit
-from app.services.errors import Conflict, Forbidden, Invalid
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 ASSIGNING_ROLES = ("enhetschef", "verksamhetschef")
 
@@ -60,3 +60,20 @@ def assign(user, task_id: int, username) -> Task:
     commit()
     db.session.refresh(task)
     return task
+
+
+def bulk(user, task_ids: list[int], username: str | None) -> tuple[int, list[str]]:
+    """Take (no `username`) or give the marked tasks, each on its own: (how many done, what failed and why)."""
+    done, failed = 0, []
+    for task_id in task_ids[:200]:
+        try:
+            if username:
+                assign(user, task_id, username)
+            else:
+                task_service.claim(user, task_id)
+            done += 1
+        except (Conflict, Forbidden, Invalid, NotFound) as err:
+            db.session.rollback()
+            message = " ".join(m for messages in err.fields.values() for m in messages) or err.message
+            failed.append(f"Uppgift {task_id}: {message}")
+    return done, failed

@@ -106,6 +106,23 @@ def task(task_id: int):
     return _render_task(row, task_service.task_form(row, drafts.as_formdata(draft) if draft else None))
 
 
+@bp.post("/uppgifter/flera")
+def bulk():
+    """Take the marked tasks, or give them to a named colleague (a chef of their unit)."""
+    ids = [int(v) for v in request.form.getlist("task") if v.isdigit() and len(v) < 10]
+    if not ids:
+        flash("Markera minst en uppgift.", "error")
+        return _back("inbox.candidates")
+    username = (request.form.get("username") or "").strip() or None
+    done, failed = handover.bulk(current_user, ids, username)
+    if done:
+        flash(f"{done} {'uppgift' if done == 1 else 'uppgifter'} {'given till ' + username if username else 'tagna'}.",
+              "success")
+    for message in failed:
+        flash(message, "error")
+    return _back("inbox.candidates")
+
+
 @bp.post(f"/uppgifter/<{ID}:task_id>/ge")
 def assign(task_id: int):
     """Ge uppgiften till en namngiven kollega (a chef of the unit or an admin)."""
