@@ -117,3 +117,36 @@ def test_without_rules_everything_is_kept(org, user, clock):
     result = org.test_cli_runner().invoke(args=["gallring", "run", "--dry-run"])
     assert result.exit_code == 0 and result.output.startswith("0 ärenden skulle gallras.")
     assert db.session.get(Case, case.id).fields["description"] == SECRET
+
+
+def test_comments_and_attached_files_go_with_the_case_text(org, api, user, clock, tmp_path):
+    """A note written on the case and a file attached to it are case content: anonymising clears the
+    note and deletes the file, its row and its bytes on disk."""
+    from io import BytesIO
+
+    from app.models import Attachment, CaseComment
+
+    files = tmp_path / "bilagor"
+    org.config["ATTACHMENT_DIR"] = str(files)
+    case = report(user("anna"), description=SECRET)
+    db.session.commit()
+    note = api("ec_hg").post(f"/api/v1/cases/{case.id}/comments", json={"text": "Kalle Karlssons dotter ringde."})
+    assert note.status_code == 201, note.get_json()
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    upload = api.call("ec_hg", "POST", f"/api/v1/cases/{case.id}/attachments",
+                      data={"file": (BytesIO(pdf), "genomförandeplan.pdf")}, content_type="multipart/form-data")
+    assert upload.status_code == 201, upload.get_json()
+    assert len(list(files.iterdir())) == 1
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data())
+    complete(user("ec_hg"), case, "atgardsuppfoljning", ATGARD)
+    org.config["GALLRING_RULES"] = {"avvikelse": {"years": 5, "action": "anonymise"}}
+    clock.advance(days=5 * 365 + 2)
+
+    result = org.test_cli_runner().invoke(args=["gallring", "run"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.scalars(select(CaseComment.text).where(CaseComment.case_id == case.id)).all() == ["[gallrad]"]
+    assert db.session.scalar(select(func.count(Attachment.id)).where(Attachment.case_id == case.id)) == 0
+    assert list(files.iterdir()) == []  # the bytes on disk are gone too
+    api = Api(org, user)  # the first tokens expired during the five years
+    assert api.get("sas", f"/api/v1/cases/{case.id}/attachments").get_json()["attachments"] == []

@@ -13,7 +13,7 @@ from io import BytesIO
 from pathlib import Path
 
 from flask import current_app, send_file
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app import clock
 from app.extensions import db
@@ -132,6 +132,17 @@ def download(user, attachment_id: int) -> tuple[Attachment, bytes]:
         content = attachment.content or b""
     log_reads(user, [attachment.case_id], "bilaga")
     return attachment, content
+
+
+def remove_for_case(case_id: int) -> list[Path]:
+    """Delete the attachment rows of a case (gallring) in the caller's transaction. Returns the stored
+    files to unlink once that transaction has committed (before it, a rollback would keep rows whose
+    bytes were gone)."""
+    names = db.session.scalars(select(Attachment.stored_name).where(Attachment.case_id == case_id,
+                                                                     Attachment.stored_name.is_not(None)))
+    files = [Path(current_app.config["ATTACHMENT_DIR"]) / name for name in names if name]
+    db.session.execute(delete(Attachment).where(Attachment.case_id == case_id))
+    return files
 
 
 def attachment_dict(attachment: Attachment) -> dict:

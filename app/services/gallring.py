@@ -2,8 +2,9 @@
 per case type in configuration (GALLRING_RULES; a type without a rule is kept). Every case acted on gets
 a row in the gallringslogg (kept for good) and an audit event.
 
-- anonymise: the free text of the case and its tasks (every text field of the forms) and the person
-  references (reporter, assignee, who completed) are removed; what the statistics count (type, unit,
+- anonymise: the free text of the case and its tasks (every text field of the forms, drafts, comments)
+  and the person references (reporter, assignee, who completed) are removed, and its attached files
+  deleted; what the statistics count (type, unit,
   dates, category, severity, classification and the other choices) stays, so past years' figures do
   not change.
 - delete: as anonymise, and the process rows (inbox rows, timers, the serialized workflow), links, mail
@@ -29,6 +30,7 @@ from app import clock, forms
 from app.extensions import db
 from app.models import (
     Case,
+    CaseComment,
     CaseLink,
     CaseSearch,
     EjVerkstalltBeslut,
@@ -42,7 +44,7 @@ from app.models import (
     Task,
     Timer,
 )
-from app.services import audit, search
+from app.services import attachments, audit, search
 from app.services.errors import Invalid
 from app.vocabulary import CASE_TYPE_LABELS, CASE_TYPES
 
@@ -56,6 +58,7 @@ CLEARED_COLUMNS: dict[Any, tuple[str, ...]] = {
     KontrollPoint: ("method", "finding", "action_text", "action_notes"),
     PdcaTurn: ("plan", "measure", "notes", "result", "routine"),
     Investigation: ("extension_reason",),
+    CaseComment: ("text",),
 }
 # Rows of a case removed by `delete` (in this order: foreign keys).
 DELETED_ROWS: tuple[Any, ...] = (Timer, Task, OutboxMessage, CaseSearch)
@@ -151,8 +154,10 @@ def run(*, dry_run: bool) -> list[Candidate]:
     if dry_run:
         return due
     for candidate in due:
-        _act(candidate)
+        files = _act(candidate)
         db.session.commit()
+        for path in files:  # the rows are gone for good: now the bytes may go
+            path.unlink(missing_ok=True)
     return due
 
 
@@ -201,7 +206,8 @@ def _scrub_workflow(state: str, keys: frozenset[str]) -> str:
     return json.dumps(document)
 
 
-def _act(candidate: Candidate) -> None:
+def _act(candidate: Candidate) -> list:
+    """Clear or delete one case's content; returns the attachment files to unlink after the commit."""
     keys = free_text_keys()
     case = db.session.get_one(Case, candidate.case_id)
     rule = candidate.rule
@@ -211,6 +217,7 @@ def _act(candidate: Candidate) -> None:
                                                                         "gallrad": marker}
     case.title = REMOVED
     case.reporter_id = None
+    files = attachments.remove_for_case(case.id)  # before the tasks: a file may hang on a task
     for model, columns in CLEARED_COLUMNS.items():
         table = model.__table__
         db.session.execute(update(model).where(model.case_id == case.id).values(
@@ -225,6 +232,7 @@ def _act(candidate: Candidate) -> None:
         for task in db.session.scalars(select(Task).where(Task.case_id == case.id)):
             task.data = _scrub(task.data, keys) if task.data else task.data
             task.attachment = None
+            task.draft, task.draft_by_id, task.draft_saved_at = None, None, None
             task.assignee_id = None
             task.completed_by_id = None
         for instance in db.session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id)):
@@ -235,3 +243,4 @@ def _act(candidate: Candidate) -> None:
                                closed_at=case.closed_at, action=rule.action, rule=rule.as_dict()))
     audit.record("case_gallrad", case=case, summary=f"{case.number} {ACTIONS[rule.action]} enligt gallringsregeln "
                                                     f"({rule.years} år efter avslut)", details=rule.as_dict())
+    return files
