@@ -235,6 +235,11 @@ def test_a_responsible_person_sees_only_their_own_points_everywhere(app, user, a
         assert page.status_code == 200, path
         html = page.get_data(as_text=True)
         assert "Utredningstider barn" in html and not any(text in html for text in others), path
+    # The step indicator and the process view are her point's: vc_ifo's action step is not hers.
+    steps = client.get(f"/arenden/{plan.id}").get_data(as_text=True)
+    assert "Genomför kontrollen" in steps and "Genomför och följ upp åtgärden" not in steps
+    drawn = api.get("ec_bou", f"/api/v1/cases/{plan.id}/diagram").get_json()
+    assert "kontrollpunkt" in drawn["active"] and "kontroll_atgard" not in drawn["active"] + drawn["completed"]
     # Another point's task is not hers to open, nor to answer (its name and sample are that point's).
     assert client.get(f"/uppgifter/{third.id}").status_code == 404
     answer = api("ec_bou").post(f"/api/v1/tasks/{third.id}/complete", json={"done_on": "2026-03-02",

@@ -8,16 +8,20 @@ from sqlalchemy import select
 from app import engine
 from app.extensions import db
 from app.models import Case, ProcessInstance, Task
+from app.services.access import OwnPart, own_part
 from app.services.cases import get_case
 from app.services.errors import NotFound
 
 REPORT_STEP = "Registrerat"
 
 
-def steps(case: Case) -> list[dict]:
-    """The case's steps so far in order: registered, each task (by name, once) done or current."""
-    rows = db.session.execute(select(Task.name, Task.state).where(Task.case_id == case.id)
-                              .order_by(Task.created_at, Task.id)).all()
+def steps(case: Case, part: OwnPart | None = None) -> list[dict]:
+    """The case's steps so far in order: registered, each task (by name, once) done or current. `part`: the
+    user sees the case only through their own items (a plan's points), so only those items' steps."""
+    query = select(Task.name, Task.state).where(Task.case_id == case.id)
+    if part is not None:
+        query = query.where(Task.instance_id.in_(part.instances))
+    rows = db.session.execute(query.order_by(Task.created_at, Task.id)).all()
     result = [{"name": REPORT_STEP, "current": False}]
     seen: dict[str, dict] = {}
     for name, state in rows:
@@ -33,8 +37,11 @@ def steps(case: Case) -> list[dict]:
 
 def diagram(user, case_id: int) -> dict:
     case = get_case(user, case_id, via="api")
-    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id)
-                                 .order_by(ProcessInstance.id.desc()).limit(1))
+    query = select(ProcessInstance).where(ProcessInstance.case_id == case.id)
+    part = own_part(user, case)
+    if part is not None:  # a responsible person sees their own point's process, not another's
+        query = query.where(ProcessInstance.id.in_(part.instances))
+    instance = db.session.scalar(query.order_by(ProcessInstance.id.desc()).limit(1))
     xml = engine.diagram_of(instance) if instance is not None else None
     if instance is None or xml is None:
         raise NotFound("Ärendets processdiagram finns inte.")

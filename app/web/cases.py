@@ -108,7 +108,7 @@ def case_view(case, action_forms: dict | None = None, comment_form=None) -> dict
         "internal": internal, "comment_form": comment_form or (CommentForm() if internal else None),
         "feedback": data["fields"].get(case_service.FEEDBACK_FIELD),
         "attachments": attachment_service.for_case(current_user, case),
-        "steps": process_view.steps(case),
+        "steps": process_view.steps(case, part),
         "may_attach": internal or (not case.is_lex_sarah and not case.is_lex_maria),
     }
 
