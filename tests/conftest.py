@@ -162,7 +162,9 @@ def _built_world(url: str):
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
-    """A förvaltning's year of cases (helpers.scenario) that the report tests only read."""
+    """A förvaltning's year of cases (helpers.scenario) that the report tests only read. A test that needs
+    its own database (`app`, `org`) belongs in another module: emptying the shared PostgreSQL database
+    would wait for this world's open read transaction for ever."""
     if request.param == "postgresql":
         url = request.getfixturevalue("postgres_url")
     else:

@@ -231,29 +231,3 @@ def test_a_long_table_is_shortened_in_the_pdf_and_attached_whole_as_excel(world,
     sheet = load_workbook(tmp_path / "n.xlsx").active
     names = [row[0] for row in sheet.iter_rows(values_only=True)]
     assert "Synpunkter och klagomål" in names and "Rapporter totalt" in names  # every row, also those not shown
-
-
-
-def test_the_pages_case_lists_are_paged_with_a_total_and_links_that_keep_the_year(org, user, api):
-    from helpers import start_pdca
-
-    from app import clock
-
-    year = clock.today().year
-    cycles = [start_pdca(user("ec_hg"), title=f"Cykel {n}") for n in range(3)]
-    body = api("sas").get(f"/api/v1/reports/kvalitetsberattelse?year={year}").get_json()
-    listed = table(section(body, "pdca"), "pdca_lista")
-    assert [row["number"] for row in listed["rows"]] == [c.number for c in cycles]
-    org.config["LIST_PER_PAGE"] = 2
-    client = logged_in(org, "sas")
-    page = client.get(f"/statistik/kvalitetsberattelse?ar={year}").get_data(as_text=True)
-    assert "Visar 1–2 av 3 ärenden." in page and 'aria-label="Sidor: Förbättringsarbeten (PDCA)' in page
-    assert f"ar={year}&amp;sida_pdca_lista=2#avsnitt-pdca" in page
-    assert cycles[0].number in page and cycles[2].number not in page  # nor in the plan's list of ongoing work
-    second = client.get(f"/statistik/kvalitetsberattelse?ar={year}&sida_pdca_lista=2").get_data(as_text=True)
-    assert "Visar 3–3 av 3 ärenden." in second and "Föregående sida" in second and cycles[2].number in second
-    refused = client.get(f"/statistik/kvalitetsberattelse?ar={year}&sida_pdca_lista=x")
-    assert refused.status_code == 200 and "Första sidan visas." in refused.get_data(as_text=True)
-    # The API and the documents keep every row.
-    html = client.get(f"/statistik/kvalitetsberattelse.html?ar={year}").get_data(as_text=True)
-    assert all(c.number in html for c in cycles)
