@@ -423,6 +423,51 @@ def test_a_bad_substitute_period_is_refused_and_nothing_stored(api, user):
     assert db.session.scalars(select(Substitute)).all() == []
 
 
+def test_a_chef_names_and_ends_a_substitute_on_the_web_page(org, user, clock):
+    from app.models import Substitute
+
+    ec = logged_in(org, "ec_hg")
+    page = ec.get("/ersattare")
+    assert page.status_code == 200 and "Inga pågående eller kommande perioder" in text(page)
+    today = clock().date()
+    named = ec.post("/ersattare", data={"user": "ec_hg", "substitute": "ec_sr", "starts_on": today.isoformat(),
+                                       "ends_on": today.replace(day=28).isoformat(), "csrf_token": token(page)})
+    assert named.status_code == 302
+    listed = text(ec.get("/ersattare"))
+    assert "Stefan Rosén" in listed and today.replace(day=28).isoformat() in listed
+    assert db.session.scalar(select(AuditEvent.summary).where(AuditEvent.action == "substitute_named")).startswith(
+        "Eva Carlsson utsåg Stefan Rosén till ersättare för Eva Carlsson")
+    assert ec.post("/ersattare/ec_hg/avsluta", data={"csrf_token": token(page)}).status_code == 302
+    assert "Inga pågående eller kommande perioder" in text(ec.get("/ersattare"))
+    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "substitute_ended"))
+    # Without the form's CSRF token nothing happens.
+    assert ec.post("/ersattare", data={"user": "ec_hg", "substitute": "ec_sr", "starts_on": today.isoformat(),
+                                       "ends_on": today.isoformat()}).status_code in (400, 422)
+    assert db.session.scalars(select(Substitute).where(Substitute.ended_at.is_(None))).all() == []
+
+
+def test_a_bad_substitute_on_the_web_page_gets_swedish_field_messages_and_nothing_stored(org, user):
+    from app.models import Substitute
+
+    ec = logged_in(org, "ec_hg")
+    page = ec.get("/ersattare")
+    for data, message in (({"substitute": "ec_hg", "starts_on": "2026-03-02", "ends_on": "2026-03-10"},
+                           "Man kan inte vara sin egen ersättare."),
+                          ({"substitute": "ec_sr", "starts_on": "2026-03-10", "ends_on": "2026-03-02"},
+                           "Perioden kan inte sluta innan den börjar."),
+                          ({"substitute": "ec_sr", "starts_on": "igår", "ends_on": "2026-03-10"},
+                           "Ange ett datum som ÅÅÅÅ-MM-DD."),
+                          ({"substitute": "sas", "starts_on": "2026-03-02", "ends_on": "2026-03-10"},
+                           "har inte samma chefsroll")):
+        response = ec.post("/ersattare", data={"user": "ec_hg", "csrf_token": token(page), **data})
+        assert response.status_code == 422 and message in text(response), data
+    # Someone one is not chef for cannot be chosen.
+    response = ec.post("/ersattare", data={"user": "vc_ao", "substitute": "ec_sr", "starts_on": "2026-03-02",
+                                           "ends_on": "2026-03-10", "csrf_token": token(page)})
+    assert response.status_code == 422 and "Bara användaren själv, dennes chef" in text(response)
+    assert db.session.scalars(select(Substitute)).all() == []
+
+
 def test_bulk_take_and_give_from_the_inbox(org, user):
     cases = [report(user("anna")) for _ in range(3)]
     tasks = [open_task(c, "chef_uppfoljning").id for c in cases]

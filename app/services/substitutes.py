@@ -51,6 +51,12 @@ def _may_name(actor, user: User) -> bool:
     return False
 
 
+def _holds_role_of(substitute: User, user: User) -> bool:
+    """The substitute takes the manager's tasks, so must hold (somewhere) a manager role the user holds."""
+    needed = {r.role for r in user.roles if r.role in MANAGER_ROLES}
+    return not needed or substitute.has_role("admin") or bool(needed & {r.role for r in substitute.roles})
+
+
 def _day(value, field: str, errors: dict) -> date | None:
     try:
         return date.fromisoformat(value) if isinstance(value, str) else None
@@ -77,6 +83,9 @@ def set_substitute(actor, username: str, body: dict) -> Substitute:
         errors["substitute"] = ["Ange en aktiv användare som ersättare."]
     elif substitute.id == user.id:
         errors["substitute"] = ["Man kan inte vara sin egen ersättare."]
+    elif not _holds_role_of(substitute, user):
+        errors["substitute"] = [f"{substitute.name} har inte samma chefsroll som {user.name} "
+                                "och kan inte vara ersättare."]
     starts_on = _day(body.get("from"), "from", errors)
     ends_on = _day(body.get("to"), "to", errors)
     if starts_on and ends_on and ends_on < starts_on:
@@ -113,6 +122,27 @@ def end_substitute(actor, username: str) -> None:
     audit.record("substitute_ended", actor=actor, summary=f"{actor.name} avslutade ersättningen för {user.name}",
                  details={"user": user.username})
     db.session.commit()
+
+
+def periods_for(actor) -> list[Substitute]:
+    """Current and coming periods (not ended, not over) the actor may see and end: their own, and for
+    the people they are chef for (everyone's for an admin)."""
+    rows = db.session.scalars(select(Substitute).where(Substitute.ended_at.is_(None),
+                                                       Substitute.ends_on >= clock.today())
+                              .order_by(Substitute.starts_on, Substitute.id))
+    return [row for row in rows if _may_name(actor, row.user)]
+
+
+def namable_users(actor) -> list[User]:
+    """Whom the actor may name a substitute for: themself, the people they are chef for, all for an admin."""
+    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+    return [u for u in users if _may_name(actor, u)]
+
+
+def candidates() -> list[User]:
+    """Active users who hold a manager role somewhere (or are admins): who can stand in for a chef."""
+    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+    return [u for u in users if u.has_role("admin") or any(r.role in MANAGER_ROLES for r in u.roles)]
 
 
 def substitute_dict(row: Substitute) -> dict:

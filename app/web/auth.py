@@ -10,11 +10,14 @@ from flask_login import current_user, login_required, logout_user
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from app import forms
 from app.extensions import db, limiter
+from app.forms.casework import SubstituteForm
 from app.forms.fields import BaseForm
-from app.services import audit, login_throttle, sessions
+from app.services import audit, login_throttle, sessions, substitutes
+from app.services.errors import Forbidden, Invalid, NotFound
 from app.services.users import authenticate
-from app.web.common import safe_next, start_session
+from app.web.common import apply_errors, safe_next, start_session
 from app.web.oidc import provider_logout_url
 
 bp = Blueprint("auth", __name__)
@@ -99,6 +102,53 @@ def logout():
 def my_sessions():
     return render_template("auth/sessions.html", rows=sessions.active_sessions(current_user),
                            current=sessions.current_row_id(session), everyone=False)
+
+
+# The service's (and API's) field names, as named on the page's form.
+FIELD_NAMES = {"from": "starts_on", "to": "ends_on"}
+
+
+@bp.route("/ersattare", methods=["GET", "POST"])
+@login_required
+def my_substitutes():
+    """Name a substitute for a period (for oneself, or as chef for one's staff) and see and end the
+    current and coming periods. The rules are substitutes.set_substitute's, as in the API."""
+    form = forms.build(SubstituteForm, request.form if request.method == "POST" else None)
+    people = substitutes.namable_users(current_user)
+    form.user.choices = [(u.username, u.name) for u in people]
+    form.substitute.choices = [("", "Välj")] + [(u.username, u.name) for u in substitutes.candidates()]
+    if request.method == "GET":
+        form.user.data = current_user.username
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                row = substitutes.set_substitute(current_user, form.user.data, {
+                    "substitute": form.substitute.data, "from": form.starts_on.data, "to": form.ends_on.data})
+            except Invalid as err:
+                db.session.rollback()
+                apply_errors(form, {FIELD_NAMES.get(k, k): v for k, v in err.fields.items()})
+            except (Forbidden, NotFound) as err:
+                db.session.rollback()
+                form.user.errors = [str(err)]
+            else:
+                flash(f"{row.substitute.name} är ersättare för {row.user.name} {row.starts_on}–{row.ends_on}.",
+                      "success")
+                return redirect(url_for("auth.my_substitutes"))
+        status = 422
+    return render_template("auth/substitutes.html", form=form,
+                           rows=substitutes.periods_for(current_user)), status
+
+
+@bp.post("/ersattare/<username>/avsluta")
+@login_required
+def end_substitute(username: str):
+    try:
+        substitutes.end_substitute(current_user, username)
+    except (Forbidden, NotFound):
+        abort(404)
+    flash("Ersättningen är avslutad.", "success")
+    return redirect(url_for("auth.my_substitutes"))
 
 
 @bp.post("/inloggningar/<int(min=1, max=2147483647):session_id>/avsluta")

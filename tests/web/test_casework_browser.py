@@ -63,3 +63,24 @@ def test_the_ivo_decision_page_shows_what_the_decision_rests_on(page, login, use
     assert_accessible(page)
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, "uppgift-beslutsunderlag.png"), full_page=True)
+
+
+def test_a_chef_names_a_substitute_and_ends_the_period(page, login, user):
+    login(page, "ec_hg")
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.goto("/")
+    page.get_by_role("link", name="Ersättare").click()
+    expect(page.get_by_role("heading", name="Ersättare", exact=True)).to_be_visible()
+    page.locator("select#substitute").select_option("ec_sr")
+    page.get_by_label("Från och med").fill("2026-03-10")
+    page.get_by_label("Till och med").fill("2026-03-02")
+    page.get_by_role("button", name="Utse ersättare").click()
+    expect(page.get_by_text("Perioden kan inte sluta innan den börjar.")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Till och med").fill("2099-03-20")
+    page.get_by_role("button", name="Utse ersättare").click()
+    row = page.get_by_role("row").filter(has_text="Stefan Rosén")
+    expect(row).to_contain_text("2099-03-20")
+    assert_accessible(page)
+    row.get_by_role("button", name="Avsluta").click()
+    expect(page.get_by_text("Inga pågående eller kommande perioder.")).to_be_visible()
