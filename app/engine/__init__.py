@@ -19,5 +19,6 @@ from app.engine.runtime import (  # noqa: F401
     source_of,
     start,
 )
+from app.engine.specs import spec_hash  # noqa: F401
 from app.engine.timers import TIMER_CHANNEL  # noqa: F401
-from app.engine.versions import DiagramProblem, compare, deployed, parse, problems, spec_hash  # noqa: F401
+from app.engine.versions import DiagramProblem, compare, deployed, parse, problems  # noqa: F401

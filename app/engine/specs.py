@@ -26,6 +26,38 @@ class ProcessVersion:
     filename: str
 
 
+def spec_hash(bpmn: bytes, dmn: dict[str, str]) -> str:
+    """A diagram's version: the hash of its BPMN and of the decision tables it may call."""
+    digest = hashlib.sha256()
+    for name in sorted(dmn):
+        digest.update(dmn[name].encode())
+    return hashlib.sha256(bpmn + digest.digest()).hexdigest()
+
+
+def parse(bpmn: bytes, filename: str, dmn: dict[str, str]) -> list[ProcessVersion]:
+    """Every executable process of a diagram (bytes: lxml refuses a str with an XML declaration), with the
+    decision tables `dmn` (name -> XML); SpiffWorkflow's own exceptions when it does not parse."""
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_io(io.BytesIO(bpmn), filename)
+    for name, xml in sorted(dmn.items()):
+        parser.add_dmn_io(io.BytesIO(xml.encode()), name)
+    digest = spec_hash(bpmn, dmn)
+    versions = []
+    for process_id in parser.get_process_ids():
+        process_parser = parser.get_process_parser(process_id)
+        if not process_parser.process_executable:
+            continue
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+        for s in [spec, *subprocess_specs.values()]:
+            for task_spec in s.task_specs.values():
+                if getattr(task_spec, "event_definition", None) is not None:
+                    use_clock(task_spec.event_definition)
+        versions.append(ProcessVersion(process_id=process_id, name=process_parser.get_name(), spec=spec,
+                                       subprocess_specs=subprocess_specs, spec_hash=digest, filename=filename))
+    return versions
+
+
 class SpecLibrary:
     def __init__(self, bpmn_dir: Path):
         self.bpmn_dir = Path(bpmn_dir)
@@ -33,36 +65,11 @@ class SpecLibrary:
         self._load()
 
     def _load(self) -> None:
-        bpmn_files = sorted(self.bpmn_dir.glob("*.bpmn"))
-        dmn_files = sorted(self.bpmn_dir.glob("*.dmn"))
-        dmn_digest = hashlib.sha256()
-        for path in dmn_files:
-            dmn_digest.update(path.read_bytes())
-        for path in bpmn_files:
-            parser = SpiffBpmnParser()
-            content = path.read_bytes()  # bytes: lxml refuses a str with an XML declaration
-            parser.add_bpmn_io(io.BytesIO(content), str(path))
-            for dmn in dmn_files:
-                parser.add_dmn_io(io.BytesIO(dmn.read_bytes()), str(dmn))
-            spec_hash = hashlib.sha256(content + dmn_digest.digest()).hexdigest()
-            for process_id in parser.get_process_ids():
-                process_parser = parser.get_process_parser(process_id)
-                if not process_parser.process_executable:
-                    continue
-                spec = parser.get_spec(process_id)
-                subprocess_specs = parser.get_subprocess_specs(process_id)
-                for s in [spec, *subprocess_specs.values()]:
-                    for task_spec in s.task_specs.values():
-                        if getattr(task_spec, "event_definition", None) is not None:
-                            use_clock(task_spec.event_definition)
-                self.processes[process_id] = ProcessVersion(
-                    process_id=process_id,
-                    name=process_parser.get_name(),
-                    spec=spec,
-                    subprocess_specs=subprocess_specs,
-                    spec_hash=spec_hash,
-                    filename=path.name,
-                )
+        # Bytes decoded without newline translation, so the hash is that of the files as they are.
+        dmn = {path.name: path.read_bytes().decode("utf-8") for path in sorted(self.bpmn_dir.glob("*.dmn"))}
+        for path in sorted(self.bpmn_dir.glob("*.bpmn")):
+            for version in parse(path.read_bytes(), path.name, dmn):
+                self.processes[version.process_id] = version
 
     def get(self, process_id: str) -> ProcessVersion:
         try:

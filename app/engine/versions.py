@@ -6,8 +6,6 @@ the version in use (SpiffWorkflow's SpecDiff), and an instance is moved with dif
 migrate_workflow."""
 from __future__ import annotations
 
-import hashlib
-import io
 from dataclasses import dataclass, field
 from threading import Lock
 
@@ -16,13 +14,12 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from app.engine import specs
 from app.engine.registry import registered_names
 from app.engine.specs import ProcessVersion
-from app.engine.timers import use_clock
 from app.extensions import db
 from app.models import DeployedProcess, ProcessInstance, Task
 
@@ -38,35 +35,10 @@ class DiagramProblem(Exception):
         self.problems = problems
 
 
-def spec_hash(bpmn: bytes, dmn: dict[str, str]) -> str:
-    """As the bpmn/ library hashes a file: the diagram and the decision tables it may call."""
-    digest = hashlib.sha256()
-    for name in sorted(dmn):
-        digest.update(dmn[name].encode())
-    return hashlib.sha256(bpmn + digest.digest()).hexdigest()
-
-
 def parse(bpmn: bytes, filename: str, dmn: dict[str, str]) -> list[ProcessVersion]:
     """Every executable process of the diagram, parsed (DiagramProblem when it does not parse)."""
-    parser = SpiffBpmnParser()
     try:
-        parser.add_bpmn_io(io.BytesIO(bpmn), filename)
-        for name, xml in sorted(dmn.items()):
-            parser.add_dmn_io(io.BytesIO(xml.encode()), name)
-        versions = []
-        digest = spec_hash(bpmn, dmn)
-        for process_id in parser.get_process_ids():
-            process_parser = parser.get_process_parser(process_id)
-            if not process_parser.process_executable:
-                continue
-            spec = parser.get_spec(process_id)
-            subprocess_specs = parser.get_subprocess_specs(process_id)
-            for s in [spec, *subprocess_specs.values()]:
-                for task_spec in s.task_specs.values():
-                    if getattr(task_spec, "event_definition", None) is not None:
-                        use_clock(task_spec.event_definition)
-            versions.append(ProcessVersion(process_id=process_id, name=process_parser.get_name(), spec=spec,
-                                           subprocess_specs=subprocess_specs, spec_hash=digest, filename=filename))
+        versions = specs.parse(bpmn, filename, dmn)
     except (ValidationException, SpiffWorkflowException, etree.XMLSyntaxError, ValueError, KeyError) as err:
         raise DiagramProblem([f"Diagrammet kunde inte läsas: {str(err).splitlines()[0][:300]}"]) from None
     if not versions:
