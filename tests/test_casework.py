@@ -400,6 +400,8 @@ def test_a_substitute_sees_and_completes_the_managers_task_and_the_timeline_name
     assert task.id in [t["id"] for t in listed]
     inbox = text(logged_in(org, "ec_sr").get("/att-fordela"))
     assert "som ersättare för Eva Carlsson" in inbox
+    # The menu counts the tasks seen as substitute, like the list does.
+    assert '>Att fördela</a><span class="nav-count">(1)</span>' in inbox
     done = api("ec_sr").post(f"/api/v1/tasks/{task.id}/complete", json=chef_data())
     assert done.status_code == 200, done.get_json()
     summary = db.session.scalar(select(AuditEvent.summary).where(AuditEvent.case_id == case.id,

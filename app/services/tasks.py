@@ -92,7 +92,8 @@ def count_overdue(user, scope: str, filters: lists.Filters) -> int:
 
 def counts(user) -> dict[str, int]:
     """What the menu and the inbox pages show: tasks taken by the user, offered to them, and overdue
-    among both. Each count reads one of the inbox's partial indexes."""
+    among both, including those the user sees as a substitute (the inbox's own scopes). Without a
+    substitute period each count reads one of the inbox's partial indexes."""
     if has_request_context() and "inbox_counts" in g:
         return g.inbox_counts
     now = clock.now()
@@ -101,8 +102,7 @@ def counts(user) -> dict[str, int]:
         return int(db.session.scalar(select(func.count()).select_from(Task).where(Task.state == "open", *conditions))
                    or 0)
 
-    mine = Task.assignee_id == user.id
-    offered = and_(Task.assignee_id.is_(None), candidate_filter(user))
+    mine, offered = _scope_condition(user, "mine"), _scope_condition(user, "candidate")
     result = {"mine": count(mine), "candidate": count(offered),
               "overdue": count(mine, Task.due_at < now) + count(offered, Task.due_at < now)}
     if has_request_context():
