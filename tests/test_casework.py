@@ -310,6 +310,11 @@ def test_the_diagram_of_a_case_marks_the_completed_and_the_current_task(org, api
     body = response.get_json()
     assert body["process_id"] == "avvikelse" and "<bpmn:definitions" in body["bpmn"]
     assert body["completed"] == ["chef_uppfoljning"] and body["active"] == ["atgardsuppfoljning"]
+    # Every kind of element the process has passed, not only user tasks: the start event, the rule task
+    # that assesses the severity, the gateways; a done element is never also current.
+    assert {"start", "chef_uppfoljning", "bedom_allvarlighet", "gw_lex_sarah"} <= set(body["completed_elements"])
+    assert "atgardsuppfoljning" in body["current_elements"]
+    assert not set(body["completed_elements"]) & set(body["current_elements"])
     assert api.get("ec_sr", f"/api/v1/cases/{case.id}/diagram").status_code == 404
     page = text(logged_in(org, "ec_hg").get(f"/arenden/{case.id}"))
     assert "Var ärendet står" in page

@@ -11,6 +11,7 @@ from app.engine.runtime import (  # noqa: F401
     default_process_ids,
     default_version,
     diagram_of,
+    element_states,
     fire_timers,
     lock_for_completion,
     move,

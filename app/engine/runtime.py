@@ -203,6 +203,25 @@ def diagram_of(instance: ProcessInstance) -> str | None:
         else None
 
 
+def element_states(instance: ProcessInstance) -> tuple[list[str], list[str]]:
+    """The diagram elements of the instance that are done (events, gateways, service and user tasks,
+    timers) and those under way or waiting (a user task, a timer): the ids the process view marks."""
+    if not instance.state:
+        return [], []
+    workflow = _load(instance, HandlerContext(case=instance.case, instance=instance, actor=None))
+    done: set[str] = set()
+    current: set[str] = set()
+    for task in workflow.get_tasks():
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if not bpmn_id:  # the engine's own bookkeeping tasks (start, end, boundary splits) have no element
+            continue
+        if task.state == TaskState.COMPLETED:
+            done.add(bpmn_id)
+        elif task.state in (TaskState.READY, TaskState.STARTED, TaskState.WAITING):
+            current.add(bpmn_id)
+    return sorted(done - current), sorted(current)
+
+
 def move(instance: ProcessInstance, to, actor, *, dry_run: bool) -> tuple[list[str], StepResult | None]:
     """Move a running instance onto the version `to` (SpiffWorkflow's diff_workflow/migrate_workflow).
     Returns why it cannot (nothing changed), or the step that wrote its new state, inbox and timer

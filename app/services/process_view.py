@@ -48,4 +48,10 @@ def diagram(user, case_id: int) -> dict:
     rows = db.session.execute(select(Task.task_id, Task.state).where(Task.instance_id == instance.id)).all()
     active = sorted({task_id for task_id, state in rows if state == "open"})
     completed = sorted({task_id for task_id, state in rows if state != "open"} - set(active))
-    return {"process_id": instance.process_id, "bpmn": xml, "completed": completed, "active": active}
+    # `completed`/`active`: the user tasks (the inbox rows). The engine adds every element done or under
+    # way: start and end events, gateways, service and rule tasks, timers waiting.
+    done, waiting = engine.element_states(instance)
+    current = sorted(set(active) | set(waiting))
+    return {"process_id": instance.process_id, "bpmn": xml, "completed": completed, "active": active,
+            "completed_elements": sorted((set(completed) | set(done)) - set(current)),
+            "current_elements": current}

@@ -1,5 +1,5 @@
 // The case's process drawn with the bpmn-js viewer (app/static/vendor): completed steps and the current
-// one marked. The same steps are listed in words above the timeline, so the page works without it.
+// one(s) marked. The same steps are listed in words above the timeline, so the page works without it.
 (function () {
   "use strict";
   var box = document.getElementById("processdiagram");
@@ -13,8 +13,11 @@
         var canvas = viewer.get("canvas");
         var registry = viewer.get("elementRegistry");
         canvas.zoom("fit-viewport");
-        data.completed.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "diagram-done"); } });
-        data.active.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "diagram-current"); } });
+        // Every kind of element done (events, gateways, service tasks, timers), not only the user tasks.
+        var done = data.completed_elements || data.completed;
+        var current = data.current_elements || data.active;
+        done.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "diagram-done"); } });
+        current.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "diagram-current"); } });
         box.setAttribute("data-rendered", "true");
       });
     })

@@ -40,6 +40,9 @@ def test_the_case_page_draws_the_process_with_the_current_task_marked(page, logi
     current = page.locator('.djs-element.diagram-current[data-element-id="atgardsuppfoljning"]')
     expect(current).to_have_count(1)
     expect(page.locator('.djs-element.diagram-done[data-element-id="chef_uppfoljning"]')).to_have_count(1)
+    # Not only user tasks: the start event and the gateways passed are marked done too.
+    for element in ("start", "gw_lex_sarah"):
+        expect(page.locator(f'.djs-element.diagram-done[data-element-id="{element}"]')).to_have_count(1)
     steps = page.get_by_role("navigation", name="Var ärendet står")
     expect(steps.locator('li[aria-current="step"]')).to_have_text("Följ upp åtgärderna")
     assert_accessible(page)
