@@ -491,3 +491,63 @@ def test_bulk_take_and_give_from_the_inbox(org, user):
     db.session.expire_all()
     assert db.session.get(Task, tasks[2]).assignee_id is None
     assert "har inte rollen" in text(ec.get("/att-fordela"))
+
+
+# --- the investigation's actions as rows (SOSFS 2011:5: what, who, by when) ----------------------------
+
+def test_the_investigations_actions_are_rows_with_responsible_and_date(api, user, tmp_path):
+    import subprocess
+
+    case = report(user("anna"), suspected_lex_sarah=True)
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(classification="missforhallande"))
+    db.session.commit()
+    task = open_task(case, "sas_utredning")
+    body = sas_data(actions="", action_rows=[{"what": "Genomgång av duschrutinen", "responsible": "Eva Carlsson",
+                                              "due_on": "2026-04-01"},
+                                             {"what": "Larm i duschrummet", "responsible": "", "due_on": ""}])
+    refused = api("sas").post(f"/api/v1/tasks/{task.id}/complete", json=body)
+    assert refused.status_code == 422
+    fields = refused.get_json()["fields"]
+    assert fields["action_rows-1-responsible"] == ["Ange vem som ansvarar för åtgärden."]
+    assert fields["action_rows-1-due_on"] == ["Ange när åtgärden ska vara klar."]
+    nothing = api("sas").post(f"/api/v1/tasks/{task.id}/complete", json=sas_data(actions=""))
+    assert nothing.status_code == 422 and nothing.get_json()["fields"]["actions"] == ["Ange åtgärderna."]
+    db.session.expire_all()
+    assert open_task(case, "sas_utredning") is not None  # nothing stored
+
+    body["action_rows"][1] |= {"responsible": "Omar Nilsson", "due_on": "2026-05-15"}
+    done = api("sas").post(f"/api/v1/tasks/{task.id}/complete", json=body)
+    assert done.status_code == 200, done.get_json()
+    db.session.expire_all()
+    stored = db.session.get(type(case), case.id).fields["action_rows"]
+    assert [(r["what"], r["responsible"], r["due_on"]) for r in stored] == [
+        ("Genomgång av duschrutinen", "Eva Carlsson", "2026-04-01"),
+        ("Larm i duschrummet", "Omar Nilsson", "2026-05-15")]
+    pdf = api.get("sas", f"/api/v1/cases/{case.id}/ivo-utredning.pdf")
+    (tmp_path / "u.pdf").write_bytes(pdf.data)
+    content = subprocess.run(["pdftotext", str(tmp_path / "u.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Larm i duschrummet – ansvarig: Omar Nilsson – klar senast: 2026-05-15" in content
+
+
+def test_the_sas_utredning_page_offers_action_rows_and_keeps_them_in_the_verification_summary(org, api, user):
+    case = report(user("anna"), suspected_lex_sarah=True)
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(classification="missforhallande"))
+    db.session.commit()
+    task = open_task(case, "sas_utredning")
+    sas = logged_in(org, "sas")
+    page = sas.get(f"/uppgifter/{task.id}")
+    html = text(page)
+    assert 'name="action_rows-0-what"' in html and 'name="action_rows-4-due_on"' in html
+    form = {"csrf_token": token(page), "investigation": "Boende lämnades ensam.", "causes": "Bemanning.",
+            "person_informed": "true", "documented_in_personakt": "true", "police_report": "false",
+            "assessment": "ej_missforhallande", "assessment_motivation": "Ingen skada.",
+            "action_rows-0-what": "Ny rutin för kvällen", "action_rows-0-responsible": "Eva Carlsson",
+            "action_rows-0-due_on": "2026-04-01"}
+    answer = sas.post(f"/uppgifter/{task.id}", data=form)
+    assert answer.status_code in (200, 302, 303), text(answer)[:500]
+    complete(user("ec_hg"), case, "atgardsuppfoljning", ATGARD)
+    verification = open_task(case, "sas_verifiering")
+    db.session.commit()
+    summary = text(sas.get(f"/uppgifter/{verification.id}"))
+    summary = summary[summary.index("Beslutsunderlag"):summary.index("Slutför uppgiften")]
+    assert "Ny rutin för kvällen" in summary and "Eva Carlsson" in summary and "2026-04-01" in summary

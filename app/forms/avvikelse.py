@@ -1,7 +1,7 @@
 """Forms of the avvikelse / lex Sarah process, one per user task (keyed by the diagram's task id)."""
 from __future__ import annotations
 
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app import clock, lagrum
@@ -74,6 +74,43 @@ class ChefUppfoljningForm(BaseForm):
                                        false_values=("false", "", "nej", "0", "off", "no"))
 
 
+class ActionRowForm(Form):
+    """One decided action of the investigation (SOSFS 2011:5: what is done, by whom, by when). A row left
+    empty is no action; a row with an action needs its responsible and its date."""
+
+    class Meta:
+        locales = ["sv", "sv_SE"]
+
+    what = StringField("Åtgärd", validators=[Optional(), Length(max=1000)])
+    responsible = StringField("Ansvarig", validators=[Optional(), Length(max=200), no_personnummer])
+    due_on = DateField("Klar senast", validators=[Optional()])
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if (self.what.data or "").strip():
+            if not (self.responsible.data or "").strip():
+                self.responsible.errors = [*self.responsible.errors, "Ange vem som ansvarar för åtgärden."]
+                ok = False
+            if self.due_on.data is None and not self.due_on.errors:
+                self.due_on.errors = [*self.due_on.errors, "Ange när åtgärden ska vara klar."]
+                ok = False
+        elif (self.responsible.data or "").strip() or self.due_on.data is not None:
+            self.what.errors = [*self.what.errors, "Beskriv åtgärden."]
+            ok = False
+        return ok
+
+
+class ActionRows(FieldList):
+    """The action rows as data: only the rows that name an action (the page offers a few empty ones)."""
+
+    @property
+    def data(self):
+        return [row for row in super().data if (row.get("what") or "").strip()]
+
+
+ACTION_ROWS_OFFERED = 5  # empty rows on the page: works without JavaScript, more go on a later save
+
+
 class SasUtredningForm(BaseForm):
     """sas_utredning — the lex Sarah investigation (SOSFS 2011:5 5 kap.)."""
 
@@ -85,9 +122,10 @@ class SasUtredningForm(BaseForm):
     primary_causes = MultiCheckboxField("Primära bakomliggande orsaker", choices=options(PRIMARY_CAUSES),
                                         validators=[Optional()])
     happened_before = TextAreaField("Har liknande hänt tidigare?", validators=[Optional(), Length(max=5000)])
-    actions = TextAreaField("Åtgärder med datum", validators=_required("Ange åtgärderna.") + [Length(max=10000)],
-                            description="En åtgärd per rad: vad, vem som ansvarar och när, t.ex. "
-                                        "\"Genomgång av rutinen – Eva Carlsson – 2026-04-01\".")
+    action_rows = ActionRows(FormField(ActionRowForm), label="Åtgärder: vad, vem som ansvarar och när",
+                             min_entries=ACTION_ROWS_OFFERED, max_entries=50)
+    actions = TextAreaField("Åtgärder, övrigt", validators=[Optional(), Length(max=10000)],
+                            description="Det som inte ryms i raderna ovan, t.ex. åtgärder utan fast datum.")
     person_view = TextAreaField("Den enskildes och närståendes syn på det som hänt",
                                 validators=[Optional(), Length(max=10000)])
     person_informed = YesNoField("Har den enskilde eller företrädaren informerats?")
@@ -98,6 +136,14 @@ class SasUtredningForm(BaseForm):
     assessment_motivation = TextAreaField("Motivering av bedömningen",
                                           validators=_required("Motivera bedömningen.") + [Length(max=10000)])
     diarienummer = StringField("Kommunens diarienummer", validators=[Optional(), Length(max=64), no_personnummer])
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if not self.action_rows.data and not (self.actions.data or "").strip():
+            self.actions.errors = [*self.actions.errors, "Ange åtgärderna."]
+            self.action_rows.errors = ["Ange minst en åtgärd med ansvarig och datum."]
+            ok = False
+        return ok
 
 
 # Assessments that must be notified to IVO (an allvarligt missförhållande or a påtaglig risk for one).

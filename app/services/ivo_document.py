@@ -24,6 +24,14 @@ DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.
 MISSING = "Inte ifyllt."
 
 
+def _actions(fields: dict) -> str:
+    """The decided actions, a line each: what – responsible – by when; then any other actions as written."""
+    rows = [f"{row.get('what')} – ansvarig: {row.get('responsible') or MISSING} – klar senast: "
+            f"{row.get('due_on') or MISSING}" for row in fields.get("action_rows") or [] if isinstance(row, dict)]
+    other = (fields.get("actions") or "").strip()
+    return "\n".join([*rows, *([other] if other else [])]) or MISSING
+
+
 def _text(fields: dict, key: str) -> str:
     value = fields.get(key)
     if value is None or value == "" or value == []:
@@ -59,7 +67,7 @@ def build(user, case_id: int, via: str) -> dict:
         ("Har liknande hänt tidigare?", _text(fields, "happened_before")),
         ("Den enskildes och närståendes syn", _text(fields, "person_view")
          + f"\nHar den enskilde eller företrädaren informerats? {_text(fields, 'person_informed')}"),
-        ("Åtgärder med datum och ansvarig", _text(fields, "actions")),
+        ("Åtgärder med datum och ansvarig", _actions(fields)),
         ("Bedömning och motivering",
          f"SAS bedömning: {assessments.get(str(fields.get('assessment')), MISSING)}. "
          f"Motivering: {_text(fields, 'assessment_motivation')}"
