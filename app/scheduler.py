@@ -19,7 +19,7 @@ import click
 import psycopg
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask.cli import AppGroup, ScriptInfo, pass_script_info
 from sqlalchemy.engine import make_url
@@ -91,10 +91,22 @@ def _add_job(scheduler, app):
 
 
 def _after_sweep(scheduler: BaseScheduler, app, event) -> None:
-    if event.job_id == JOB_ID:
+    if event.job_id == JOB_ID and scheduler.state != STATE_STOPPED:
         # A NOTIFY that came while the sweep ran may have found the job busy (that run is skipped): it counts too.
         moments = [app.extensions.get("kf_next_timer"), app.extensions.pop("kf_notified_timer", None)]
-        wake_at(scheduler, app, min((m for m in moments if m is not None), default=None))
+        due = min((m for m in moments if m is not None), default=None)
+        # Not in this thread, which is the executor's: a shutdown holds the job store's lock while it waits
+        # for the executor's threads, and wake_at needs that lock (both would wait for ever).
+        threading.Thread(target=_wake_after_sweep, args=(scheduler, app, due), name="kf-timer-wake",
+                         daemon=True).start()
+
+
+def _wake_after_sweep(scheduler: BaseScheduler, app, due: datetime | None) -> None:
+    try:
+        wake_at(scheduler, app, due)
+    except Exception:  # noqa: BLE001 - the regular look still comes; a stopped scheduler needs no wake-up
+        if scheduler.state != STATE_STOPPED:
+            log.exception("could not move the sweep to the next due timer")
 
 
 def wake_at(scheduler: BaseScheduler, app, due: datetime | None) -> None:
