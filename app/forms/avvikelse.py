@@ -124,7 +124,7 @@ class SasUtredningForm(BaseForm):
     happened_before = TextAreaField("Har liknande hänt tidigare?", validators=[Optional(), Length(max=5000)])
     action_rows = ActionRows(FormField(ActionRowForm), label="Åtgärder: vad, vem som ansvarar och när",
                              min_entries=ACTION_ROWS_OFFERED, max_entries=50)
-    actions = TextAreaField("Åtgärder, övrigt", validators=[Optional(), Length(max=10000)],
+    actions = TextAreaField("Åtgärder med datum", validators=[Optional(), Length(max=10000)],
                             description="Det som inte ryms i raderna ovan, t.ex. åtgärder utan fast datum.")
     person_view = TextAreaField("Den enskildes och närståendes syn på det som hänt",
                                 validators=[Optional(), Length(max=10000)])
