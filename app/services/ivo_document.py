@@ -8,8 +8,6 @@ from __future__ import annotations
 import io
 
 from docx import Document
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from flask import render_template
 
 from app import clock, lagrum
@@ -17,6 +15,7 @@ from app.services import cases as case_service
 from app.services.access import has_part
 from app.services.errors import Forbidden
 from app.services.read_log import log_reads
+from app.services.reports.documents import set_swedish
 from app.vocabulary import ASSESSMENTS, PRIMARY_CAUSES
 
 PDF_MIMETYPE = "application/pdf"
@@ -103,7 +102,7 @@ def render_docx(document: dict) -> bytes:
     word = Document()
     word.core_properties.title = document["title"]
     word.core_properties.language = "sv-SE"
-    _swedish(word)
+    set_swedish(word)
     word.add_heading(document["title"], 0)
     word.add_paragraph(f"Enhet: {document['unit']}. Kommunens diarienummer: {document['diarienummer'] or '–'}. "
                        f"IVO:s diarienummer: {document['ivo_reference'] or '–'}. Bedömning: {document['assessment']}. "
@@ -126,14 +125,3 @@ def render_docx(document: dict) -> bytes:
     word.save(buffer)
     return buffer.getvalue()
 
-
-def _swedish(word) -> None:
-    """Default language sv-SE (spelling, hyphenation, a screen reader's voice)."""
-    defaults = word.styles.element.find(qn("w:docDefaults"))
-    run_properties = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
-    lang = run_properties.find(qn("w:lang"))
-    if lang is None:
-        lang = OxmlElement("w:lang")
-        run_properties.append(lang)
-    for attribute in ("w:val", "w:eastAsia", "w:bidi"):
-        lang.set(qn(attribute), "sv-SE")

@@ -70,7 +70,7 @@ def render_docx(report: dict) -> bytes:
     document = Document()
     document.styles["Normal"].font.name = "Calibri"
     document.styles["Normal"].font.size = Pt(11)
-    _swedish(document)
+    set_swedish(document)
     document.core_properties.title = report["title"]
     document.core_properties.language = "sv-SE"
     document.core_properties.subject = f"{report['title']}, {report['scope']}"
@@ -106,7 +106,7 @@ def render_docx(report: dict) -> bytes:
     return buffer.getvalue()
 
 
-def _swedish(document) -> None:
+def set_swedish(document) -> None:
     """The document's default language (w:docDefaults' w:lang) is sv-SE, so spelling and hyphenation are
     Swedish and a screen reader reads it with a Swedish voice."""
     defaults = document.styles.element.find(qn("w:docDefaults"))
