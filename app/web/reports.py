@@ -15,6 +15,7 @@ from app.services import exports, lists, reports
 from app.services.errors import Forbidden, Invalid
 from app.services.reports import documents
 from app.services.reports import kvalitetsberattelse as kb
+from app.services.reports.table import cell_text
 
 bp = Blueprint("reports", __name__, url_prefix="/statistik")
 
@@ -27,14 +28,9 @@ def _login():
     return None
 
 
-@bp.app_template_filter("report_value")
-def report_value(value) -> str:
-    """A table cell: numbers with a decimal comma, missing values as a dash."""
-    if value is None or value == "":
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.1f}".replace(".", ",")
-    return str(value)
+# A table cell as shown: numbers with a decimal comma, missing values as a dash (the documents measure
+# the same text to size their columns).
+bp.add_app_template_filter(cell_text, "report_value")
 
 
 def _year() -> int:

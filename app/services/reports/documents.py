@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
+from functools import cache
 
 from docx import Document
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from flask import current_app, render_template
+from PIL import ImageFont
 
 from app.charts import chart_for
 from app.services.exports import table_xlsx
 from app.services.reports.chart_images import bars_png
-from app.services.reports.table import Table
+from app.services.reports.table import Table, cell_text
 
 PDF_MIMETYPE = "application/pdf"
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -28,7 +30,72 @@ def file_name(report: dict, extension: str) -> str:
 
 def render_html(report: dict) -> str:
     """The standalone document (used for .html and the PDF)."""
-    return render_template("reports/kvalitetsberattelse_document.html", report=report, chart_for=chart_for)
+    return render_template("reports/kvalitetsberattelse_document.html", report=report, chart_for=chart_for,
+                           table_layout=table_layout)
+
+
+# The document's long tables get their column widths from here (CSS table-layout: fixed): WeasyPrint's
+# automatic table layout first measures every cell's text with Pango, and the long case list laid out
+# that way on an upright page squeezed its text columns to a word a line, each row five or six lines.
+PAGE_WIDTHS_PT = (493, 740)  # A4 less the document's 18 mm side margins: upright, then turned
+CELL_PT = 9  # a cell's padding (2 × 4 pt) and its border
+FONT_PT = 9  # the tables' font size
+WORD_CHARS = 16  # a longer word in a text cell may be hyphenated (CSS hyphens: auto)
+NOWRAP = {"number", "occurred_on", "oldest"}  # white-space: nowrap in the document's stylesheet
+LONG_ROWS = 10  # a shorter table costs little to lay out automatically, and is not worth pages of its own
+
+
+@cache
+def _font(bold: bool):
+    """The document's font (DejaVu Sans) in Pillow, to measure text; None when it is not installed."""
+    try:
+        return ImageFont.truetype("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf", FONT_PT * 10)
+    except OSError:
+        return None
+
+
+def table_layout(table: Table) -> dict | None:
+    """How the document lays out a long table: each column's share of the width in per cent, and whether
+    the table goes on a landscape page (when its words do not fit side by side on an upright one). A
+    column needs at least its widest word (measured in bold, as headings, first column and total are);
+    the cells get room to stand on one line before the headings do, the way CSS's automatic layout
+    shares out the width. None, for the automatic layout, for a short table, when the font is missing
+    or when the words do not fit."""
+    bold, regular = _font(bold=True), _font(bold=False)
+    if bold is None or regular is None or len(table.rows) < LONG_ROWS:
+        return None
+    # Each row's cells with their font: the first column and the total row are bold.
+    rows = [(row, regular) for row in table.rows] + ([(table.total, bold)] if table.total else [])
+    least, cells, most = [], [], []  # per column: its widest word, widest cell, widest cell or heading
+    for index, (key, label) in enumerate(table.columns):
+        texts = [(row.get(key), cell_text(row.get(key)), bold if index == 0 else font) for row, font in rows]
+        words = label.split()  # headings are neither hyphenated nor broken
+        for value, text, _ in texts:
+            whole = key in NOWRAP or isinstance(value, int | float)
+            words += [text] if whole else [word[:WORD_CHARS] for word in text.split()]
+        least.append(max(bold.getlength(word) for word in words) / 10)
+        cells.append(max([least[-1]] + [font.getlength(text) / 10 for _, text, font in texts]))
+        most.append(max(cells[-1], bold.getlength(label) / 10))
+    for page_width in PAGE_WIDTHS_PT:
+        room = page_width - CELL_PT * len(least)
+        if sum(most) <= room:  # everything fits on one line: the spare width in proportion to the content
+            widths = [width * room / sum(most) for width in most]
+        elif sum(cells) <= room:  # the cells on one line; the headings share what is left
+            widths = _share(cells, most, room)
+        elif sum(least) <= room:
+            widths = _share(least, cells, room)
+        else:
+            continue
+        return {"widths": [round((width + CELL_PT) * 100 / page_width, 2) for width in widths],
+                "landscape": page_width != PAGE_WIDTHS_PT[0]}
+    return None
+
+
+def _share(low: list[float], high: list[float], room: float) -> list[float]:
+    """Each column its low width and a share of the rest of the room in proportion to what it lacks of
+    its high one."""
+    spare = (room - sum(low)) / (sum(high) - sum(low))
+    return [a + (b - a) * spare for a, b in zip(low, high, strict=True)]
 
 
 def render_pdf(report: dict) -> bytes:

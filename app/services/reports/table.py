@@ -5,6 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def cell_text(value) -> str:
+    """A table cell as shown: numbers with a decimal comma, missing values as a dash."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    return str(value)
+
+
 @dataclass
 class Table:
     key: str
