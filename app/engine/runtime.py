@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from uuid import UUID
 
@@ -24,7 +25,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition  # what the spiff parser builds
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import event, func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, lazyload
 
@@ -318,18 +319,23 @@ TASK_ROW_LOADS = (
 )
 
 
+@cache
+def _lock_statement():
+    """lock_for_completion's statement, built once (building it cost more than running it); the
+    parameter is `task_row_id`."""
+    case_of = select(Task.case_id).where(Task.id == bindparam("task_row_id")).scalar_subquery()
+    return (select(Task, ProcessInstance).join(ProcessInstance, ProcessInstance.id == Task.instance_id)
+            .where(Task.case_id == case_of, Task.state == "open").order_by(Task.id)
+            .options(*TASK_ROW_LOADS, joinedload(ProcessInstance.waiting_timers))
+            .with_for_update(of=[Task, ProcessInstance])
+            .execution_options(populate_existing=True))
+
+
 def lock_for_completion(task_row_id: int) -> LockedTask:
     """The open inbox rows of the task's case and their instances, locked (FOR UPDATE OF both, on
     PostgreSQL), with the instances' waiting timer rows, in one statement: the completion's one read.
     SQLite has a single writer; there the instance's version check catches a step that raced."""
-    case_of = select(Task.case_id).where(Task.id == task_row_id).scalar_subquery()
-    found = db.session.execute(
-        select(Task, ProcessInstance).join(ProcessInstance, ProcessInstance.id == Task.instance_id)
-        .where(Task.case_id == case_of, Task.state == "open").order_by(Task.id)
-        .options(*TASK_ROW_LOADS, joinedload(ProcessInstance.waiting_timers))
-        .with_for_update(of=[Task, ProcessInstance])
-        .execution_options(populate_existing=True)
-    ).unique().all()
+    found = db.session.execute(_lock_statement(), {"task_row_id": task_row_id}).unique().all()
     for task, instance in found:
         if task.id == task_row_id:
             return LockedTask(task, instance, [row for row, _ in found], list(instance.waiting_timers))
@@ -337,11 +343,13 @@ def lock_for_completion(task_row_id: int) -> LockedTask:
 
 
 def complete(task_row: Task, data: dict, actor, *, instance: ProcessInstance | None = None,
-             open_rows: Sequence[Task] | None = None, timer_rows: Sequence[Timer] | None = None) -> StepResult:
+             open_rows: Sequence[Task] | None = None, timer_rows: Sequence[Timer] | None = None,
+             flush: bool = True) -> StepResult:
     """Complete a READY user task with validated data and run the engine until it waits again.
 
     `instance`, `open_rows` (the instance's open inbox rows, or more) and `timer_rows` (its waiting
-    timer rows): what lock_for_completion read already; without them they are read here."""
+    timer rows): what lock_for_completion read already; without them they are read here. `flush=False`
+    leaves the writes to the caller's flush (the new inbox rows have no id until then)."""
     if task_row.state != "open":
         raise TaskNotReady()
     if instance is None:
@@ -363,7 +371,7 @@ def complete(task_row: Task, data: dict, actor, *, instance: ProcessInstance | N
     task_row.completed_by_id = actor.id if actor is not None else None
     task_row.data = data
     rows = None if open_rows is None else [r for r in open_rows if r.instance_id == instance.id and r.state == "open"]
-    result = _save(instance, workflow, context, rows, timer_rows=timer_rows)
+    result = _save(instance, workflow, context, rows, timer_rows=timer_rows, flush=flush)
     result.closed_tasks = [t for t in result.closed_tasks if t.id != task_row.id]
     # With branches running side by side (an early IVO decision beside the investigation) the live task
     # the case is read from may belong to another branch: what was just submitted always counts.
@@ -449,8 +457,11 @@ def _save(instance: ProcessInstance, workflow: BpmnWorkflow, context: HandlerCon
     instance.state = serialize(workflow)
     instance.updated_at = now
     instance.status = "completed" if workflow.completed else "running"
-    fired, new_timers = _sync_timers(instance, workflow, rows, now)
-    closed, new_rows = _sync_inbox(instance, workflow, open_rows, now)
+    # The look-ups below (the unit a lane acts for, a named user) need none of the step's writes: they
+    # all go in one flush, not one before the first look-up and another after.
+    with db.session.no_autoflush:
+        fired, new_timers = _sync_timers(instance, workflow, rows, now)
+        closed, new_rows = _sync_inbox(instance, workflow, open_rows, now)
     if flush:
         db.session.flush()
     return StepResult(instance=instance, completed=workflow.completed,

@@ -9,9 +9,10 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cache
 from typing import TypeVar
 
-from sqlalchemy import literal, select
+from sqlalchemy import bindparam, literal, select
 
 from app.extensions import db
 from app.models.organisation import RoleAssignment, Unit, User
@@ -80,21 +81,25 @@ def role_holders(role: str, unit_id: int) -> list[Holder]:
     ))))
 
 
-def _holder_unit(role: str, unit_id: int) -> int | None:
-    """One query: the unit's chain up to the root (a recursive CTE) with the role's assignments in it.
-    The holders at the unit found are the next question a new task asks (who is told about it): inside
-    `memo()` they are kept from the same rows, so that question costs no query."""
-    chain = select(Unit.id, Unit.parent_id, literal(0).label("depth")).where(Unit.id == unit_id) \
+@cache
+def _chain_holders():
+    """The unit's chain up to the root (a recursive CTE) with the role's assignments in it: built once,
+    run with the parameters `unit_id` and `role` (building it anew each time cost more than running it)."""
+    chain = select(Unit.id, Unit.parent_id, literal(0).label("depth")).where(Unit.id == bindparam("unit_id")) \
         .cte("chain", recursive=True)
     parent = Unit.__table__.alias("parent_unit")
     chain = chain.union_all(select(parent.c.id, parent.c.parent_id, chain.c.depth + 1)
                             .where(parent.c.id == chain.c.parent_id))
-    found = db.session.execute(
-        select(chain.c.id, chain.c.depth, User.id, User.username, User.name, User.email, User.active)
-        .join(RoleAssignment, (RoleAssignment.unit_id == chain.c.id) & (RoleAssignment.role == role))
-        .join(User, User.id == RoleAssignment.user_id)
-        .order_by(chain.c.depth, User.id)
-    ).all()
+    return (select(chain.c.id, chain.c.depth, User.id, User.username, User.name, User.email, User.active)
+            .join(RoleAssignment, (RoleAssignment.unit_id == chain.c.id) & (RoleAssignment.role == bindparam("role")))
+            .join(User, User.id == RoleAssignment.user_id)
+            .order_by(chain.c.depth, User.id))
+
+
+def _holder_unit(role: str, unit_id: int) -> int | None:
+    """One query (_chain_holders). The holders at the unit found are the next question a new task asks
+    (who is told about it): inside `memo()` they are kept from the same rows, so that question costs no query."""
+    found = db.session.execute(_chain_holders(), {"unit_id": unit_id, "role": role}).all()
     active = [row for row in found if row[6]]
     resolved = active[0][0] if active else None
     cache = _memo.get()

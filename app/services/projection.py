@@ -1,7 +1,6 @@
 """After every engine step: the case's denormalised fields, mails for new tasks, audit events."""
 from __future__ import annotations
 
-from contextlib import nullcontext
 from datetime import datetime
 
 from flask import current_app
@@ -35,14 +34,20 @@ def case_fields(data: dict) -> dict:
 
 def apply_step(case, result, actor, case_open_tasks: list[Task] | None = None) -> None:
     """`case_open_tasks`: every open inbox row of the case after the step, when the caller holds them
-    (a completion read the case's open rows under lock); otherwise they are read here."""
+    (a completion read the case's open rows under lock); otherwise they are read here.
+
+    Nothing here flushes unless a read needs the step's rows: the step's writes (the engine's, the
+    case's, the audit events) then reach the database in the caller's one flush."""
+    with db.session.no_autoflush:
+        _apply_step(case, result, actor, case_open_tasks)
+
+
+def _apply_step(case, result, actor, case_open_tasks: list[Task] | None) -> None:
     data = result.data
     now = clock.now()
-    # Read before the case changes below, so they reach the database as one UPDATE.
-    with _without_flush_unless_rows_pending():
-        open_rows = _open_tasks(case, case_open_tasks, result.instance)
-        # A case may run its process as several instances in turn (one per PDCA turn): it closes with the last.
-        finished = result.completed and not _other_instance_running(case, result.instance)
+    open_rows = _open_tasks(case, case_open_tasks, result.instance)
+    # A case may run its process as several instances in turn (one per PDCA turn): it closes with the last.
+    finished = result.completed and not _other_instance_running(case, result.instance)
     spec = CASE_TYPES.get(case.type)
     per_item = spec is not None and spec.instance_per is not None
     lex_maria = result.instance.process_id == LEX_MARIA_PROCESS
@@ -98,22 +103,20 @@ def _open_tasks(case, in_hand: list[Task] | None, instance) -> list[tuple[str, d
     # A step that started another instance of the case (a new PDCA turn) made rows the caller never held.
     started = db.session.info.get(STARTED_CASES, {}).get(case.id, set())
     if in_hand is not None and started <= {instance.id}:
-        return [(t.name, t.due_at) for t in sorted(in_hand, key=lambda t: t.id) if t.state == "open"]
+        # Rows made by this step have no id until the caller's flush: they come last, as made.
+        return [(t.name, t.due_at) for t in sorted(in_hand, key=lambda t: (t.id is None, t.id or 0))
+                if t.state == "open"]
+    db.session.flush()  # the rows this step wrote count
     return [(name, due) for name, due in db.session.execute(
         select(Task.name, Task.due_at).where(Task.case_id == case.id, Task.state == "open").order_by(Task.id))]
 
 
-def _without_flush_unless_rows_pending():
-    """The reads above see inbox and instance rows. The engine's save has written those; what else is
-    pending (the audit events recorded since) need not be flushed for them, and is then written with
-    the rest of the step in one go. Should an inbox or instance row have unwritten changes, flush."""
-    session = db.session
-    pending = any(isinstance(o, (Task, ProcessInstance)) for o in (*session.new, *session.dirty, *session.deleted))
-    return nullcontext() if pending else session.no_autoflush
-
-
 def _other_instance_running(case, instance) -> bool:
-    return db.session.scalar(
+    session = db.session
+    # Another instance of the case stepped in this transaction (a sweep steps many): its status counts.
+    if any(isinstance(o, ProcessInstance) and o is not instance and o.case_id == case.id for o in session.dirty):
+        session.flush()
+    return session.scalar(
         select(ProcessInstance.id).where(ProcessInstance.case_id == case.id, ProcessInstance.status == "running",
                                          ProcessInstance.id != instance.id).limit(1)
     ) is not None
@@ -133,7 +136,7 @@ def _orphan_task(case, row) -> None:
             f"Uppgiften {row.name} i {case.number} erbjuds därför rollen {row.role}.\n"
             f"Lägg till en {lane.lower()} i organisationen (Administration → Organisation).\n\n"
             f"{notifications.case_url(case)}\n",
-            event_key=f"task-orphan:{row.id}:{admin.id}", case=case,
+            event_key=f"task-orphan:{row.spiff_id}:{admin.id}", case=case,
         )
 
 
@@ -151,5 +154,5 @@ def _mail_new_task(case, row) -> None:
             user, f"Ny uppgift: {row.name} ({case.number})",
             f"Hej {user.name},\n\nDu har en ny uppgift i Kvalitetsflöde: {row.name}\n"
             f"Ärende: {case.number} {case.title}\nSista dag: {due}\n\n{notifications.case_url(case)}\n",
-            event_key=f"task-new:{row.id}", case=case,
+            event_key=f"task-new:{row.spiff_id}", case=case,  # the engine's task id: known before the row is written
         )

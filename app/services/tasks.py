@@ -210,8 +210,8 @@ def complete(user, task_id: int, formdata, *, csrf: bool = True) -> Task:
 
 def complete_task(user, task_id: int, formdata, *, csrf: bool = True) -> Completion:
     """complete(), returning what the answer needs. One read (the case's open rows and their instances,
-    locked), lane look-ups once per request (memo), mail by one INSERT ... ON CONFLICT (batch), and the
-    rows kept as written after the commit."""
+    locked), lane look-ups once per request (memo), the step's writes in one flush, mail by one INSERT ...
+    ON CONFLICT (batch), and the rows kept as written after the commit."""
     with memo():
         locked = engine.lock_for_completion(task_id)
         task = locked.task
@@ -237,7 +237,7 @@ def complete_task(user, task_id: int, formdata, *, csrf: bool = True) -> Complet
         with notifications.batch():
             try:
                 result = engine.complete(task, data, user, instance=locked.instance, open_rows=locked.case_open_tasks,
-                                         timer_rows=locked.timer_rows)
+                                         timer_rows=locked.timer_rows, flush=False)
                 if task.draft is not None:  # the draft goes with the completion, in the same UPDATE
                     task.draft, task.draft_by_id, task.draft_saved_at = None, None, None
                 audit.record("task_completed", case=case, actor=user, task_id=task.task_id,
@@ -246,6 +246,7 @@ def complete_task(user, task_id: int, formdata, *, csrf: bool = True) -> Complet
                              details=data, instance_id=task.instance_id)
                 still_open = [row for row in locked.case_open_tasks if row.state == "open"] + result.new_tasks
                 apply_step(case, result, user, still_open)
+                db.session.flush()  # the step's writes, all in one flush
             except (engine.TaskNotReady, StaleDataError):
                 # SQLite has no row lock: a simultaneous completion shows as a stale instance version at a flush.
                 db.session.rollback()

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from app import clock
@@ -291,12 +291,19 @@ def revoke_tokens(user: User) -> int:
     return len(tokens)
 
 
+@cache
+def _token_statement():
+    """user_for_token's one query (the token with its user and their roles), built once: every API
+    request asks it. The parameter is `digest`."""
+    return select(ApiToken).where(ApiToken.token_hash == bindparam("digest")) \
+        .options(joinedload(ApiToken.user).joinedload(User.roles))
+
+
 def user_for_token(token: str) -> User | None:
     """The active user of an unexpired token; its last use is noted (at most once a minute per token)."""
     digest = hashlib.sha256(token.encode()).hexdigest()
     # One query: the token with its user and their roles (every API request asks who it is and what it may do).
-    row = db.session.scalars(select(ApiToken).where(ApiToken.token_hash == digest)
-                             .options(joinedload(ApiToken.user).joinedload(User.roles))).unique().first()
+    row = db.session.scalars(_token_statement(), {"digest": digest}).unique().first()
     now = clock.now()
     if row is None or not row.user.active or (row.expires_at is not None and row.expires_at <= now):
         return None
