@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 from functools import cache
+from heapq import nlargest
 
 from docx import Document
 from docx.oxml import OxmlElement
@@ -64,18 +65,19 @@ def table_layout(table: Table) -> dict | None:
     bold, regular = _font(bold=True), _font(bold=False)
     if bold is None or regular is None or len(table.rows) < LONG_ROWS:
         return None
-    # Each row's cells with their font: the first column and the total row are bold.
-    rows = [(row, regular) for row in table.rows] + ([(table.total, bold)] if table.total else [])
     least, cells, most = [], [], []  # per column: its widest word, widest cell, widest cell or heading
     for index, (key, label) in enumerate(table.columns):
-        texts = [(row.get(key), cell_text(row.get(key)), bold if index == 0 else font) for row, font in rows]
-        words = label.split()  # headings are neither hyphenated nor broken
-        for value, text, _ in texts:
+        values = [row.get(key) for row in table.rows]
+        texts = [cell_text(value) for value in values]
+        total = [cell_text(table.total.get(key))] if table.total else []
+        words = label.split() + total  # headings are neither hyphenated nor broken
+        for value, text in zip(values, texts, strict=True):
             whole = key in NOWRAP or isinstance(value, int | float)
             words += [text] if whole else [word[:WORD_CHARS] for word in text.split()]
-        least.append(max(bold.getlength(word) for word in words) / 10)
-        cells.append(max([least[-1]] + [font.getlength(text) / 10 for _, text, font in texts]))
-        most.append(max(cells[-1], bold.getlength(label) / 10))
+        least.append(_widest(words, bold))
+        # The first column and the total row are bold.
+        cells.append(max(least[-1], _widest(texts, bold if index == 0 else regular), _widest(total, bold)))
+        most.append(max(cells[-1], _widest([label], bold)))
     for page_width in PAGE_WIDTHS_PT:
         room = page_width - CELL_PT * len(least)
         if sum(most) <= room:  # everything fits on one line: the spare width in proportion to the content
@@ -89,6 +91,12 @@ def table_layout(table: Table) -> dict | None:
         return {"widths": [round((width + CELL_PT) * 100 / page_width, 2) for width in widths],
                 "landscape": page_width != PAGE_WIDTHS_PT[0]}
     return None
+
+
+def _widest(texts: list[str], font) -> float:
+    """The width in points of the widest text, measured among the longest few (by characters, which is
+    quick and close enough) so that a long table costs no more than a short one."""
+    return max((font.getlength(text) for text in nlargest(5, texts, key=len)), default=0) / 10
 
 
 def _share(low: list[float], high: list[float], room: float) -> list[float]:
