@@ -4,10 +4,10 @@ case numbers continue after the ones an earlier release gave out."""
 from __future__ import annotations
 
 from helpers import chef_data, open_task, report
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from app.extensions import db
-from app.models import CaseNumberSequence, PatternSignal
+from app.models import CaseNumberSequence, OutboxMessage, PatternSignal
 
 
 def statements_of(action, values: list | None = None) -> tuple[list[str], object]:
@@ -47,6 +47,34 @@ def test_a_completion_over_the_api_sends_at_most_twelve_statements(api, user, ba
     if backend == "postgresql":
         # Everything, the search index row of the case's changed text included.
         assert len(sent) <= 12, sent
+
+
+def test_a_new_task_goes_to_the_role_holders_of_now_after_a_process_kept_earlier_answers(api, user):
+    """A completion keeps the lanes and role holders it looked up for as long as the organisation is
+    unchanged; a change made in between (by the administration, or by hand in the database) is seen."""
+    cases = [report(user("anna")) for _ in range(3)]
+    tasks = [open_task(case, "chef_uppfoljning").id for case in cases]
+    db.session.commit()
+
+    def mailed_about(case) -> set[str]:
+        db.session.expire_all()
+        return set(db.session.scalars(select(OutboxMessage.recipient).where(
+            OutboxMessage.case_id == case.id, OutboxMessage.subject.startswith("Ny uppgift: Följ upp"))))
+
+    assert api("ec_hg").post(f"/api/v1/tasks/{tasks[0]}/complete", json=chef_data()).status_code == 200
+    assert "lisa@kommun.example" not in mailed_about(cases[0])
+    created = api("admin").post("/api/v1/admin/users", json={
+        "username": "lisa", "name": "Lisa Lund", "email": "lisa@kommun.example",
+        "roles": [{"role": "enhetschef", "unit": "HG"}]})
+    assert created.status_code == 201, created.get_json()
+
+    assert api("ec_hg").post(f"/api/v1/tasks/{tasks[1]}/complete", json=chef_data()).status_code == 200
+    assert "lisa@kommun.example" in mailed_about(cases[1])
+
+    db.session.execute(text("UPDATE users SET active = false WHERE username = 'lisa'"))  # not through the application
+    db.session.commit()
+    assert api("ec_hg").post(f"/api/v1/tasks/{tasks[2]}/complete", json=chef_data()).status_code == 200
+    assert "lisa@kommun.example" not in mailed_about(cases[2]) and mailed_about(cases[2])
 
 
 def test_joining_a_pattern_signal_costs_the_same_at_any_size(app, user):

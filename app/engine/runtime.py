@@ -36,7 +36,7 @@ from app.engine.spec_cache import CachedProcessSpecConverter
 from app.engine.specs import library
 from app.engine.timers import CLOCK_TIMER_CLASSES, TIMER_CHANNEL, due_of
 from app.extensions import db
-from app.models import Case, ProcessInstance, ProcessSpec, Task, Timer, User
+from app.models import Case, OrganisationRevision, ProcessInstance, ProcessSpec, Task, Timer, User
 from app.models.roles import holder_unit
 from app.vocabulary import ROLES
 
@@ -309,6 +309,7 @@ class LockedTask:
     instance: ProcessInstance | None
     case_open_tasks: list[Task]  # every open inbox row of the task's case, locked (PostgreSQL)
     timer_rows: list[Timer] = field(default_factory=list)  # the instance's waiting timer rows
+    organisation_revision: int | None = None  # read in the same statement (models.roles.memo)
 
 
 # Loading an inbox row for an answer: the case with its unit and reporter, the row's unit and assignee;
@@ -324,7 +325,8 @@ def _lock_statement():
     """lock_for_completion's statement, built once (building it cost more than running it); the
     parameter is `task_row_id`."""
     case_of = select(Task.case_id).where(Task.id == bindparam("task_row_id")).scalar_subquery()
-    return (select(Task, ProcessInstance).join(ProcessInstance, ProcessInstance.id == Task.instance_id)
+    revision = select(OrganisationRevision.revision).where(OrganisationRevision.id == 1).scalar_subquery()
+    return (select(Task, ProcessInstance, revision).join(ProcessInstance, ProcessInstance.id == Task.instance_id)
             .where(Task.case_id == case_of, Task.state == "open").order_by(Task.id)
             .options(*TASK_ROW_LOADS, joinedload(ProcessInstance.waiting_timers))
             .with_for_update(of=[Task, ProcessInstance])
@@ -333,13 +335,14 @@ def _lock_statement():
 
 def lock_for_completion(task_row_id: int) -> LockedTask:
     """The open inbox rows of the task's case and their instances, locked (FOR UPDATE OF both, on
-    PostgreSQL), with the instances' waiting timer rows, in one statement: the completion's one read.
+    PostgreSQL), with the instances' waiting timer rows and the organisation's revision, in one
+    statement: the completion's one read.
     SQLite has a single writer; there the instance's version check catches a step that raced."""
     found = db.session.execute(_lock_statement(), {"task_row_id": task_row_id}).unique().all()
-    for task, instance in found:
+    for task, instance, revision in found:
         if task.id == task_row_id:
-            return LockedTask(task, instance, [row for row, _ in found], list(instance.waiting_timers))
-    return LockedTask(None, None, [row for row, _ in found])
+            return LockedTask(task, instance, [row for row, _, _ in found], list(instance.waiting_timers), revision)
+    return LockedTask(None, None, [row for row, _, _ in found])
 
 
 def complete(task_row: Task, data: dict, actor, *, instance: ProcessInstance | None = None,

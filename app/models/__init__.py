@@ -12,7 +12,7 @@ from app.models.goals import Goal, Indicator, IndicatorValue, SurveyResult  # no
 from app.models.kontrollplan import KontrollPoint  # noqa: F401
 from app.models.monster import PatternSignal, PatternSignalCase  # noqa: F401
 from app.models.operations import GallringLog, Heartbeat  # noqa: F401
-from app.models.organisation import ApiToken, RoleAssignment, Unit, User  # noqa: F401
+from app.models.organisation import ApiToken, OrganisationRevision, RoleAssignment, Unit, User  # noqa: F401
 from app.models.pdca import PdcaTurn  # noqa: F401
 from app.models.process import DeployedProcess, ProcessInstance, ProcessSpec, Task, Timer  # noqa: F401
 from app.models.reports import ReportText  # noqa: F401

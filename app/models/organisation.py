@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -80,3 +80,50 @@ class ApiToken(Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: tokens from before expiry existed
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     user: Mapped[User] = relationship()
+
+
+class OrganisationRevision(Model):
+    """One row whose number changes with every change to the organisation: units, role assignments,
+    users. Triggers keep it (revision_ddl), so no way of writing those tables can forget it. A process may
+    keep what it looked up about the organisation (the unit a lane acts for, role holders) for as long
+    as the number it reads in its transaction is the same (models.roles.memo)."""
+
+    __tablename__ = "organisation_revision"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    revision: Mapped[int] = mapped_column(BigInteger)
+
+
+# The tables whose rows say who holds which role where (models.roles reads them).
+ORGANISATION_TABLES = ("units", "role_assignments", "users")
+
+
+def revision_ddl(dialect: str) -> list[str]:
+    """The triggers that move the organisation's revision on any write to ORGANISATION_TABLES (the row
+    is made when missing). A new row starts at a random number: a database emptied and filled again
+    must not hand out a number a running process still holds answers for. Used by create_all (below)
+    and by the migration."""
+    bump_sqlite = ("INSERT INTO organisation_revision (id, revision) VALUES (1, abs(random() % 1000000000000000)) "
+                   "ON CONFLICT(id) DO UPDATE SET revision = revision + 1")
+    if dialect == "sqlite":
+        return [f"CREATE TRIGGER IF NOT EXISTS {table}_revision_{event.lower()} AFTER {event} ON {table} "
+                f"BEGIN {bump_sqlite}; END"
+                for table in ORGANISATION_TABLES for event in ("INSERT", "UPDATE", "DELETE")]
+    if dialect == "postgresql":
+        statements = [
+            "CREATE OR REPLACE FUNCTION organisation_revision_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "INSERT INTO organisation_revision (id, revision) VALUES (1, floor(random() * 1e15)::bigint) "
+            "ON CONFLICT (id) DO UPDATE SET revision = organisation_revision.revision + 1; RETURN NULL; END $$"]
+        for table in ORGANISATION_TABLES:
+            statements += [f"DROP TRIGGER IF EXISTS {table}_revision ON {table}",
+                           f"CREATE TRIGGER {table}_revision AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+                           "FOR EACH STATEMENT EXECUTE FUNCTION organisation_revision_bump()"]
+        return statements
+    return []
+
+
+@event.listens_for(Model.metadata, "after_create")
+def _after_create(target, connection, **kw):
+    # After every table: the triggers are on three tables and write a fourth.
+    if OrganisationRevision.__table__ in kw.get("tables", target.sorted_tables):
+        for statement in revision_ddl(connection.dialect.name):
+            connection.exec_driver_sql(statement)

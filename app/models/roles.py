@@ -5,6 +5,7 @@ Inside `memo()` the answers are looked up once per block: the timer sweep asks t
 for thousands of steps in a row, one transaction each."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -22,19 +23,38 @@ T = TypeVar("T")
 # Within `memo()`: answers keyed by question, e.g. ("unit", role, unit_id).
 _memo: ContextVar[dict | None] = ContextVar("access_memo", default=None)
 
+# Answers shared by the blocks of this process that read the same organisation revision (few: the
+# newest and, briefly, the one before).
+_shared: dict[int, dict] = {}
+_shared_lock = threading.Lock()
+
 
 @contextmanager
-def memo() -> Iterator[None]:
+def memo(revision: int | None = None) -> Iterator[None]:
     """Look up role holders and the unit a role acts for once inside the block; a role assignment
-    changed while the block runs is seen from the next block (the next sweep)."""
+    changed while the block runs is seen from the next block (the next sweep).
+
+    `revision`: the organisation's revision (OrganisationRevision) read in the caller's transaction. The
+    answers then come from, and go to, what this process keeps for that revision: a block that read the
+    same revision asks nothing again (the organisation is as it was when they were looked up)."""
     if _memo.get() is not None:  # already inside one
         yield
         return
-    token = _memo.set({})
+    token = _memo.set({} if revision is None else _answers_for(revision))
     try:
         yield
     finally:
         _memo.reset(token)
+
+
+def _answers_for(revision: int) -> dict:
+    with _shared_lock:
+        answers = _shared.get(revision)
+        if answers is None:
+            if len(_shared) >= 2:
+                _shared.clear()
+            answers = _shared[revision] = {}
+        return answers
 
 
 def memoized(key: Hashable, compute: Callable[[], T]) -> T:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 from email.message import EmailMessage
+from functools import cache
 from typing import cast
 
 from flask import current_app, has_request_context
@@ -71,9 +72,14 @@ def batch():
     if rows:
         # One short statement with the rows as its parameter sets (executemany): a statement with every
         # row in its VALUES is parsed anew by the driver each time, which cost a sweep more than sending.
-        insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-        outbox = cast(Table, OutboxMessage.__table__)
-        db.session.execute(insert(outbox).on_conflict_do_nothing(index_elements=["event_key"]), list(rows.values()))
+        db.session.execute(_outbox_insert(db.engine.dialect.name), list(rows.values()))
+
+
+@cache
+def _outbox_insert(dialect: str):
+    """batch()'s INSERT, built once per dialect (every request that mails uses it)."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(cast(Table, OutboxMessage.__table__)).on_conflict_do_nothing(index_elements=["event_key"])
 
 
 def case_url(case) -> str:

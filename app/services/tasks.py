@@ -210,10 +210,10 @@ def complete(user, task_id: int, formdata, *, csrf: bool = True) -> Task:
 
 def complete_task(user, task_id: int, formdata, *, csrf: bool = True) -> Completion:
     """complete(), returning what the answer needs. One read (the case's open rows and their instances,
-    locked), lane look-ups once per request (memo), the step's writes in one flush, mail by one INSERT ...
+    locked), lane look-ups once per organisation revision (memo), the step's writes in one flush, mail by one INSERT ...
     ON CONFLICT (batch), and the rows kept as written after the commit."""
-    with memo():
-        locked = engine.lock_for_completion(task_id)
+    locked = engine.lock_for_completion(task_id)
+    with memo(locked.organisation_revision):  # lanes and role holders as this process knows them for it
         task = locked.task
         if task is None:
             get_task(user, task_id)  # 404 when the row does not exist or is not the user's to see
