@@ -83,7 +83,7 @@ class ApiToken(Model):
 
 
 class OrganisationRevision(Model):
-    """One row whose number changes with every change to the organisation: units, role assignments,
+    """One row whose number changes (to a random one) with every change to the organisation: units, role assignments,
     users. Triggers keep it (revision_ddl), so no way of writing those tables can forget it. A process may
     keep what it looked up about the organisation (the unit a lane acts for, role holders) for as long
     as the number it reads in its transaction is the same (models.roles.memo)."""
@@ -98,12 +98,12 @@ ORGANISATION_TABLES = ("units", "role_assignments", "users")
 
 
 def revision_ddl(dialect: str) -> list[str]:
-    """The triggers that move the organisation's revision on any write to ORGANISATION_TABLES (the row
-    is made when missing). A new row starts at a random number: a database emptied and filled again
-    must not hand out a number a running process still holds answers for. Used by create_all (below)
-    and by the migration."""
+    """The triggers that give the organisation a new revision on any write to ORGANISATION_TABLES (the
+    row is made when missing). The new number is random, not the old one plus one: a database emptied
+    and filled again, or a change rolled back and another made, must not hand out a number a running
+    process still holds answers for. Used by create_all (below) and by the migration."""
     bump_sqlite = ("INSERT INTO organisation_revision (id, revision) VALUES (1, abs(random() % 1000000000000000)) "
-                   "ON CONFLICT(id) DO UPDATE SET revision = revision + 1")
+                   "ON CONFLICT(id) DO UPDATE SET revision = excluded.revision")
     if dialect == "sqlite":
         return [f"CREATE TRIGGER IF NOT EXISTS {table}_revision_{event.lower()} AFTER {event} ON {table} "
                 f"BEGIN {bump_sqlite}; END"
@@ -112,7 +112,7 @@ def revision_ddl(dialect: str) -> list[str]:
         statements = [
             "CREATE OR REPLACE FUNCTION organisation_revision_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
             "INSERT INTO organisation_revision (id, revision) VALUES (1, floor(random() * 1e15)::bigint) "
-            "ON CONFLICT (id) DO UPDATE SET revision = organisation_revision.revision + 1; RETURN NULL; END $$"]
+            "ON CONFLICT (id) DO UPDATE SET revision = excluded.revision; RETURN NULL; END $$"]
         for table in ORGANISATION_TABLES:
             statements += [f"DROP TRIGGER IF EXISTS {table}_revision ON {table}",
                            f"CREATE TRIGGER {table}_revision AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "

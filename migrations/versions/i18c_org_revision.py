@@ -29,7 +29,7 @@ def upgrade():
         op.execute(
             "CREATE OR REPLACE FUNCTION organisation_revision_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
             "INSERT INTO organisation_revision (id, revision) VALUES (1, floor(random() * 1e15)::bigint) "
-            "ON CONFLICT (id) DO UPDATE SET revision = organisation_revision.revision + 1; RETURN NULL; END $$")
+            "ON CONFLICT (id) DO UPDATE SET revision = excluded.revision; RETURN NULL; END $$")
         for table in TABLES:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_revision ON {table}")
             op.execute(f"CREATE TRIGGER {table}_revision AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
@@ -40,7 +40,7 @@ def upgrade():
                 op.execute(f"CREATE TRIGGER IF NOT EXISTS {table}_revision_{event.lower()} AFTER {event} ON {table} "
                            "BEGIN INSERT INTO organisation_revision (id, revision) "
                            "VALUES (1, abs(random() % 1000000000000000)) "
-                           "ON CONFLICT(id) DO UPDATE SET revision = revision + 1; END")
+                           "ON CONFLICT(id) DO UPDATE SET revision = excluded.revision; END")
 
 
 def downgrade():
