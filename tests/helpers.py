@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
@@ -309,3 +310,21 @@ def axe_violations(page) -> list[str]:
         const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
         return r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '));
     }"""))
+
+
+def assert_accessible(page) -> None:
+    """axe-core (WCAG 2.1 A and AA) finds nothing, and at 320 px wide the page does not scroll sideways."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (npm ci)")
+    problems = axe_violations(page)
+    assert problems == [], problems
+    size = page.viewport_size
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.wait_for_function("() => window.innerWidth === 320")
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 || e.scrollWidth > e.clientWidth + 1)
+        .map(e => `${e.tagName}#${e.id}.${e.className}: ${e.textContent.slice(0, 40)}`).slice(0, 8)""")
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), \
+        f"{page.url} scrolls sideways at 320 px: {wide}"
+    page.set_viewport_size(size)

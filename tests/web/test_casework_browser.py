@@ -7,26 +7,13 @@ from __future__ import annotations
 import os
 
 import pytest
-from helpers import AXE, axe_violations, chef_data, complete, open_task, report, sas_data
+from helpers import assert_accessible, chef_data, complete, open_task, report, sas_data
 
 from app.extensions import db
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed")
 expect = sync_api.expect
 SHOTS = os.environ.get("KF_SCREENSHOTS")
-
-
-def assert_accessible(page) -> None:
-    if not AXE.exists():
-        pytest.skip("axe-core is not installed (npm ci)")
-    problems = axe_violations(page)
-    assert problems == [], problems
-    size = page.viewport_size
-    page.set_viewport_size({"width": 320, "height": 800})
-    page.wait_for_function("() => window.innerWidth === 320")
-    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), \
-        f"{page.url} scrolls sideways at 320 px"
-    page.set_viewport_size(size)
 
 
 def test_the_case_page_draws_the_process_with_the_current_task_marked(page, login, user):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from helpers import AXE, axe_violations, open_task
+from helpers import assert_accessible, open_task
 
 from app import clock as app_clock
 from app.extensions import db
@@ -20,24 +20,6 @@ from app.services import tasks as task_service
 sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed")
 expect = sync_api.expect
 SHOTS = os.environ.get("KF_SCREENSHOTS")
-
-
-def assert_accessible(page) -> None:
-    """axe-core (WCAG 2.1 A and AA) finds nothing, and at 320 px wide the page does not scroll sideways."""
-    if not AXE.exists():
-        pytest.skip("axe-core is not installed (npm ci)")
-    problems = axe_violations(page)
-    assert problems == [], problems
-    size = page.viewport_size
-    page.set_viewport_size({"width": 320, "height": 800})
-    page.wait_for_function("() => window.innerWidth === 320")
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
-        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 || e.scrollWidth > e.clientWidth + 1)
-        .map(e => `${e.tagName}#${e.id}.${e.className}: ${e.textContent.slice(0, 40)}`).slice(0, 8)""")
-    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), \
-        f"{page.url} scrolls sideways at 320 px: {wide}"
-    page.set_viewport_size(size)
 
 
 def test_a_plan_from_the_form_its_progress_and_the_reviewers_verdicts(page, login, user, clock):
