@@ -13,9 +13,10 @@ from datetime import timedelta
 from typing import cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, exists, select
+from sqlalchemy import CursorResult, exists, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from app import clock
 from app.extensions import db
@@ -87,14 +88,30 @@ def _join(signal: PatternSignal, case: Case) -> None:
     if not _add_cases(signal, [case.id]):
         return
     signal.window_to = max(signal.window_to, clock.today())
-    signal_case = db.session.get(Case, signal.signal_case_id) if signal.signal_case_id else None
+    signal_case = db.session.get(Case, signal.signal_case_id, options=[defer(Case.fields)]) \
+        if signal.signal_case_id else None
     if signal_case is not None:
         link(signal_case, [case.id], None)
-        fields = signal_case.fields or {}
-        signal_case.fields = {**fields, "count": int(fields.get("count") or 0) + 1,
-                              "cases": [*(fields.get("cases") or []), case.number],
-                              "window_to": signal.window_to.isoformat()}
+        # The database appends the number to the list in place: the list is never read into Python
+        # nor sent back whole, whatever its length.
+        db.session.execute(_APPEND_TO_SIGNAL[db.engine.dialect.name],
+                           {"id": signal_case.id, "number": case.number, "window_to": signal.window_to.isoformat()})
+        db.session.expire(signal_case, ["fields"])
     db.session.flush()
+
+
+# _join's update of the signal case's fields: `count` + 1, the case's number appended to `cases`, `window_to`.
+_APPEND_TO_SIGNAL = {
+    "postgresql": text(
+        "UPDATE cases SET fields = jsonb_set(jsonb_set(fields, '{cases}', "
+        "COALESCE(fields -> 'cases', '[]'::jsonb) || to_jsonb(CAST(:number AS text))), "
+        "'{count}', to_jsonb(COALESCE(CAST(fields ->> 'count' AS integer), 0) + 1)) "
+        "|| jsonb_build_object('window_to', CAST(:window_to AS text)) WHERE id = :id"),
+    "sqlite": text(
+        "UPDATE cases SET fields = json_set(json_insert(json_set(fields, '$.cases', "
+        "json(COALESCE(json_extract(fields, '$.cases'), '[]'))), '$.cases[#]', :number), "
+        "'$.count', COALESCE(json_extract(fields, '$.count'), 0) + 1, '$.window_to', :window_to) WHERE id = :id"),
+}
 
 
 def _add_cases(signal: PatternSignal, case_ids: list[int]) -> int:
