@@ -306,3 +306,15 @@ def test_every_list_page_names_a_bad_page_argument_and_shows_its_first_page(org,
                 assert note in body, (path, query)
             beyond = client.get(f"{path}?sida=99")
             assert beyond.status_code == 200 and "Nästa sida" not in beyond.get_data(as_text=True), path
+
+
+def test_a_sweep_rewrites_each_stepped_case_s_own_index_row(api, user, clock):
+    from app.services.timers import run_due
+
+    words = ["rullstolen", "duschpallen", "kvällsmedicinen"]
+    made = _reports(user, clock, [f"Boende föll vid {word}." for word in words])
+    clock.advance(days=20)  # every follow-up deadline passes: one sweep steps all three cases together
+    assert run_due() >= len(made)
+    for word, case in zip(words, made, strict=True):
+        found = api("sas").get(f"/api/v1/cases?q={word}").get_json()["cases"]
+        assert [c["number"] for c in found] == [case.number], word
