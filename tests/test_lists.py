@@ -308,7 +308,7 @@ def test_every_list_page_names_a_bad_page_argument_and_shows_its_first_page(org,
             assert beyond.status_code == 200 and "Nästa sida" not in beyond.get_data(as_text=True), path
 
 
-def test_a_sweep_rewrites_each_stepped_case_s_own_index_row(api, user, clock):
+def test_after_a_sweep_each_case_is_found_by_its_own_words(api, user, clock):
     from app.services.timers import run_due
 
     words = ["rullstolen", "duschpallen", "kvällsmedicinen"]
@@ -318,3 +318,10 @@ def test_a_sweep_rewrites_each_stepped_case_s_own_index_row(api, user, clock):
     for word, case in zip(words, made, strict=True):
         found = api("sas").get(f"/api/v1/cases?q={word}").get_json()["cases"]
         assert [c["number"] for c in found] == [case.number], word
+
+
+def test_the_words_a_completion_adds_are_found_at_once(api, user, clock):
+    [case] = _reports(user, clock, ["Boende föll i korridoren."])
+    complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(analysis="Signeringslistan saknades på avdelningen."))
+    found = api("ec_hg").get("/api/v1/cases?q=signeringslistan").get_json()["cases"]
+    assert [c["number"] for c in found] == [case.number]

@@ -9,6 +9,7 @@ from sqlalchemy import event, select
 
 from app.extensions import db
 from app.models import OutboxMessage, RoleAssignment
+from app.models.search import FTS_TABLE
 
 
 def new_task_mails(user, case) -> list[OutboxMessage]:
@@ -40,6 +41,23 @@ def test_a_sweep_over_many_timers_looks_up_each_role_holder_once(app, user, cloc
     holder_lookups = [s for s in statements if "JOIN role_assignments" in s]
     assert len(holder_lookups) <= 2  # the verksamhetschef of AOSB and the enhetschef of HG
     assert fired >= 6 and len(statements) / fired <= 20  # 29 per timer before the sweep was made cheaper
+
+
+def test_a_sweep_whose_steps_leave_the_cases_texts_as_they_were_writes_no_search_rows(app, user, clock):
+    cases = [report(user("anna")) for _ in range(3)]
+    clock.set(open_task(cases[0], "chef_uppfoljning").due_at + timedelta(minutes=5))
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        fired = sweep(app)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert fired >= 3 and all(open_task(case, "eskalering_uppfoljning") for case in cases)
+    assert [s for s in statements if "case_search" in s or FTS_TABLE in s] == []
 
 
 def test_a_role_handed_over_between_sweeps_gets_the_next_escalation(app, user, clock):

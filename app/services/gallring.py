@@ -238,7 +238,7 @@ def _act(candidate: Candidate) -> list:
         for instance in db.session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id)):
             instance.state = _scrub_workflow(instance.state, keys)
         db.session.execute(delete(OutboxMessage).where(OutboxMessage.case_id == case.id))
-        search.index_case(case)
+        search.index_case(case, force=True)  # the removed texts must leave the index, whatever else changed
     db.session.add(GallringLog(at=now, case_id=case.id, case_number=case.number, case_type=case.type,
                                closed_at=case.closed_at, action=rule.action, rule=rule.as_dict()))
     audit.record("case_gallrad", case=case, summary=f"{case.number} {ACTIONS[rule.action]} enligt gallringsregeln "

@@ -19,10 +19,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from weakref import WeakSet
 
 import snowballstemmer  # Snowball, as PostgreSQL's 'swedish' configuration: the same stems on SQLite
 from flask import current_app
-from sqlalchemy import and_, false, func, literal_column, or_, select, text, true, union
+from sqlalchemy import and_, event, false, func, literal_column, or_, select, text, true, union
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -108,8 +109,27 @@ def _stemmed(value: str) -> str:
 _batch: ContextVar[dict[int, Case] | None] = ContextVar("search_batch", default=None)
 
 
-def index_case(case: Case) -> None:
-    """Write the case's index row (in the caller's transaction); inside `batch()`, when the block ends."""
+# Cases whose texts (title, fields, whether lex Sarah) were given a different value since their index row
+# was last written in this process: a step that leaves them as they were (a timer's escalation) skips
+# the row, whose two tsvectors and GIN entries cost more than the rest of such a step's writes.
+_stale: WeakSet[Case] = WeakSet()
+
+
+def _texts_set(target: Case, value, oldvalue, initiator) -> None:
+    if value != oldvalue:  # an attribute not loaded (NO_VALUE) always differs
+        _stale.add(target)
+
+
+for _attribute in (Case.title, Case.fields, Case.is_lex_sarah):
+    event.listen(_attribute, "set", _texts_set)
+
+
+def index_case(case: Case, *, force: bool = False) -> None:
+    """Write the case's index row (in the caller's transaction) if its texts changed, or `force`;
+    inside `batch()`, when the block ends."""
+    if not force and case not in _stale:
+        return
+    _stale.discard(case)
     batched = _batch.get()
     if batched is not None:
         batched[case.id] = case
@@ -171,7 +191,7 @@ def reindex(batch: int = 2000) -> int:
         if not cases:
             return count
         for case in cases:
-            index_case(case)
+            index_case(case, force=True)
         count += len(cases)
         last = cases[-1].id
         db.session.flush()
