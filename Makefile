@@ -59,8 +59,11 @@ run: $(STAMP) vendor
 	$(FLASK) demo load
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+# One pytest worker per core (pytest-xdist), each test module on one worker so that a module's shared
+# world is built once; every worker has its own databases, servers and ports. KF_TEST_WORKERS=0: serial.
+KF_TEST_WORKERS ?= auto
 test: $(STAMP) system-deps node_modules/.installed vendor
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n $(KF_TEST_WORKERS) --dist loadfile
 
 # One table of `name value unit` rows (bench/table.py): the write path and timers against their floor.
 bench: $(STAMP)
