@@ -5,8 +5,9 @@
 Rows, in order: the in-process completion against its floor (raw SpiffWorkflow step + one commit of the
 state row) on PostgreSQL and SQLite; completions and creations per second with p95 over HTTP (gunicorn,
 PostgreSQL) at 1, 4 and 8 clients; the creation cost of a case joining a pattern signal of 3,000 cases
-against one joining a signal of a few (one unit, side by side); one sweep over 10,000 due timers; the worst lateness of the scheduler in steady state; the
-kvalitetsberättelse for 100,000 cases. The last line is `ratio_completion_vs_floor X` (PostgreSQL).
+against one joining a signal of a few (one unit, side by side); one sweep over 10,000 due timers; the
+worst lateness of the scheduler in steady state; the kvalitetsberättelse for 100,000 cases. The last
+line is `ratio_completion_vs_floor X` (PostgreSQL).
 Each part starts its own scratch databases (and gunicorn / scheduler processes) and removes them.
 --quick: smaller sizes, for trying the script out (the figures are then not the ones the issue asks for).
 """
