@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app import clock
 from app.extensions import db
@@ -217,6 +217,23 @@ def start_pdca(user, **overrides) -> Case:
 def plan(owner="ec_hg", days=30, **overrides) -> dict:
     return {"plan": "Dubbelsignering av kvällsmedicin.", "measure": "Antal missade doser per vecka.",
             "owner": owner, "check_on": (clock.today() + timedelta(days=days)).isoformat(), **overrides}
+
+
+def statements_of(action, values: list | None = None) -> tuple[list[str], object]:
+    """The statements `action` sends (and, into `values`, how many values each binds)."""
+    sent: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+        if values is not None:
+            values.append(len(parameters or ()))
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        result = action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return sent, result
 
 
 # --- a year of cases for the reports --------------------------------------------------------------

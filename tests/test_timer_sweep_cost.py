@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpers import open_task, report, sweep
-from sqlalchemy import event, select
+from helpers import open_task, report, statements_of, sweep
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OutboxMessage, RoleAssignment
@@ -21,16 +21,7 @@ def new_task_mails(user, case) -> list[OutboxMessage]:
 def test_a_sweep_over_many_timers_looks_up_each_role_holder_once(app, user, clock):
     cases = [report(user("anna")) for _ in range(6)]
     clock.set(open_task(cases[0], "chef_uppfoljning").due_at + timedelta(minutes=5))
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        fired = sweep(app)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+    statements, fired = statements_of(lambda: sweep(app))
     vc, ec = user("vc_ao"), user("ec_hg")
     for case in cases:  # each escalation offered to the verksamhetschef, each overdue task told once
         assert open_task(case, "eskalering_uppfoljning").unit.code == "AOSB"
@@ -46,16 +37,7 @@ def test_a_sweep_over_many_timers_looks_up_each_role_holder_once(app, user, cloc
 def test_a_sweep_whose_steps_leave_the_cases_texts_as_they_were_writes_no_search_rows(app, user, clock):
     cases = [report(user("anna")) for _ in range(3)]
     clock.set(open_task(cases[0], "chef_uppfoljning").due_at + timedelta(minutes=5))
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        fired = sweep(app)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+    statements, fired = statements_of(lambda: sweep(app))
     assert fired >= 3 and all(open_task(case, "eskalering_uppfoljning") for case in cases)
     assert [s for s in statements if "case_search" in s or FTS_TABLE in s] == []
 

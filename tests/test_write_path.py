@@ -3,28 +3,11 @@ writes each table once; a new case joining a large pattern signal costs what joi
 case numbers continue after the ones an earlier release gave out."""
 from __future__ import annotations
 
-from helpers import chef_data, open_task, report
-from sqlalchemy import event, func, select, text
+from helpers import chef_data, open_task, report, statements_of
+from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import CaseNumberSequence, OutboxMessage, PatternSignal
-
-
-def statements_of(action, values: list | None = None) -> tuple[list[str], object]:
-    """The statements `action` sends (and, into `values`, how many values each binds)."""
-    sent: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
-        if values is not None:
-            values.append(len(parameters or ()))
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        result = action()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return sent, result
 
 
 def test_a_completion_over_the_api_sends_at_most_twelve_statements(api, user, backend):
