@@ -154,23 +154,19 @@ def batch():
         _write(list(cases.values()))
 
 
-# Every row of a batch in one execution (arrays, unnested): a sweep's fifty rows as an executemany cost
-# the driver fifty exchanges with the server, and the text stays the same for one row or many (prepared).
 _PG_UPSERT = text(
     "INSERT INTO case_search (case_id, document, full_document) "
-    "SELECT id, to_tsvector('swedish', document), to_tsvector('swedish', full_document) "
-    "FROM unnest(CAST(:ids AS integer[]), CAST(:documents AS text[]), CAST(:fulls AS text[])) "
-    "AS given (id, document, full_document) "
+    "VALUES (:id, to_tsvector('swedish', :document), to_tsvector('swedish', :full)) "
     "ON CONFLICT (case_id) DO UPDATE SET document = excluded.document, full_document = excluded.full_document")
 
 
 def _write(cases: list[Case]) -> None:
     rows = [(case.id, *texts(case)) for case in cases]
+    one = len(rows) == 1  # a list of parameters goes as one batch (executemany)
     if db.session.get_bind().dialect.name == "postgresql":
-        ids, documents, fulls = (list(column) for column in zip(*rows, strict=True))
-        db.session.execute(_PG_UPSERT, {"ids": ids, "documents": documents, "fulls": fulls})
+        params = [{"id": id_, "document": document, "full": full} for id_, document, full in rows]
+        db.session.execute(_PG_UPSERT, params[0] if one else params)
     else:
-        one = len(rows) == 1  # a list of parameters goes as one batch (executemany)
         ids = [{"id": id_} for id_, _, _ in rows]
         params = [{"id": id_, "document": _stemmed(document), "full": _stemmed(full) if full else None}
                   for id_, document, full in rows]
