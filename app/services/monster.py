@@ -108,8 +108,8 @@ _APPEND_TO_SIGNAL = {
         "'{count}', to_jsonb(COALESCE(CAST(fields ->> 'count' AS integer), 0) + 1)) "
         "|| jsonb_build_object('window_to', CAST(:window_to AS text)) WHERE id = :id"),
     "sqlite": text(
-        "UPDATE cases SET fields = json_set(json_insert(json_set(fields, '$.cases', "
-        "json(COALESCE(json_extract(fields, '$.cases'), '[]'))), '$.cases[#]', :number), "
+        "UPDATE cases SET fields = json_set(fields, "
+        "'$.cases', json_insert(COALESCE(json_extract(fields, '$.cases'), '[]'), '$[#]', :number), "
         "'$.count', COALESCE(json_extract(fields, '$.count'), 0) + 1, '$.window_to', :window_to) WHERE id = :id"),
 }
 
