@@ -6,6 +6,7 @@ import pytest
 from helpers import AXE, PASSWORD, axe_violations, report
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright is not installed")
+expect = sync_api.expect  # waits for the page the click leads to; is_visible() would look at the old one
 
 
 def test_admin_creates_a_user_who_then_sees_the_units_inbox(page, login, user, browser, live_server):
@@ -21,11 +22,11 @@ def test_admin_creates_a_user_who_then_sees_the_units_inbox(page, login, user, b
     page.locator("#email").fill("nina@kommun.example")
     page.locator("#password").fill(PASSWORD)
     page.get_by_role("button", name="Skapa användaren").click()
-    assert page.get_by_role("heading", name="Nina Nord").is_visible()
+    expect(page.get_by_role("heading", name="Nina Nord")).to_be_visible()
     page.locator("#role").select_option("enhetschef")
     page.locator("#unit").select_option("HG")
     page.get_by_role("button", name="Ge rollen").click()
-    assert page.get_by_role("button", name="Ta bort rollen Enhetschef vid Hemgårdens äldreboende").is_visible()
+    expect(page.get_by_role("button", name="Ta bort rollen Enhetschef vid Hemgårdens äldreboende")).to_be_visible()
     problems = {}
     for path in ("/admin/anvandare", "/admin/anvandare/ny", "/admin/anvandare/nina", "/admin/organisation",
                  "/admin/enheter/HG", "/admin/enheter/ny", "/admin/personalfil", "/admin/processer"):
@@ -42,18 +43,18 @@ def test_admin_creates_a_user_who_then_sees_the_units_inbox(page, login, user, b
     page.locator("#fil").set_input_files(files=[{"name": "avvikelse.bpmn", "mimeType": "application/xml",
                                                  "buffer": EXTRA_STEP.encode()}])
     page.get_by_role("button", name="Kontrollera och visa skillnaden").click()
-    assert page.get_by_text("Meddela SAS (meddela_sas)").is_visible()
+    expect(page.get_by_text("Meddela SAS (meddela_sas)")).to_be_visible()
     assert axe_violations(page) == [] and page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     page.get_by_role("button", name="Driftsätt versionen").click()
-    assert page.get_by_text("Ny version driftsatt").is_visible()
+    expect(page.get_by_text("Ny version driftsatt")).to_be_visible()
     page.get_by_role("button", name="Provkör flytten").first.click()
-    assert page.get_by_role("heading", name="Provkörning: kan ärendena flyttas?").is_visible()
+    expect(page.get_by_role("heading", name="Provkörning: kan ärendena flyttas?")).to_be_visible()
     assert axe_violations(page) == []
 
     context = browser.new_context(base_url=live_server, locale="sv-SE", bypass_csp=True)
     other = context.new_page()
     login(other, "nina")
     other.goto("/att-fordela")
-    assert other.get_by_text(case.number).first.is_visible()
+    expect(other.get_by_text(case.number).first).to_be_visible()
     assert axe_violations(other) == []
     context.close()
