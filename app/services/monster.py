@@ -94,7 +94,7 @@ def _join(signal: PatternSignal, case: Case) -> None:
         link(signal_case, [case.id], None)
         # The database appends the number to the list in place: the list is never read into Python
         # nor sent back whole, whatever its length.
-        db.session.execute(_APPEND_TO_SIGNAL[db.engine.dialect.name],
+        db.session.execute(_APPEND_TO_SIGNAL[db.session.get_bind().dialect.name],
                            {"id": signal_case.id, "number": case.number, "window_to": signal.window_to.isoformat()})
         db.session.expire(signal_case, ["fields"])
     db.session.flush()
