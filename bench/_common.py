@@ -50,6 +50,56 @@ def median(values: list[float]) -> float:
 Row = tuple[str, float, str]
 
 
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()  # the fields after the command name
+    except (FileNotFoundError, ProcessLookupError, PermissionError):  # gone meanwhile, or not ours to read
+        return None
+
+
+def cpu_seconds(pids) -> float:
+    """CPU time (user + system) the processes `pids` have used so far (Linux /proc; 0 for any gone)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = _stat_fields(pid)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and every process below it (a gunicorn master and its workers)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat_fields(int(entry))
+            if fields is not None:
+                parents.setdefault(int(fields[1]), []).append(int(entry))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo += parents.get(pid, [])
+    return tree
+
+
+def postgres_pids() -> list[int]:
+    """The processes of the PostgreSQL server on this machine (its backends, WAL writer, checkpointer...);
+    empty when it runs elsewhere or /proc cannot tell."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() == "postgres":
+                        pids.append(int(entry))
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                continue
+    return pids
+
+
 def print_rows(rows: list[Row]) -> None:
     for name, value, unit in rows:
         print(f"{name} {format_value(value)} {unit}".rstrip())

@@ -9,7 +9,9 @@ one commit of the state row (an UPDATE of a row holding the same serialized stat
 Ours is POST /api/v1/tasks/<id>/complete through the Flask test client (bearer token, form
 validation, engine, inbox/timer/audit/outbox rows, commit, the JSON answer) on chef_uppfoljning of a
 fresh avvikelse. The three are measured in alternating rounds (the machine is shared: medians and
-their ratio are what count), and the SQL statements per completion are counted.
+their ratio are what count). Of our completion it also prints the SQL statements, the time spent
+inside the driver's execute (sending, the database's work, the answer) and, on a PostgreSQL server on
+this machine, the CPU its backends used (Linux /proc): what of the time is the database's.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import time
 from datetime import timedelta
 from uuid import UUID
 
-from _common import PostgresUnavailable, Row, median, print_rows, scratch_postgres
+from _common import PostgresUnavailable, Row, cpu_seconds, median, print_rows, scratch_postgres
 from sqlalchemy import event, select, text
 
 REPORT = {"type": "avvikelse", "unit": "HG", "category": "lakemedel", "description": "Kvällsmedicinen gavs inte.",
@@ -89,9 +91,27 @@ def measure(url: str, rounds: int, per_round: int, profile: bool) -> dict:
             floor_conn.commit()
 
         statements = [0]
+        in_driver = [0.0]  # seconds inside cursor.execute: sending, the database's work, the answer
 
-        def count(*args) -> None:
+        def count(conn, *args) -> None:
             statements[0] += 1
+            conn.info["bench_sent"] = time.perf_counter()
+
+        def answered(conn, *args) -> None:
+            sent = conn.info.pop("bench_sent", None)
+            if sent is not None:
+                in_driver[0] += time.perf_counter() - sent
+
+        # PostgreSQL: the CPU its backends for our completions use (not the floor's connection's).
+        backends: list[int] = []
+        if db.engine.dialect.name == "postgresql":
+            floor_pid = floor_conn.scalar(text("SELECT pg_backend_pid()"))
+            floor_conn.commit()
+            backends = list(db.session.scalars(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> :floor"),
+                {"floor": floor_pid}))
+            db.session.commit()
+        database_cpu = 0.0
 
         def ours(task_id: int) -> None:
             response = client.post(f"/api/v1/tasks/{task_id}/complete", json=chef,
@@ -115,6 +135,8 @@ def measure(url: str, rounds: int, per_round: int, profile: bool) -> dict:
                 commit_floor(serialized)
                 samples["commit"].append(time.perf_counter() - t0)
             event.listen(db.engine, "before_cursor_execute", count)
+            event.listen(db.engine, "after_cursor_execute", answered)
+            cpu_before = cpu_seconds(backends)
             try:
                 for _ in range(per_round):
                     task_id = next(queue)
@@ -123,7 +145,9 @@ def measure(url: str, rounds: int, per_round: int, profile: bool) -> dict:
                     samples["ours"].append(time.perf_counter() - t0)
                     counted += 1
             finally:
+                database_cpu += cpu_seconds(backends) - cpu_before
                 event.remove(db.engine, "before_cursor_execute", count)
+                event.remove(db.engine, "after_cursor_execute", answered)
         profiled = None
         if profile:
             profiler = cProfile.Profile()
@@ -141,6 +165,8 @@ def measure(url: str, rounds: int, per_round: int, profile: bool) -> dict:
         db.engine.dispose()
     return {"raw": median(samples["raw"]), "commit": median(samples["commit"]), "ours": median(samples["ours"]),
             "statements": statements[0] / max(counted, 1), "state_bytes": len(state),
+            "in_driver": in_driver[0] / max(counted, 1),
+            "database_cpu": database_cpu / max(counted, 1) if backends else None,
             "our_state_bytes": our_state_bytes, "profile": profiled}
 
 
@@ -163,6 +189,9 @@ def rows(backends=("postgresql", "sqlite"), rounds: int = 8, per_round: int = 25
                 (f"{tag}_commit_floor", 1000 * result["commit"], "ms"),
                 (f"{tag}_completion_in_process", 1000 * result["ours"], "ms"),
                 (f"{tag}_completion_sql_statements", result["statements"], "statements"),
+                (f"{tag}_completion_in_driver", 1000 * result["in_driver"], "ms"),
+                *([(f"{tag}_completion_database_cpu", 1000 * result["database_cpu"], "ms")]
+                  if result["database_cpu"] is not None else []),
                 (f"{tag}_saved_state_bytes", result["our_state_bytes"], "bytes"),
                 (f"{tag}_ratio_completion_vs_floor", result["ours"] / floor, "x")]
         if result["profile"]:

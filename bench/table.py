@@ -3,8 +3,10 @@
     .venv/bin/python bench/table.py [--quick]
 
 Rows, in order: the in-process completion against its floor (raw SpiffWorkflow step + one commit of the
-state row) on PostgreSQL and SQLite; completions and creations per second with p95 over HTTP (gunicorn,
-PostgreSQL) at 1, 4 and 8 clients; the creation cost of a case joining a pattern signal of 3,000 cases
+state row) on PostgreSQL and SQLite, with its statements, its time in the driver and the database's CPU;
+completions and creations per second with p95 over HTTP (gunicorn, PostgreSQL) at 1, 4 and 8 clients,
+with the CPU per completion of gunicorn, PostgreSQL and the client at 8 and the rate those cores allow;
+the creation cost of a case joining a pattern signal of 3,000 cases
 against one joining a signal of a few (one unit, side by side); one sweep over 10,000 due timers; the
 worst lateness of the scheduler in steady state; the kvalitetsberättelse for 100,000 cases. The last
 line is `ratio_completion_vs_floor X` (PostgreSQL).
