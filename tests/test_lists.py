@@ -325,3 +325,29 @@ def test_the_words_a_completion_adds_are_found_at_once(api, user, clock):
     complete(user("ec_hg"), case, "chef_uppfoljning", chef_data(analysis="Signeringslistan saknades på avdelningen."))
     found = api("ec_hg").get("/api/v1/cases?q=signeringslistan").get_json()["cases"]
     assert [c["number"] for c in found] == [case.number]
+
+
+def test_texts_stemmed_in_several_threads_at_once_get_the_stems_of_one_thread(app):
+    """A threaded server indexes the texts of simultaneous steps at once (SQLite's index is stemmed in
+    Python): a shared stemmer broke off with IndexError, and the step with a 500."""
+    import threading
+
+    from app.services import search
+
+    text = " ".join(["brukarens", "läkemedlen", "dokumentationen", "avvikelserna", "kvällsmedicinen"] * 400)
+    expected = search._stemmed(text)
+    answers: list = []
+
+    def stem() -> None:
+        try:
+            answers.extend(search._stemmed(text) for _ in range(5))
+        except Exception as err:  # noqa: BLE001 - reported back to the test
+            answers.append(err)
+
+    threads = [threading.Thread(target=stem) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(answers) == 30 and all(answer == expected for answer in answers), \
+        [a for a in answers if a != expected][:1]

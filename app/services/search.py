@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 from weakref import WeakSet
 
@@ -74,13 +74,16 @@ def _variants(word: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(forms))
 
 
-@cache
-def _stemmer():
-    return snowballstemmer.stemmer("swedish")
+# A snowball stemmer keeps the word it works on in itself: one per thread (a threaded server stemming
+# two texts at once with one stemmer broke off with IndexError).
+_stemmers = threading.local()
 
 
 def _stems(words: Iterable[str]) -> list[str]:
-    return _stemmer().stemWords(list(words))
+    stemmer = getattr(_stemmers, "swedish", None)
+    if stemmer is None:
+        stemmer = _stemmers.swedish = snowballstemmer.stemmer("swedish")
+    return stemmer.stemWords(list(words))
 
 
 # --- the index ------------------------------------------------------------------------------------
