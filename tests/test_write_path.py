@@ -3,11 +3,23 @@ writes each table once; a new case joining a large pattern signal costs what joi
 case numbers continue after the ones an earlier release gave out."""
 from __future__ import annotations
 
+import pytest
 from helpers import chef_data, open_task, report, statements_of
 from sqlalchemy import func, select, text
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
-from app.models import CaseNumberSequence, OutboxMessage, PatternSignal
+from app.models import (
+    AuditEvent,
+    Case,
+    CaseNumberSequence,
+    OutboxMessage,
+    PatternSignal,
+    ProcessInstance,
+    Task,
+    Unit,
+    one_statement,
+)
 
 
 def test_a_completion_over_the_api_sends_at_most_twelve_statements(api, user, backend):
@@ -88,3 +100,57 @@ def test_case_numbers_continue_after_those_an_earlier_release_gave_out(app, user
     first, second = report(user("anna")), report(user("anna"))
     assert (first.number, second.number) == ("AVV-2026-0042", "AVV-2026-0043")
     assert db.session.scalar(select(func.count()).select_from(PatternSignal)) == 0
+
+
+def test_on_postgresql_a_completions_rows_are_written_by_one_statement(api, user, pg_only):
+    """The instance, the inbox rows, the timers, the case and the audit events of a completion reach
+    PostgreSQL in one statement, and are then what a later read finds."""
+    cases = [report(user("anna")) for _ in range(2)]
+    tasks = [open_task(case, "chef_uppfoljning").id for case in cases]
+    db.session.commit()
+    api("ec_hg").post(f"/api/v1/tasks/{tasks[0]}/complete", json=chef_data())
+
+    sent, response = statements_of(lambda: api("ec_hg").post(f"/api/v1/tasks/{tasks[1]}/complete", json=chef_data()))
+
+    assert response.status_code == 200, response.get_json()
+    writes = [s for s in sent if not s.lstrip().startswith("SELECT")
+              and any(table in s for table in ("process_instances", "INTO tasks", "UPDATE tasks", "audit_events"))]
+    assert len(writes) == 1 and writes[0].lstrip().startswith("WITH"), writes
+    assert len(sent) <= 5, sent
+    new_task = response.get_json()["case"]["tasks"][0]
+    db.session.expire_all()
+    row = db.session.get(Task, new_task["id"])
+    assert (row.task_id, row.state, row.case_id, row.unit.code) == ("atgardsuppfoljning", "open", cases[1].id, "HG")
+    assert db.session.get(Task, tasks[1]).state == "completed"
+    assert db.session.get(Case, cases[1].id).phase == "Följ upp åtgärderna"
+    assert {"task_completed", "task_created"} <= set(db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.case_id == cases[1].id)))
+
+
+def test_one_statement_refuses_an_instance_changed_meanwhile(app, user, pg_only):
+    """As a flush does: a row whose version moved since it was read is not overwritten."""
+    case = report(user("anna"))
+    db.session.commit()
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
+    instance.error = "ändrad"
+    with db.session.no_autoflush:  # someone else's step, between our read and our write
+        db.session.execute(text("UPDATE process_instances SET version = version + 1 WHERE id = :id"),
+                           {"id": instance.id})
+    with pytest.raises(StaleDataError):
+        one_statement.flush(db.session())
+    db.session.rollback()
+
+
+def test_writes_one_statement_cannot_express_take_the_ordinary_flush(app, user, backend):
+    """A new row that refers to another new row (which has no id yet) goes through the unit of work."""
+    anna = user("anna")
+    case = report(anna)
+    db.session.commit()
+    unit = Unit(code="PROV", name="Provenheten")
+    other = Case(number="AVV-2026-9999", type="avvikelse", unit=unit, reporter_id=anna.id,
+                 created_at=case.created_at, updated_at=case.updated_at)
+    db.session.add(other)
+    one_statement.flush(db.session())
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Case, other.id).unit.code == "PROV"

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine, forms
 from app.extensions import db
-from app.models import Case, Task
+from app.models import Case, Task, one_statement
 from app.models.roles import memo
 from app.services import audit, lists, notifications, search, substitutes
 from app.services.access import can_view, candidate_filter, own_part, sees_everything
@@ -246,7 +246,7 @@ def complete_task(user, task_id: int, formdata, *, csrf: bool = True) -> Complet
                              details=data, instance_id=task.instance_id)
                 still_open = [row for row in locked.case_open_tasks if row.state == "open"] + result.new_tasks
                 apply_step(case, result, user, still_open)
-                db.session.flush()  # the step's writes, all in one flush
+                one_statement.flush(db.session())  # the step's writes, all in one statement
             except (engine.TaskNotReady, StaleDataError):
                 # SQLite has no row lock: a simultaneous completion shows as a stale instance version at a flush.
                 db.session.rollback()

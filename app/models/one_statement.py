@@ -1,0 +1,158 @@
+"""A session's pending writes sent to PostgreSQL as one statement (data-modifying CTEs).
+
+The unit of work sends one statement per changed row and table and waits for each; a completion's nine
+writes cost more in those round trips and that bookkeeping than in the database. When the pending
+writes are plain (new rows that refer only to rows already written, changed columns of loaded rows, no
+deletes, no mapper events), they go as `WITH w0 AS (UPDATE ...), w1 AS (INSERT ... RETURNING id) ...
+SELECT ...`, and the objects are left as a flush leaves them. Anything else, and every other database,
+takes the ordinary flush.
+
+Each row's statement is compiled once per table and set of columns (a "shape"), and the whole statement
+once per sequence of shapes, so a step of a kind seen before only fills in its values."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import bindparam, insert, inspect, literal_column, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.session import make_transient_to_detached
+
+_INSERT_EVENTS, _UPDATE_EVENTS = ("before_insert", "after_insert"), ("before_update", "after_update")
+
+
+def flush(session: Session) -> None:
+    """session.flush(), in one statement where it can be (module docstring)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql" or session.deleted:
+        session.flush()
+        return
+    # In a steady order (by table), so that the same kind of step makes the same statement.
+    new = sorted(session.new, key=lambda obj: type(obj).__tablename__)
+    dirty = sorted((obj for obj in session.dirty if session.is_modified(obj)),
+                   key=lambda obj: (type(obj).__tablename__, inspect(obj).identity))
+    rows = _rows(new, dirty)
+    if rows is None:
+        session.flush()
+        return
+    if not rows:
+        return
+    shapes = tuple(shape for shape, _, _, _ in rows)
+    sql, parameters = _statement(bind.dialect, shapes)
+    params = {}
+    for i, (_, _, values, where) in enumerate(rows):
+        for (name, process), value in zip(parameters[i], [*values.values(), *where], strict=True):
+            params[name] = process(value) if process is not None else value
+    answers = session.connection().exec_driver_sql(sql, params).one()
+    for answer, (shape, obj, values, _) in zip(answers, rows, strict=True):
+        if shape[0] == "update":
+            if answer != 1:
+                raise StaleDataError(f"{type(obj).__name__} {inspect(obj).identity} changed or went away meanwhile")
+            for key, value in values.items():
+                set_committed_value(obj, key, value)
+        else:
+            # A new row becomes a loaded one: its values as written, its id from RETURNING.
+            session.expunge(obj)
+            for key, value in values.items():
+                set_committed_value(obj, key, value)
+            set_committed_value(obj, "id", answer)
+            make_transient_to_detached(obj)
+            session.add(obj)
+
+
+def _rows(new: list, dirty: list) -> list | None:
+    """Per row: (shape, object, {attribute: value} to write, values of the WHERE), None when a row
+    needs what only the unit of work does."""
+    rows = []
+    for obj in dirty:
+        state = inspect(obj)
+        mapper = state.mapper
+        if _unplain(mapper, _UPDATE_EVENTS) or any(state.attrs[rel.key].history.has_changes()
+                                                  for rel in mapper.relationships) \
+                or any(c.onupdate is not None or c.server_onupdate is not None for c in mapper.local_table.c):
+            return None
+        values = {}
+        for prop in mapper.column_attrs:
+            added = state.attrs[prop.key].history.added
+            if added:
+                values[prop.key] = added[0]
+        if not values:
+            continue
+        where = [state.identity[0]]
+        version = mapper.version_id_col.key if mapper.version_id_col is not None else None
+        if version is not None:
+            version_key = mapper.get_property_by_column(mapper.version_id_col).key
+            current = state.committed_state.get(version_key, state.dict.get(version_key))
+            values[version_key] = current + 1
+            where.append(current)
+        rows.append((("update", mapper.local_table.name, _columns(mapper, values), version), obj, values, where))
+    for obj in new:
+        state = inspect(obj)
+        mapper = state.mapper
+        if _unplain(mapper, _INSERT_EVENTS) or mapper.version_id_col is not None:
+            return None  # (a versioned row's first version is the unit of work's to give)
+        values = {}
+        for rel in mapper.relationships:
+            target = state.dict.get(rel.key)
+            if target is None:
+                continue
+            if rel.direction.name != "MANYTOONE" or inspect(target).key is None:
+                return None  # a collection, or a row that has no id yet
+            for local, remote in rel.local_remote_pairs:
+                values[mapper.get_property_by_column(local).key] = getattr(target, remote.key)
+        for prop in mapper.column_attrs:
+            column = prop.columns[0]
+            if prop.key == "id" or prop.key in values:
+                continue
+            if state.dict.get(prop.key) is not None:  # None: the column's default, as a flush does
+                values[prop.key] = state.dict[prop.key]
+            elif column.default is None:
+                if column.server_default is not None:
+                    return None  # only the database knows the value
+                values[prop.key] = None
+            elif column.default.is_scalar:
+                values[prop.key] = column.default.arg
+            elif column.default.is_callable:
+                values[prop.key] = column.default.arg(None)
+            else:
+                return None
+        rows.append((("insert", mapper.local_table.name, _columns(mapper, values), None), obj, values, []))
+    return rows
+
+
+def _unplain(mapper, events) -> bool:
+    return mapper.inherits is not None or [c.key for c in mapper.primary_key] != ["id"] \
+        or any(getattr(mapper.dispatch, name) for name in events)
+
+
+def _columns(mapper, values: dict) -> tuple[str, ...]:
+    return tuple(mapper.get_property(key).columns[0].key for key in values)
+
+
+@lru_cache(maxsize=256)
+def _statement(dialect, shapes: tuple) -> tuple[str, list[list]]:
+    """The SQL of the rows of `shapes` as one statement, and per row its parameters in order as (name,
+    bind processor): the columns written, then an update's WHERE (id, and the version it had)."""
+    from app.extensions import db  # the tables by name
+
+    parts, answers, processors = [], [], []
+    for i, (kind, table_name, columns, version) in enumerate(shapes):
+        table = db.metadata.tables[table_name]
+        binds = {c: bindparam(f"w{i}_{c}", type_=table.c[c].type) for c in columns}
+        params = [(f"w{i}_{c}", table.c[c]) for c in columns]
+        if kind == "update":
+            where = [table.c.id == bindparam(f"w{i}_id", type_=table.c.id.type)]
+            params.append((f"w{i}_id", table.c.id))
+            if version is not None:
+                where.append(table.c[version] == bindparam(f"w{i}_version_", type_=table.c[version].type))
+                params.append((f"w{i}_version_", table.c[version]))
+            sql = update(table).where(*where).values(binds).returning(literal_column("1")).compile(dialect=dialect)
+            answers.append(f"(SELECT count(*) FROM w{i})")
+        else:
+            sql = insert(table).values(binds).returning(table.c.id).compile(dialect=dialect)
+            answers.append(f"(SELECT min(id) FROM w{i})")
+        parts.append(f"w{i} AS ({sql})")
+        processors.append([(name, column.type.dialect_impl(dialect).bind_processor(dialect))
+                           for name, column in params])
+    return f"WITH {', '.join(parts)} SELECT {', '.join(answers)}", processors
