@@ -28,8 +28,9 @@ def flush(session: Session) -> None:
     if bind.dialect.name != "postgresql" or session.deleted:
         session.flush()
         return
-    # In a steady order (by table), so that the same kind of step makes the same statement.
-    new = sorted(session.new, key=lambda obj: type(obj).__tablename__)
+    # In a steady order (by table), so that the same kind of step makes the same statement; new rows of
+    # a table in the order they were added, as the unit of work writes them (their ids order the history).
+    new = sorted(session.new, key=lambda obj: (type(obj).__tablename__, inspect(obj).insert_order or 0))
     dirty = sorted((obj for obj in session.dirty if session.is_modified(obj)),
                    key=lambda obj: (type(obj).__tablename__, inspect(obj).identity))
     rows = _rows(new, dirty)
