@@ -18,8 +18,8 @@ from app.models import (
     ProcessInstance,
     Task,
     Unit,
-    one_statement,
 )
+from app.services import one_statement
 
 
 def test_a_completion_over_the_api_sends_at_most_twelve_statements(api, user, backend):

@@ -12,9 +12,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine, forms
 from app.extensions import db
-from app.models import Case, Task, one_statement
+from app.models import Case, Task
 from app.models.roles import memo
-from app.services import audit, lists, notifications, search, substitutes
+from app.services import audit, lists, notifications, one_statement, search, substitutes
 from app.services.access import can_view, candidate_filter, own_part, sees_everything
 from app.services.cases import commit, supply_lookups, task_order
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound

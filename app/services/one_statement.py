@@ -19,6 +19,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.session import make_transient_to_detached
 
+from app.extensions import db
+
 _INSERT_EVENTS, _UPDATE_EVENTS = ("before_insert", "after_insert"), ("before_update", "after_update")
 
 
@@ -135,8 +137,6 @@ def _columns(mapper, values: dict) -> tuple[str, ...]:
 def _statement(dialect, shapes: tuple) -> tuple[str, list[list]]:
     """The SQL of the rows of `shapes` as one statement, and per row its parameters in order as (name,
     bind processor): the columns written, then an update's WHERE (id, and the version it had)."""
-    from app.extensions import db  # the tables by name
-
     parts, answers, processors = [], [], []
     for i, (kind, table_name, columns, version) in enumerate(shapes):
         table = db.metadata.tables[table_name]
