@@ -231,3 +231,27 @@ def test_a_long_table_is_shortened_in_the_pdf_and_attached_whole_as_excel(world,
     sheet = load_workbook(tmp_path / "n.xlsx").active
     names = [row[0] for row in sheet.iter_rows(values_only=True)]
     assert "Synpunkter och klagomål" in names and "Rapporter totalt" in names  # every row, also those not shown
+
+
+def test_building_the_report_counts_each_years_totals_once(world):
+    """The sections ask for the same year's headline counts several times (summary, four years side by
+    side, tertials, lex Sarah, klagomål); each period is counted by one query per report."""
+    from sqlalchemy import event
+
+    from app.services.reports import kvalitetsberattelse as kb
+
+    asked: list[tuple] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "lex_maria_anmalningar" in statement and "GROUP BY" not in statement:  # counts.totals
+            asked.append((statement, repr(parameters)))
+
+    with world.app.app_context(), world.app.test_request_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            report = kb.build(world.user("sas"), 2026)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+    assert section(report, "sammanfattning")["facts"][0].startswith("Under 2026 rapporterades 6 avvikelser")
+    # 2023–2026 side by side (2025 also as the year before) and the three tertials of 2026.
+    assert len(asked) == 7 and len(set(asked)) == 7

@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, select
 
 from app.extensions import db
 from app.models import Case
+from app.models.roles import memoized
 from app.services import categories
 from app.services.errors import Invalid
 from app.services.reports.access import report_scope
@@ -67,10 +68,15 @@ def in_period(year: int, tertial: int | None = None):
 
 
 def totals(scope: Scope, year: int, tertial: int | None = None) -> dict:
-    """The year's (or tertial's) headline counts in one query, with their sum and shares."""
-    row = db.session.execute(select(*_counts()).where(
-        Case.type.in_(("avvikelse", "klagomal")), in_period(year, tertial), scope.where(Case.unit_id))).one()
-    return with_sum({k: int(getattr(row, k)) for k in COUNT_KEYS})
+    """The year's (or tertial's) headline counts in one query, with their sum and shares. Inside `memo()`
+    (a report being built: its sections ask for the same year several times) asked once."""
+    def count() -> dict:
+        row = db.session.execute(select(*_counts()).where(
+            Case.type.in_(("avvikelse", "klagomal")), in_period(year, tertial), scope.where(Case.unit_id))).one()
+        return with_sum({k: int(getattr(row, k)) for k in COUNT_KEYS})
+
+    units = None if scope.unit_ids is None else frozenset(scope.unit_ids)
+    return memoized(("report_totals", units, year, tertial), count)
 
 
 def overview(scope: Scope, year: int, years: int = 4) -> Table:

@@ -12,6 +12,7 @@ from app import clock, forms, lagrum
 from app.extensions import db
 from app.forms.reports import kvalitetsberattelse_form_class
 from app.models import ReportText
+from app.models.roles import memo
 from app.services import audit
 from app.services.errors import Forbidden, Invalid
 from app.services.reports.access import NO_TEXTS, may_write_texts, report_scope
@@ -118,18 +119,19 @@ def build(user, year: int, *, published: bool = False, tertial: int | None = Non
     ctx = Context(user, year, report_scope(user, tree), tree, published, tertial)
     texts = load_texts(year)
     sections = []
-    for number, section in enumerate(TERTIAL_SECTIONS if tertial else SECTIONS, start=1):
-        figures = section.figures(ctx) if section.figures else Figures()
-        saved = texts.get(_stored_key(section.key, tertial))
-        tables = _published_tables(figures.tables) if published else figures.tables
-        sections.append({
-            "number": number, "key": section.key, "title": section.title, "prompt": section.prompt,
-            "text": saved.text if saved else "", "paragraphs": _paragraphs(saved.text if saved else ""),
-            "text_updated_at": clock.to_local(saved.updated_at).strftime("%Y-%m-%d %H:%M") if saved else None,
-            "text_updated_by": saved.updated_by.name if saved and saved.updated_by else None,
-            "free_text": True,
-            "facts": figures.facts, "missing": figures.missing, "tables": tables, "charts": figures.charts,
-        })
+    with memo():  # the sections count the same year's totals several times: asked once per report
+        for number, section in enumerate(TERTIAL_SECTIONS if tertial else SECTIONS, start=1):
+            figures = section.figures(ctx) if section.figures else Figures()
+            saved = texts.get(_stored_key(section.key, tertial))
+            tables = _published_tables(figures.tables) if published else figures.tables
+            sections.append({
+                "number": number, "key": section.key, "title": section.title, "prompt": section.prompt,
+                "text": saved.text if saved else "", "paragraphs": _paragraphs(saved.text if saved else ""),
+                "text_updated_at": clock.to_local(saved.updated_at).strftime("%Y-%m-%d %H:%M") if saved else None,
+                "text_updated_by": saved.updated_by.name if saved and saved.updated_by else None,
+                "free_text": True,
+                "facts": figures.facts, "missing": figures.missing, "tables": tables, "charts": figures.charts,
+            })
     # The law cited is the law in force during the report's year (app.lagrum).
     lagrum_text = {key: lagrum.ref_for_year(key, year)
                    for key in ("kvalitetsberattelse", "kvalitetsarbete", "lex_sarah_anmalan", "ejv_statistik")}
