@@ -117,6 +117,8 @@ def test_on_postgresql_a_completions_rows_are_written_by_one_statement(api, user
               and any(table in s for table in ("process_instances", "INTO tasks", "UPDATE tasks", "audit_events"))]
     assert len(writes) == 1 and writes[0].lstrip().startswith("WITH"), writes
     assert len(sent) <= 5, sent
+    # The case's search row and the mail about the new task join that statement: token, locked read, writes.
+    assert len(sent) == 3 and "case_search" in writes[0] and "INTO outbox" in writes[0], sent
     new_task = response.get_json()["case"]["tasks"][0]
     db.session.expire_all()
     row = db.session.get(Task, new_task["id"])
@@ -126,6 +128,12 @@ def test_on_postgresql_a_completions_rows_are_written_by_one_statement(api, user
     history = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.case_id == cases[1].id)
                                       .order_by(AuditEvent.at, AuditEvent.id)))
     assert history[-2:] == ["task_completed", "task_created"], history  # in the order they were recorded
+    mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == cases[1].id,
+                                                         OutboxMessage.subject.startswith("Ny uppgift: Följ upp åtg")))
+    assert [(m.recipient, m.attempts) for m in mail] == [("eva.carlsson@kommun.example", 0)]
+    # The analysis written in the completed form is found by a search, from the row the statement wrote.
+    found = api.get("ec_hg", "/api/v1/cases?q=signering").get_json()["cases"]
+    assert cases[1].number in [c["number"] for c in found], found
 
 
 def test_one_statement_refuses_an_instance_changed_meanwhile(app, user, pg_only):

@@ -11,17 +11,17 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 from email.message import EmailMessage
-from functools import cache
 from typing import cast
 
 from flask import current_app, has_request_context
-from sqlalchemy import Table, or_, select
+from sqlalchemy import Table, bindparam, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import clock
 from app.extensions import db
 from app.models import OutboxMessage
+from app.services import one_statement
 
 log = logging.getLogger(__name__)
 
@@ -70,16 +70,18 @@ def batch():
         if values["event_key"] not in pending:
             rows.setdefault(values["event_key"], values)
     if rows:
-        # One short statement with the rows as its parameter sets (executemany): a statement with every
-        # row in its VALUES is parsed anew by the driver each time, which cost a sweep more than sending.
-        db.session.execute(_outbox_insert(db.engine.dialect.name), list(rows.values()))
+        # Alone, one short statement with the rows as its parameter sets (executemany): a statement with
+        # every row in its VALUES is parsed anew by the driver each time, which cost a sweep more than
+        # sending. Inside one_statement.joined(), with the step's other writes.
+        one_statement.execute(one_statement.Write(_outbox_insert, list(rows.values())))
 
 
-@cache
-def _outbox_insert(dialect: str):
-    """batch()'s INSERT, built once per dialect (every request that mails uses it)."""
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(cast(Table, OutboxMessage.__table__)).on_conflict_do_nothing(index_elements=["event_key"])
+def _outbox_insert(dialect, names: tuple[dict[str, str], ...]):
+    """batch()'s INSERT of the rows bound to `names`."""
+    table = cast(Table, OutboxMessage.__table__)
+    insert = postgresql_insert if dialect.name == "postgresql" else sqlite_insert
+    return insert(table).values([{key: bindparam(name, type_=table.c[key].type) for key, name in row.items()}
+                                 for row in names]).on_conflict_do_nothing(index_elements=["event_key"])
 
 
 def case_url(case) -> str:

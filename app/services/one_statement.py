@@ -7,13 +7,20 @@ deletes, no mapper events), they go as `WITH w0 AS (UPDATE ...), w1 AS (INSERT .
 SELECT ...`, and the objects are left as a flush leaves them. Anything else, and every other database,
 takes the ordinary flush.
 
+Writes that are statements rather than rows (the case's search row, the outbox's mail) join it when they
+are handed to `execute()` inside `joined()`.
+
 Each row's statement is compiled once per table and set of columns (a "shape"), and the whole statement
 once per sequence of shapes, so a step of a kind seen before only fills in its values."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import bindparam, insert, inspect, literal_column, update
+from sqlalchemy import Executable, bindparam, insert, inspect, literal_column, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -24,11 +31,60 @@ from app.extensions import db
 _INSERT_EVENTS, _UPDATE_EVENTS = ("before_insert", "after_insert"), ("before_update", "after_update")
 
 
-def flush(session: Session) -> None:
-    """session.flush(), in one statement where it can be (module docstring)."""
+@dataclass(frozen=True)
+class Write:
+    """A write that is a statement of its own over `rows` (dicts with the same keys). `build(dialect,
+    names)` makes it: `names` gives, per row, each key's bind parameter name."""
+
+    build: Callable[[object, tuple[dict[str, str], ...]], Executable]
+    rows: list[dict]
+
+
+# Inside `joined()`: the writes handed to `execute()`, sent with the block's one statement.
+_joining: ContextVar[list[Write] | None] = ContextVar("one_statement_joining", default=None)
+
+
+@contextmanager
+def joined(session: Session) -> Iterator[None]:
+    """The block's writes in one statement when it ends: the session's pending rows and the writes handed
+    to `execute()` inside it. If the block raises, nothing is written."""
+    if _joining.get() is not None:  # already inside one
+        yield
+        return
+    writes: list[Write] = []
+    token = _joining.set(writes)
+    try:
+        yield
+    finally:
+        _joining.reset(token)
+    flush(session, writes)
+
+
+def execute(write: Write) -> None:
+    """Send `write` now (one row, or the rows as parameter sets of one short statement), or inside
+    `joined()` with the block's one statement."""
+    writes = _joining.get()
+    if writes is not None and db.session.get_bind().dialect.name == "postgresql":
+        writes.append(write)
+    else:
+        _send(db.session(), write)
+
+
+def _send(session: Session, write: Write) -> None:
+    statement = _alone(session.get_bind().dialect, write.build, tuple(write.rows[0]))
+    session.execute(statement, write.rows[0] if len(write.rows) == 1 else write.rows)
+
+
+@lru_cache(maxsize=64)
+def _alone(dialect, build, keys: tuple[str, ...]) -> Executable:
+    return build(dialect, ({key: key for key in keys},))
+
+
+def flush(session: Session, writes: list[Write] | tuple = ()) -> None:
+    """session.flush() and `writes`, in one statement where it can be (module docstring)."""
     bind = session.get_bind()
     if bind.dialect.name != "postgresql" or session.deleted:
-        session.flush()
+        _flush_apart(session, writes)
         return
     # In a steady order (by table), so that the same kind of step makes the same statement; new rows of
     # a table in the order they were added, as the unit of work writes them (their ids order the history).
@@ -37,18 +93,23 @@ def flush(session: Session) -> None:
                    key=lambda obj: (type(obj).__tablename__, inspect(obj).identity))
     rows = _rows(new, dirty)
     if rows is None:
-        session.flush()
+        _flush_apart(session, writes)
         return
-    if not rows:
+    if not rows and not writes:
         return
     shapes = tuple(shape for shape, _, _, _ in rows)
-    sql, parameters = _statement(bind.dialect, shapes)
-    params = {}
+    extra = tuple((write.build, tuple(write.rows[0]), len(write.rows)) for write in writes)
+    sql, parameters, constants = _statement(bind.dialect, shapes, extra)
+    params = dict(constants)
     for i, (_, _, values, where) in enumerate(rows):
         for (name, process), value in zip(parameters[i], [*values.values(), *where], strict=True):
             params[name] = process(value) if process is not None else value
+    for i, write in enumerate(writes, start=len(rows)):
+        values = [row[key] for row in write.rows for key in write.rows[0]]
+        for (name, process), value in zip(parameters[i], values, strict=True):
+            params[name] = process(value) if process is not None else value
     answers = session.connection().exec_driver_sql(sql, params).one()
-    for answer, (shape, obj, values, _) in zip(answers, rows, strict=True):
+    for answer, (shape, obj, values, _) in zip(answers[:len(rows)], rows, strict=True):
         if shape[0] == "update":
             if answer != 1:
                 raise StaleDataError(f"{type(obj).__name__} {inspect(obj).identity} changed or went away meanwhile")
@@ -62,6 +123,12 @@ def flush(session: Session) -> None:
             set_committed_value(obj, "id", answer)
             make_transient_to_detached(obj)
             session.add(obj)
+
+
+def _flush_apart(session: Session, writes) -> None:
+    session.flush()
+    for write in writes:
+        _send(session, write)
 
 
 def _rows(new: list, dirty: list) -> list | None:
@@ -134,10 +201,12 @@ def _columns(mapper, values: dict) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=256)
-def _statement(dialect, shapes: tuple) -> tuple[str, list[list]]:
-    """The SQL of the rows of `shapes` as one statement, and per row its parameters in order as (name,
-    bind processor): the columns written, then an update's WHERE (id, and the version it had)."""
-    parts, answers, processors = [], [], []
+def _statement(dialect, shapes: tuple, extra: tuple = ()) -> tuple[str, list[list], dict]:
+    """The SQL of the rows of `shapes` and the writes of `extra` ((build, keys, number of rows) each) as
+    one statement, and per row or write its parameters in order as (name, bind processor): a row's columns
+    written, then an update's WHERE (id, and the version it had); a write's keys row by row. Then the
+    values of the writes' column defaults (a multi-row INSERT binds a scalar default as a parameter)."""
+    parts, answers, processors, constants = [], [], [], {}
     for i, (kind, table_name, columns, version) in enumerate(shapes):
         table = db.metadata.tables[table_name]
         binds = {c: bindparam(f"w{i}_{c}", type_=table.c[c].type) for c in columns}
@@ -156,4 +225,19 @@ def _statement(dialect, shapes: tuple) -> tuple[str, list[list]]:
         parts.append(f"w{i} AS ({sql})")
         processors.append([(name, column.type.dialect_impl(dialect).bind_processor(dialect))
                            for name, column in params])
-    return f"WITH {', '.join(parts)} SELECT {', '.join(answers)}", processors
+    for i, (build, keys, size) in enumerate(extra, start=len(shapes)):
+        names = tuple({key: f"w{i}_{row}_{key}" for key in keys} for row in range(size))
+        compiled = build(dialect, names).compile(dialect=dialect)
+        parts.append(f"w{i} AS ({compiled})")  # not read: PostgreSQL runs every data-modifying CTE to its end
+        processors.append([(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                           for row in names for name in row.values()])
+        ours = {name for row in names for name in row.values()}
+        defaults = {column.key: column.default for column in getattr(compiled, "insert_prefetch", ())}
+        for name, bind in compiled.binds.items():
+            if name not in ours:
+                default = defaults.get(name)
+                if default is None or not default.is_scalar:  # one computed per row cannot be kept with the SQL
+                    raise ValueError(f"{name}: a write joining one statement binds what is not a scalar default")
+                process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                constants[name] = process(default.arg) if process is not None else default.arg
+    return f"WITH {', '.join(parts)} SELECT {', '.join(answers) or '1'}", processors, constants

@@ -29,6 +29,7 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models import Case, CaseSearch
 from app.models.search import FTS_TABLE
+from app.services import one_statement
 from app.services.access import SENSITIVE_FIELDS, part_condition, sees_everything
 from app.services.errors import Invalid
 
@@ -157,18 +158,21 @@ def batch():
         _write(list(cases.values()))
 
 
-_PG_UPSERT = text(
-    "INSERT INTO case_search (case_id, document, full_document) "
-    "VALUES (:id, to_tsvector('swedish', :document), to_tsvector('swedish', :full)) "
-    "ON CONFLICT (case_id) DO UPDATE SET document = excluded.document, full_document = excluded.full_document")
+def _pg_upsert(dialect, names: tuple[dict[str, str], ...]):
+    """The index rows bound to `names`, inserted or replaced."""
+    values = ", ".join(f"(:{n['id']}, to_tsvector('swedish', :{n['document']}), to_tsvector('swedish', :{n['full']}))"
+                       for n in names)
+    return text(f"INSERT INTO case_search (case_id, document, full_document) VALUES {values} ON CONFLICT (case_id) "
+                "DO UPDATE SET document = excluded.document, full_document = excluded.full_document")
 
 
 def _write(cases: list[Case]) -> None:
     rows = [(case.id, *texts(case)) for case in cases]
     one = len(rows) == 1  # a list of parameters goes as one batch (executemany)
     if db.session.get_bind().dialect.name == "postgresql":
-        params = [{"id": id_, "document": document, "full": full} for id_, document, full in rows]
-        db.session.execute(_PG_UPSERT, params[0] if one else params)
+        # Inside one_statement.joined() (a completion), with the step's other writes.
+        one_statement.execute(one_statement.Write(
+            _pg_upsert, [{"id": id_, "document": document, "full": full} for id_, document, full in rows]))
     else:
         ids = [{"id": id_} for id_, _, _ in rows]
         params = [{"id": id_, "document": _stemmed(document), "full": _stemmed(full) if full else None}

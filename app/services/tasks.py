@@ -234,8 +234,9 @@ def complete_task(user, task_id: int, formdata, *, csrf: bool = True) -> Complet
             raise Invalid("Uppgifterna behöver rättas.", forms.form_errors(form))
         data = forms.form_data(form)
         behalf = acting_for(user, task)
-        with notifications.batch():
-            try:
+        try:
+            # The step's writes (rows, search row, mail) in one statement when the block ends.
+            with one_statement.joined(db.session()), notifications.batch():
                 result = engine.complete(task, data, user, instance=locked.instance, open_rows=locked.case_open_tasks,
                                          timer_rows=locked.timer_rows, flush=False)
                 if task.draft is not None:  # the draft goes with the completion, in the same UPDATE
@@ -246,11 +247,10 @@ def complete_task(user, task_id: int, formdata, *, csrf: bool = True) -> Complet
                              details=data, instance_id=task.instance_id)
                 still_open = [row for row in locked.case_open_tasks if row.state == "open"] + result.new_tasks
                 apply_step(case, result, user, still_open)
-                one_statement.flush(db.session())  # the step's writes, all in one statement
-            except (engine.TaskNotReady, StaleDataError):
-                # SQLite has no row lock: a simultaneous completion shows as a stale instance version at a flush.
-                db.session.rollback()
-                raise Conflict("Uppgiften är redan slutförd av någon annan.") from None
+        except (engine.TaskNotReady, StaleDataError):
+            # SQLite has no row lock: a simultaneous completion shows as a stale instance version at a flush.
+            db.session.rollback()
+            raise Conflict("Uppgiften är redan slutförd av någon annan.") from None
         visible = can_view(user, case)
         commit(keep_loaded=True)
     return Completion(task=task, case=case, open_tasks=sorted(still_open, key=task_order), case_visible=visible)
