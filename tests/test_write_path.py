@@ -163,3 +163,19 @@ def test_writes_one_statement_cannot_express_take_the_ordinary_flush(app, user, 
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Case, other.id).unit.code == "PROV"
+
+
+def test_after_one_statement_the_rows_are_as_a_flush_leaves_them(app, user, pg_only):
+    """Written rows, and rows only given the values they had, are no longer marked as changed: the
+    commit after it has nothing to look through or send."""
+    case = report(user("anna"))
+    db.session.commit()
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
+    instance.error = "ändrad"
+    case.status = case.status  # the same value again, as a step may set it
+    one_statement.flush(db.session())
+    assert not db.session.dirty
+    sent, _ = statements_of(db.session.commit)
+    assert sent == []
+    db.session.expire_all()
+    assert db.session.get(ProcessInstance, instance.id).error == "ändrad"

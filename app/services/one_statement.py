@@ -89,13 +89,15 @@ def flush(session: Session, writes: list[Write] | tuple = ()) -> None:
     # In a steady order (by table), so that the same kind of step makes the same statement; new rows of
     # a table in the order they were added, as the unit of work writes them (their ids order the history).
     new = sorted(session.new, key=lambda obj: (type(obj).__tablename__, inspect(obj).insert_order or 0))
-    dirty = sorted((obj for obj in session.dirty if session.is_modified(obj)),
+    touched = list(session.dirty)  # changed, or only given the values they had
+    dirty = sorted((obj for obj in touched if session.is_modified(obj)),
                    key=lambda obj: (type(obj).__tablename__, inspect(obj).identity))
     rows = _rows(new, dirty)
     if rows is None:
         _flush_apart(session, writes)
         return
     if not rows and not writes:
+        _settle(session, touched)
         return
     shapes = tuple(shape for shape, _, _, _ in rows)
     extra = tuple((write.build, tuple(write.rows[0]), len(write.rows)) for write in writes)
@@ -123,6 +125,16 @@ def flush(session: Session, writes: list[Write] | tuple = ()) -> None:
             set_committed_value(obj, "id", answer)
             make_transient_to_detached(obj)
             session.add(obj)
+    _settle(session, touched)
+
+
+def _settle(session: Session, objects: list) -> None:
+    """The loaded rows as a flush leaves them: nothing marked as changed, so that the commit's flush has
+    nothing to go through (it otherwise sorts them all to find that nothing is to be written). SQLAlchemy
+    has no public call for this; `_commit_all` is what the unit of work calls on the rows it wrote."""
+    for obj in objects:
+        state = inspect(obj)
+        state._commit_all(state.dict, session.identity_map)
 
 
 def _flush_apart(session: Session, writes) -> None:
