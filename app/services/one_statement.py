@@ -34,7 +34,9 @@ _INSERT_EVENTS, _UPDATE_EVENTS = ("before_insert", "after_insert"), ("before_upd
 @dataclass(frozen=True)
 class Write:
     """A write that is a statement of its own over `rows` (dicts with the same keys). `build(dialect,
-    names)` makes it: `names` gives, per row, each key's bind parameter name."""
+    names)` makes it: `names` gives, per row, each key's bind parameter name. Inside `joined()` a row
+    is written at most once (PostgreSQL refuses one statement that changes a row twice): the caller
+    gathers its rows first (search.batch, notifications.batch)."""
 
     build: Callable[[object, tuple[dict[str, str], ...]], Executable]
     rows: list[dict]
