@@ -234,8 +234,9 @@ def test_a_long_table_is_shortened_in_the_pdf_and_attached_whole_as_excel(world,
 
 
 def test_building_the_report_counts_each_years_totals_once(world):
-    """The sections ask for the same year's headline counts several times (summary, four years side by
-    side, tertials, lex Sarah, klagomål); each period is counted by one query per report."""
+    """The sections ask for the same periods' headline counts several times (summary, four years side by
+    side, tertials, lex Sarah, klagomål): the four years are counted by one grouped query, the tertials by
+    another (their sum is the year), and nothing is counted twice."""
     from sqlalchemy import event
 
     from app.services.reports import kvalitetsberattelse as kb
@@ -243,7 +244,7 @@ def test_building_the_report_counts_each_years_totals_once(world):
     asked: list[tuple] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if "lex_maria_anmalningar" in statement and "GROUP BY" not in statement:  # counts.totals
+        if "lex_maria_anmalningar" in statement:  # the headline counts (counts._counts)
             asked.append((statement, repr(parameters)))
 
     with world.app.app_context(), world.app.test_request_context():
@@ -252,6 +253,12 @@ def test_building_the_report_counts_each_years_totals_once(world):
             report = kb.build(world.user("sas"), 2026)
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
-    assert section(report, "sammanfattning")["facts"][0].startswith("Under 2026 rapporterades 6 avvikelser")
-    # 2023–2026 side by side (2025 also as the year before) and the three tertials of 2026.
-    assert len(asked) == 7 and len(set(asked)) == 7
+    summary = section(report, "sammanfattning")
+    assert summary["facts"][0].startswith("Under 2026 rapporterades 6 avvikelser (föregående år: 3, +100 %)")
+    years = {r["year"]: r["rapporter"] for r in next(t for t in summary["tables"] if t.key == "oversikt_fyra_ar").rows}
+    assert years == {"2023": 0, "2024": 0, "2025": 4, "2026": 7}
+    tertials = next(t for t in summary["tables"] if t.key == "rapporter_tertial")
+    assert sum(r["rapporter"] for r in tertials.rows) == tertials.total["rapporter"] == 7
+    # The four years, the tertials, and the summary per verksamhetsområde: each once, no single period.
+    assert len(asked) == 3 and len(set(asked)) == 3, asked
+    assert all("GROUP BY" in statement for statement, _ in asked)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, extract, func, select
 
 from app.extensions import db
 from app.models import Case
@@ -69,21 +69,41 @@ def in_period(year: int, tertial: int | None = None):
 
 def totals(scope: Scope, year: int, tertial: int | None = None) -> dict:
     """The year's (or tertial's) headline counts in one query, with their sum and shares. Inside `memo()`
-    (a report being built: its sections ask for the same year several times) asked once."""
+    (a report being built: its sections ask for the same year several times) asked once, or not at all
+    when `overview` or `per_tertial` counted the period already."""
     def count() -> dict:
         row = db.session.execute(select(*_counts()).where(
             Case.type.in_(("avvikelse", "klagomal")), in_period(year, tertial), scope.where(Case.unit_id))).one()
         return with_sum({k: int(getattr(row, k)) for k in COUNT_KEYS})
 
-    units = None if scope.unit_ids is None else frozenset(scope.unit_ids)
-    return memoized(("report_totals", units, year, tertial), count)
+    return memoized(_totals_key(scope, year, tertial), count)
+
+
+def _totals_key(scope: Scope, year: int, tertial: int | None) -> tuple:
+    return "report_totals", None if scope.unit_ids is None else frozenset(scope.unit_ids), year, tertial
+
+
+def _totals_by(scope: Scope, group, period) -> dict[int, dict]:
+    """The headline counts of `period` per value of `group` (a year, a tertial), in one query."""
+    rows = db.session.execute(select(group.label("g"), *_counts()).where(
+        Case.type.in_(("avvikelse", "klagomal")), period, scope.where(Case.unit_id)).group_by(group))
+    return {int(row.g): with_sum({k: int(getattr(row, k)) for k in COUNT_KEYS}) for row in rows}
+
+
+def _seeded(scope: Scope, year: int, tertial: int | None, counts: dict | None) -> dict:
+    """`counts` (zeros when the period has no case), kept for `totals` inside `memo()`."""
+    value = counts if counts is not None else with_sum(dict.fromkeys(COUNT_KEYS, 0))
+    return memoized(_totals_key(scope, year, tertial), lambda: value)
 
 
 def overview(scope: Scope, year: int, years: int = 4) -> Table:
     """The headline counts of the last `years` years side by side (as the kvalitetsberättelser show them)."""
     rows = []
-    for y in range(year - years + 1, year + 1):
-        t = totals(scope, y)
+    first = year - years + 1
+    counted = _totals_by(scope, extract("year", Case.occurred_on),
+                         and_(Case.occurred_on >= date(first, 1, 1), Case.occurred_on < date(year + 1, 1, 1)))
+    for y in range(first, year + 1):
+        t = _seeded(scope, y, None, counted.get(y))
         rows.append({"year": str(y), **{k: t[k] for k in (*DISJOINT_KEYS, "rapporter", "ivo_anmalningar")},
                      **{f"andel_{k}": _percent(t["andelar"][k]) for k in DISJOINT_KEYS}})
     columns = [("year", "År"), ("avvikelser", "Avvikelser"), ("andel_avvikelser", "Andel"), ("lex_sarah", "Lex Sarah"),
@@ -94,11 +114,14 @@ def overview(scope: Scope, year: int, years: int = 4) -> Table:
 
 def per_tertial(scope: Scope, year: int) -> Table:
     rows = []
+    month = month_expr()
+    counted = _totals_by(scope, case((month <= 4, 1), (month <= 8, 2), else_=3), in_year(year))
     for number, name in TERTIALS.items():
-        t = totals(scope, year, number)
+        t = _seeded(scope, year, number, counted.get(number))
         rows.append({"name": name, **{k: t[k] for k in (*DISJOINT_KEYS, "rapporter")},
                      **{f"andel_{k}": _percent(t["andelar"][k]) for k in DISJOINT_KEYS}})
-    year_total = totals(scope, year)
+    # Every case of the year is in one of its tertials: the year's counts are theirs added up.
+    year_total = _seeded(scope, year, None, with_sum({k: sum(c[k] for c in counted.values()) for k in COUNT_KEYS}))
     columns = [("name", "Tertial"), ("avvikelser", "Avvikelser"), ("andel_avvikelser", "Andel"),
                ("lex_sarah", "Lex Sarah"), ("andel_lex_sarah", "Andel"), ("klagomal", "Synpunkter och klagomål"),
                ("andel_klagomal", "Andel"), ("rapporter", "Rapporter totalt")]

@@ -74,6 +74,8 @@ def _change(now: int, before: int) -> str:
 # Figures per section.
 
 def _sammanfattning(ctx: Context) -> Figures:
+    # The four years and the tertials first: each is one query, and the year and the one before come with them.
+    years, tertials = overview(ctx.scope, ctx.year), per_tertial(ctx.scope, ctx.year)
     now, before = totals(ctx.scope, ctx.year), totals(ctx.scope, ctx.year - 1)
     # Counted apart and added up, as the municipalities' own reports do.
     labels = [("avvikelser", "Avvikelser (ej lex Sarah)"), ("lex_sarah", "Lex Sarah-rapporter"),
@@ -98,7 +100,7 @@ def _sammanfattning(ctx: Context) -> Figures:
         f"{_n(now['klagomal'], 'synpunkt eller klagomål', 'synpunkter och klagomål')} ({_share(share['klagomal'])}). "
         f"Anmälan till IVO: {lagrum.ref_for_year('lex_sarah_anmalan', ctx.year)}.",
     ]
-    return Figures([table, overview(ctx.scope, ctx.year), per_tertial(ctx.scope, ctx.year)], facts)
+    return Figures([table, years, tertials], facts)
 
 
 def _share(value) -> str:
