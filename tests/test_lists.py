@@ -334,8 +334,12 @@ def test_texts_stemmed_in_several_threads_at_once_get_the_stems_of_one_thread(ap
 
     from app.services import search
 
-    text = " ".join(["brukarens", "läkemedlen", "dokumentationen", "avvikelserna", "kvällsmedicinen"] * 400)
+    # Distinct words, so that the threads stem rather than find the stems remembered.
+    syllables = ["bru", "ka", "lä", "ke", "me", "dok", "vik", "kväll", "si", "gne"]
+    endings = ["arens", "edlen", "ationen", "elserna", "icinen", "ningarna", "liga", "heten"]
+    text = " ".join(a + b + c + e for a in syllables for b in syllables for c in syllables[:3] for e in endings)
     expected = search._stemmed(text)
+    search._stem.cache_clear()
     answers: list = []
 
     def stem() -> None:

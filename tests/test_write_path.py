@@ -136,7 +136,7 @@ def test_on_postgresql_a_completions_rows_are_written_by_one_statement(api, user
     assert cases[1].number in [c["number"] for c in found], found
 
 
-def test_one_statement_refuses_an_instance_changed_meanwhile(app, user, pg_only):
+def test_one_statement_refuses_an_instance_changed_meanwhile(app, user, backend):
     """As a flush does: a row whose version moved since it was read is not overwritten."""
     case = report(user("anna"))
     db.session.commit()
@@ -165,7 +165,7 @@ def test_writes_one_statement_cannot_express_take_the_ordinary_flush(app, user, 
     assert db.session.get(Case, other.id).unit.code == "PROV"
 
 
-def test_after_one_statement_the_rows_are_as_a_flush_leaves_them(app, user, pg_only):
+def test_after_one_statement_the_rows_are_as_a_flush_leaves_them(app, user, backend):
     """Written rows, and rows only given the values they had, are no longer marked as changed: the
     commit after it has nothing to look through or send."""
     case = report(user("anna"))
@@ -179,3 +179,22 @@ def test_after_one_statement_the_rows_are_as_a_flush_leaves_them(app, user, pg_o
     assert sent == []
     db.session.expire_all()
     assert db.session.get(ProcessInstance, instance.id).error == "ändrad"
+
+
+def test_rolled_back_after_one_statement_the_session_forgets_what_it_wrote(app, user, backend):
+    """As after a flush: a rollback leaves no new row in the session (nor in the database), and a changed
+    row reads what the database holds again."""
+    case = report(user("anna"))
+    db.session.commit()
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
+    instance.error = "ändrad"
+    mail = OutboxMessage(event_key="prov-rollback", recipient="eva.carlsson@kommun.example", case_id=case.id,
+                         subject="Prov", body="Prov", created_at=case.created_at)
+    db.session.add(mail)
+    one_statement.flush(db.session())
+    assert mail.id is not None and mail in db.session and mail.attempts == 0
+    db.session.rollback()
+    assert mail not in db.session
+    assert instance.error is None
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.event_key == "prov-rollback")) == 0

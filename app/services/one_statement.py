@@ -1,30 +1,31 @@
-"""A session's pending writes sent to PostgreSQL as one statement (data-modifying CTEs).
+"""A session's pending writes without the unit of work: on PostgreSQL as one statement (data-modifying
+CTEs), on SQLite row by row with statements compiled once.
 
 The unit of work sends one statement per changed row and table and waits for each; a completion's nine
 writes cost more in those round trips and that bookkeeping than in the database. When the pending
 writes are plain (new rows that refer only to rows already written, changed columns of loaded rows, no
-deletes, no mapper events), they go as `WITH w0 AS (UPDATE ...), w1 AS (INSERT ... RETURNING id) ...
-SELECT ...`, and the objects are left as a flush leaves them. Anything else, and every other database,
-takes the ordinary flush.
+deletes, no mapper events), they go to PostgreSQL as `WITH w0 AS (UPDATE ...), w1 AS (INSERT ...
+RETURNING id) ... SELECT ...`. SQLite has no data-modifying CTEs and no round trips: there each row is
+its own short statement, without the unit of work's sorting and bookkeeping around it. Either way the
+objects are left as a flush leaves them. Anything else takes the ordinary flush.
 
 Writes that are statements rather than rows (the case's search row, the outbox's mail) join it when they
-are handed to `execute()` inside `joined()`.
+are handed to `execute()` inside `joined()` (on SQLite they follow the rows).
 
-Each row's statement is compiled once per table and set of columns (a "shape"), and the whole statement
-once per sequence of shapes, so a step of a kind seen before only fills in its values."""
+Each row's statement is compiled once per table and set of columns (a "shape"), and on PostgreSQL the
+whole statement once per sequence of shapes, so a step of a kind seen before only fills in its values."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Executable, bindparam, insert, inspect, literal_column, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.orm.session import make_transient_to_detached
 
 from app.extensions import db
 
@@ -66,44 +67,76 @@ def execute(write: Write) -> None:
     """Send `write` now (one row, or the rows as parameter sets of one short statement), or inside
     `joined()` with the block's one statement."""
     writes = _joining.get()
-    if writes is not None and db.session.get_bind().dialect.name == "postgresql":
+    if writes is not None:
         writes.append(write)
     else:
         _send(db.session(), write)
 
 
-def _send(session: Session, write: Write) -> None:
-    statement = _alone(session.get_bind().dialect, write.build, tuple(write.rows[0]))
-    session.execute(statement, write.rows[0] if len(write.rows) == 1 else write.rows)
+def _send(session: Session, write: Write, *, flushed: bool = False) -> None:
+    """`flushed`: the session has nothing pending, so the statement goes straight to the driver, compiled
+    once (the ORM's execute looks for rows to flush first: the rows a write may refer to, a new case)."""
+    statement, sql, order, processors, constants = _alone(session.get_bind().dialect, write.build,
+                                                          tuple(write.rows[0]))
+    if not flushed:
+        session.execute(statement, write.rows[0] if len(write.rows) == 1 else write.rows)
+        return
+    params = []
+    for row in write.rows:
+        values = dict(constants)
+        for key, process in processors.items():
+            values[key] = process(row[key]) if process is not None else row[key]
+        params.append(values if order is None else tuple(values[name] for name in order))
+    session.connection().exec_driver_sql(sql, params[0] if len(params) == 1 else params)
 
 
 @lru_cache(maxsize=64)
-def _alone(dialect, build, keys: tuple[str, ...]) -> Executable:
-    return build(dialect, ({key: key for key in keys},))
+def _alone(dialect, build, keys: tuple[str, ...]) -> tuple:
+    """`build` for one row of `keys` (bound by their names): the statement, its SQL, the order of its
+    positional parameters (None: by name), the keys' bind processors and the values of column defaults."""
+    statement = build(dialect, ({key: key for key in keys},))
+    compiled = statement.compile(dialect=dialect)
+    processors = {key: _processor(dialect, compiled.binds[key].type) for key in keys}
+    return statement, compiled.string, compiled.positiontup, processors, _defaults(dialect, compiled, set(keys))
 
 
 def flush(session: Session, writes: list[Write] | tuple = ()) -> None:
-    """session.flush() and `writes`, in one statement where it can be (module docstring)."""
-    bind = session.get_bind()
-    if bind.dialect.name != "postgresql" or session.deleted:
+    """session.flush() and `writes`, without the unit of work where it can be (module docstring)."""
+    if session.deleted:
         _flush_apart(session, writes)
         return
     # In a steady order (by table), so that the same kind of step makes the same statement; new rows of
     # a table in the order they were added, as the unit of work writes them (their ids order the history).
     new = sorted(session.new, key=lambda obj: (type(obj).__tablename__, inspect(obj).insert_order or 0))
-    touched = list(session.dirty)  # changed, or only given the values they had
-    dirty = sorted((obj for obj in touched if session.is_modified(obj)),
-                   key=lambda obj: (type(obj).__tablename__, inspect(obj).identity))
-    rows = _rows(new, dirty)
+    touched = list(session.dirty)  # changed, or only given the values they had (_rows leaves those out)
+    rows = _rows(new, sorted(touched, key=lambda obj: (type(obj).__tablename__, inspect(obj).identity)))
     if rows is None:
         _flush_apart(session, writes)
         return
     if not rows and not writes:
         _settle(session, touched)
         return
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        answers = _in_one(session, dialect, rows, writes)
+    else:
+        answers = _row_by_row(session, dialect, rows)
+    for answer, (shape, obj, values, _) in zip(answers, rows, strict=True):
+        if shape[0] == "update" and answer != 1:
+            raise StaleDataError(f"{type(obj).__name__} {inspect(obj).identity} changed or went away meanwhile")
+        # The row holds what was written (a version counter, defaults, foreign keys), a new one its id.
+        inspect(obj).dict.update(values, **({} if shape[0] == "update" else {"id": answer}))
+    _settle(session, [*touched, *new])
+    if dialect.name != "postgresql":
+        for write in writes:
+            _send(session, write, flushed=True)
+
+
+def _in_one(session: Session, dialect, rows: list, writes) -> Sequence:
+    """PostgreSQL: the rows and the writes as one statement. Per row: rows updated (1), or the new id."""
     shapes = tuple(shape for shape, _, _, _ in rows)
     extra = tuple((write.build, tuple(write.rows[0]), len(write.rows)) for write in writes)
-    sql, parameters, constants = _statement(bind.dialect, shapes, extra)
+    sql, parameters, constants = _statement(dialect, shapes, extra)
     params = dict(constants)
     for i, (_, _, values, where) in enumerate(rows):
         for (name, process), value in zip(parameters[i], [*values.values(), *where], strict=True):
@@ -112,37 +145,67 @@ def flush(session: Session, writes: list[Write] | tuple = ()) -> None:
         values = [row[key] for row in write.rows for key in write.rows[0]]
         for (name, process), value in zip(parameters[i], values, strict=True):
             params[name] = process(value) if process is not None else value
-    answers = session.connection().exec_driver_sql(sql, params).one()
-    for answer, (shape, obj, values, _) in zip(answers[:len(rows)], rows, strict=True):
-        if shape[0] == "update":
-            if answer != 1:
-                raise StaleDataError(f"{type(obj).__name__} {inspect(obj).identity} changed or went away meanwhile")
-            for key, value in values.items():
-                set_committed_value(obj, key, value)
-        else:
-            # A new row becomes a loaded one: its values as written, its id from RETURNING.
-            session.expunge(obj)
-            for key, value in values.items():
-                set_committed_value(obj, key, value)
-            set_committed_value(obj, "id", answer)
-            make_transient_to_detached(obj)
-            session.add(obj)
-    _settle(session, touched)
+    return session.connection().exec_driver_sql(sql, params).one()[:len(rows)]
+
+
+def _row_by_row(session: Session, dialect, rows: list) -> Sequence:
+    """SQLite: each row its own statement, in order. Per row: rows updated (1), or the new id."""
+    connection = session.connection()
+    answers = []
+    for shape, _, values, where in rows:
+        sql, binds = _single(dialect, shape)
+        given = [*values.values(), *where]
+        result = connection.exec_driver_sql(
+            sql, tuple(process(given[i]) if process is not None else given[i] for i, process in binds))
+        answers.append(result.rowcount if shape[0] == "update" else result.lastrowid)
+    return answers
 
 
 def _settle(session: Session, objects: list) -> None:
-    """The loaded rows as a flush leaves them: nothing marked as changed, so that the commit's flush has
-    nothing to go through (it otherwise sorts them all to find that nothing is to be written). SQLAlchemy
-    has no public call for this; `_commit_all` is what the unit of work calls on the rows it wrote."""
-    for obj in objects:
-        state = inspect(obj)
-        state._commit_all(state.dict, session.identity_map)
+    """The rows as a flush leaves them: new ones persistent under their id, nothing marked as changed
+    (the commit's flush has nothing to go through), and all noted in the transaction, so that a rollback
+    forgets the new rows and expires the changed ones. SQLAlchemy has no public call for this;
+    `_register_persistent` is what the unit of work ends a flush with."""
+    if objects:
+        session._register_persistent({inspect(obj) for obj in objects})
 
 
 def _flush_apart(session: Session, writes) -> None:
     session.flush()
     for write in writes:
-        _send(session, write)
+        _send(session, write, flushed=True)
+
+
+@dataclass(frozen=True)
+class _Table:
+    """What `_rows` needs of a mapped class, worked out once per mapper."""
+
+    name: str
+    plain: bool  # no inheritance, the primary key `id`, no columns the database sets on UPDATE
+    columns: tuple[tuple[str, Any], ...]  # (attribute, Column) of every column but the id
+    column_of: dict[str, str]  # attribute -> column name
+    # (attribute, whether many-to-one, its (local, remote) attribute pairs)
+    relationships: tuple[tuple[str, bool, tuple[tuple[str, str], ...]], ...]
+    version: tuple[str, str] | None  # (attribute, column) of the version counter
+
+
+@lru_cache(maxsize=64)
+def _table(mapper) -> _Table:
+    props = [(prop.key, prop.columns[0]) for prop in mapper.column_attrs]
+    version = None
+    if mapper.version_id_col is not None:
+        version = (mapper.get_property_by_column(mapper.version_id_col).key, mapper.version_id_col.key)
+    return _Table(
+        name=mapper.local_table.name,
+        plain=mapper.inherits is None and [c.key for c in mapper.primary_key] == ["id"]
+        and not any(c.onupdate is not None or c.server_onupdate is not None for c in mapper.local_table.c),
+        columns=tuple((key, column) for key, column in props if key != "id"),
+        column_of={key: column.key for key, column in props},
+        relationships=tuple((rel.key, rel.direction.name == "MANYTOONE",
+                             tuple((mapper.get_property_by_column(local).key, remote.key)
+                                   for local, remote in rel.local_remote_pairs))
+                            for rel in mapper.relationships),
+        version=version)
 
 
 def _rows(new: list, dirty: list) -> list | None:
@@ -151,67 +214,112 @@ def _rows(new: list, dirty: list) -> list | None:
     rows = []
     for obj in dirty:
         state = inspect(obj)
-        mapper = state.mapper
-        if _unplain(mapper, _UPDATE_EVENTS) or any(state.attrs[rel.key].history.has_changes()
-                                                  for rel in mapper.relationships) \
-                or any(c.onupdate is not None or c.server_onupdate is not None for c in mapper.local_table.c):
+        table = _table(state.mapper)
+        # Only attributes given a value since the row was loaded are in committed_state (with the value
+        # they had): the history of those alone, as is_modified() would find it over every attribute.
+        given = state.committed_state
+        if not table.plain or _has_listeners(state.mapper, _UPDATE_EVENTS) \
+                or any(state.attrs[key].history.has_changes() for key, _, _ in table.relationships if key in given):
             return None
         values = {}
-        for prop in mapper.column_attrs:
-            added = state.attrs[prop.key].history.added
-            if added:
-                values[prop.key] = added[0]
+        for key, _ in table.columns:
+            if key in given:
+                added = state.attrs[key].history.added
+                if added:
+                    values[key] = added[0]
         if not values:
-            continue
+            continue  # only given the values it had
         where = [state.identity[0]]
-        version = mapper.version_id_col.key if mapper.version_id_col is not None else None
-        if version is not None:
-            version_key = mapper.get_property_by_column(mapper.version_id_col).key
-            current = state.committed_state.get(version_key, state.dict.get(version_key))
+        if table.version is not None:
+            version_key = table.version[0]
+            current = given.get(version_key, state.dict.get(version_key))
             values[version_key] = current + 1
             where.append(current)
-        rows.append((("update", mapper.local_table.name, _columns(mapper, values), version), obj, values, where))
+        shape = ("update", table.name, tuple(table.column_of[key] for key in values),
+                 table.version[1] if table.version else None)
+        rows.append((shape, obj, values, where))
     for obj in new:
         state = inspect(obj)
-        mapper = state.mapper
-        if _unplain(mapper, _INSERT_EVENTS) or mapper.version_id_col is not None:
+        table = _table(state.mapper)
+        if not table.plain or _has_listeners(state.mapper, _INSERT_EVENTS) or table.version is not None:
             return None  # (a versioned row's first version is the unit of work's to give)
         values = {}
-        for rel in mapper.relationships:
-            target = state.dict.get(rel.key)
+        for key, many_to_one, pairs in table.relationships:
+            target = state.dict.get(key)
             if target is None:
                 continue
-            if rel.direction.name != "MANYTOONE" or inspect(target).key is None:
+            if not many_to_one or inspect(target).key is None:
                 return None  # a collection, or a row that has no id yet
-            for local, remote in rel.local_remote_pairs:
-                values[mapper.get_property_by_column(local).key] = getattr(target, remote.key)
-        for prop in mapper.column_attrs:
-            column = prop.columns[0]
-            if prop.key == "id" or prop.key in values:
+            for local, remote in pairs:
+                values[local] = getattr(target, remote)
+        for key, column in table.columns:
+            if key in values:
                 continue
-            if state.dict.get(prop.key) is not None:  # None: the column's default, as a flush does
-                values[prop.key] = state.dict[prop.key]
+            if state.dict.get(key) is not None:  # None: the column's default, as a flush does
+                values[key] = state.dict[key]
             elif column.default is None:
                 if column.server_default is not None:
                     return None  # only the database knows the value
-                values[prop.key] = None
+                values[key] = None
             elif column.default.is_scalar:
-                values[prop.key] = column.default.arg
+                values[key] = column.default.arg
             elif column.default.is_callable:
-                values[prop.key] = column.default.arg(None)
+                values[key] = column.default.arg(None)
             else:
                 return None
-        rows.append((("insert", mapper.local_table.name, _columns(mapper, values), None), obj, values, []))
+        rows.append((("insert", table.name, tuple(table.column_of[key] for key in values), None), obj, values, []))
     return rows
 
 
-def _unplain(mapper, events) -> bool:
-    return mapper.inherits is not None or [c.key for c in mapper.primary_key] != ["id"] \
-        or any(getattr(mapper.dispatch, name) for name in events)
+def _has_listeners(mapper, events) -> bool:
+    return any(getattr(mapper.dispatch, name) for name in events)
 
 
-def _columns(mapper, values: dict) -> tuple[str, ...]:
-    return tuple(mapper.get_property(key).columns[0].key for key in values)
+def _row_statement(i: int, shape: tuple):
+    """The statement of one row of `shape`, its binds named w<i>_<column>, and its parameters in order as
+    (name, column): the columns written, then an update's WHERE (id, and the version it had)."""
+    kind, table_name, columns, version = shape
+    table = db.metadata.tables[table_name]
+    binds = {c: bindparam(f"w{i}_{c}", type_=table.c[c].type) for c in columns}
+    params = [(f"w{i}_{c}", table.c[c]) for c in columns]
+    if kind == "insert":
+        return insert(table).values(binds), params
+    where = [table.c.id == bindparam(f"w{i}_id", type_=table.c.id.type)]
+    params.append((f"w{i}_id", table.c.id))
+    if version is not None:
+        where.append(table.c[version] == bindparam(f"w{i}_version_", type_=table.c[version].type))
+        params.append((f"w{i}_version_", table.c[version]))
+    return update(table).where(*where).values(binds), params
+
+
+def _processor(dialect, type_):
+    return type_.dialect_impl(dialect).bind_processor(dialect)
+
+
+@lru_cache(maxsize=256)
+def _single(dialect, shape: tuple) -> tuple[str, list]:
+    """SQLite: one row's SQL (positional binds, in the order the compiler put them) and per bind the
+    place of its value among the row's parameters and its bind processor."""
+    statement, params = _row_statement(0, shape)
+    compiled = statement.compile(dialect=dialect)
+    place = {name: (i, column) for i, (name, column) in enumerate(params)}
+    return compiled.string, [(place[name][0], _processor(dialect, place[name][1].type))
+                             for name in compiled.positiontup or ()]
+
+
+def _defaults(dialect, compiled, ours: set[str]) -> dict:
+    """The values of the binds of `compiled` that are not `ours`: column defaults of an INSERT, which a
+    statement compiled with its values binds as parameters."""
+    defaults = {column.key: column.default for column in getattr(compiled, "insert_prefetch", ())}
+    constants = {}
+    for name, bind in compiled.binds.items():
+        if name not in ours:
+            default = defaults.get(name)
+            if default is None or not default.is_scalar:  # one computed per row cannot be kept with the SQL
+                raise ValueError(f"{name}: a write compiled once binds what is not a scalar default")
+            process = _processor(dialect, bind.type)
+            constants[name] = process(default.arg) if process is not None else default.arg
+    return constants
 
 
 @lru_cache(maxsize=256)
@@ -221,37 +329,22 @@ def _statement(dialect, shapes: tuple, extra: tuple = ()) -> tuple[str, list[lis
     written, then an update's WHERE (id, and the version it had); a write's keys row by row. Then the
     values of the writes' column defaults (a multi-row INSERT binds a scalar default as a parameter)."""
     parts, answers, processors, constants = [], [], [], {}
-    for i, (kind, table_name, columns, version) in enumerate(shapes):
-        table = db.metadata.tables[table_name]
-        binds = {c: bindparam(f"w{i}_{c}", type_=table.c[c].type) for c in columns}
-        params = [(f"w{i}_{c}", table.c[c]) for c in columns]
-        if kind == "update":
-            where = [table.c.id == bindparam(f"w{i}_id", type_=table.c.id.type)]
-            params.append((f"w{i}_id", table.c.id))
-            if version is not None:
-                where.append(table.c[version] == bindparam(f"w{i}_version_", type_=table.c[version].type))
-                params.append((f"w{i}_version_", table.c[version]))
-            sql = update(table).where(*where).values(binds).returning(literal_column("1")).compile(dialect=dialect)
+    for i, shape in enumerate(shapes):
+        statement, params = _row_statement(i, shape)
+        table = db.metadata.tables[shape[1]]
+        if shape[0] == "update":
+            sql = statement.returning(literal_column("1")).compile(dialect=dialect)
             answers.append(f"(SELECT count(*) FROM w{i})")
         else:
-            sql = insert(table).values(binds).returning(table.c.id).compile(dialect=dialect)
+            sql = statement.returning(table.c.id).compile(dialect=dialect)
             answers.append(f"(SELECT min(id) FROM w{i})")
         parts.append(f"w{i} AS ({sql})")
-        processors.append([(name, column.type.dialect_impl(dialect).bind_processor(dialect))
-                           for name, column in params])
+        processors.append([(name, _processor(dialect, column.type)) for name, column in params])
     for i, (build, keys, size) in enumerate(extra, start=len(shapes)):
         names = tuple({key: f"w{i}_{row}_{key}" for key in keys} for row in range(size))
         compiled = build(dialect, names).compile(dialect=dialect)
         parts.append(f"w{i} AS ({compiled})")  # not read: PostgreSQL runs every data-modifying CTE to its end
-        processors.append([(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        processors.append([(name, _processor(dialect, compiled.binds[name].type))
                            for row in names for name in row.values()])
-        ours = {name for row in names for name in row.values()}
-        defaults = {column.key: column.default for column in getattr(compiled, "insert_prefetch", ())}
-        for name, bind in compiled.binds.items():
-            if name not in ours:
-                default = defaults.get(name)
-                if default is None or not default.is_scalar:  # one computed per row cannot be kept with the SQL
-                    raise ValueError(f"{name}: a write joining one statement binds what is not a scalar default")
-                process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-                constants[name] = process(default.arg) if process is not None else default.arg
+        constants.update(_defaults(dialect, compiled, {name for row in names for name in row.values()}))
     return f"WITH {', '.join(parts)} SELECT {', '.join(answers) or '1'}", processors, constants
