@@ -43,14 +43,14 @@ class Write:
     rows: list[dict]
 
 
-# Inside `joined()`: the writes handed to `execute()`, sent with the block's one statement.
+# Inside `joined()`: the writes handed to `execute()`, sent with the block's rows when it ends.
 _joining: ContextVar[list[Write] | None] = ContextVar("one_statement_joining", default=None)
 
 
 @contextmanager
 def joined(session: Session) -> Iterator[None]:
-    """The block's writes in one statement when it ends: the session's pending rows and the writes handed
-    to `execute()` inside it. If the block raises, nothing is written."""
+    """The block's writes when it ends (on PostgreSQL as one statement): the session's pending rows and
+    the writes handed to `execute()` inside it. If the block raises, nothing is written."""
     if _joining.get() is not None:  # already inside one
         yield
         return
@@ -65,7 +65,7 @@ def joined(session: Session) -> Iterator[None]:
 
 def execute(write: Write) -> None:
     """Send `write` now (one row, or the rows as parameter sets of one short statement), or inside
-    `joined()` with the block's one statement."""
+    `joined()` with the block's rows when it ends."""
     writes = _joining.get()
     if writes is not None:
         writes.append(write)

@@ -235,8 +235,8 @@ def complete_task(user, task_id: int, formdata, *, csrf: bool = True) -> Complet
         data = forms.form_data(form)
         behalf = acting_for(user, task)
         try:
-            # The step's writes (rows, search row, mail) in one statement when the block ends; the search
-            # row once, as the case is at the end (a step may change its texts twice).
+            # The step's writes (rows, search row, mail) when the block ends, on PostgreSQL in one statement;
+            # the search row once, as the case is at the end (a step may change its texts twice).
             with one_statement.joined(db.session()), notifications.batch(), search.batch():
                 result = engine.complete(task, data, user, instance=locked.instance, open_rows=locked.case_open_tasks,
                                          timer_rows=locked.timer_rows, flush=False)
