@@ -2,9 +2,12 @@
 service tasks call the handlers registered by name (app.engine.registry)."""
 from __future__ import annotations
 
+import ast
+import copy
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -74,10 +77,46 @@ EXPRESSION_GLOBALS = {"deadline": deadline, "deadline_months": deadline_months, 
                       "notice_before": notice_before}
 
 
+# A diagram's expressions are few and evaluated at every step (gateway conditions, DMN rules): each is
+# parsed and compiled once per process, not at every evaluation (about a tenth of a completion's CPU).
+_EXPRESSIONS_KEPT = 4096
+
+
+@lru_cache(maxsize=_EXPRESSIONS_KEPT)
+def _compiled(expression: str):
+    # "<string>" as eval() names it: SpiffWorkflow finds an error's line by that name.
+    return compile(expression, "<string>", "eval")
+
+
+@lru_cache(maxsize=_EXPRESSIONS_KEPT)
+def _syntax_error(expression: str) -> tuple | None:
+    try:
+        ast.parse(expression)
+    except SyntaxError as err:
+        return err.args
+    return None
+
+
+class _CompiledExpressions(TaskDataEnvironment):
+    def evaluate(self, expression, context, external_context=None):
+        # TaskDataEnvironment.evaluate, with the expression compiled once (a non-string as eval takes it).
+        scope = copy.copy(self.globals)
+        self._prepare_context(context)
+        scope.update(external_context or {})
+        scope.update(context)
+        return eval(_compiled(expression) if isinstance(expression, str) else expression, scope)  # noqa: S307
+
+
 class CaseScriptEngine(PythonScriptEngine):
     def __init__(self, context: HandlerContext):
-        super().__init__(environment=TaskDataEnvironment(dict(EXPRESSION_GLOBALS)))
+        super().__init__(environment=_CompiledExpressions(dict(EXPRESSION_GLOBALS)))
         self.context = context
+
+    def validate(self, expression):
+        # DMN asks at every rule whether an entry parses as it stands (PythonScriptEngine.validate).
+        error = _syntax_error(expression)
+        if error is not None:
+            raise SyntaxError(*error)
 
     # The upstream call_service refers to an undefined name on error; this one calls our handlers.
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
