@@ -8,7 +8,7 @@ client is a thread with its own HTTP connection. Per round and client count: `--
 are reported (POST /api/v1/cases as the reporter), then their chef_uppfoljning tasks are completed
 (POST /api/v1/tasks/<id>/complete as the enhetschef). Client counts alternate within a round; rates and
 p95 are the medians over the rounds. Any non-2xx answer is counted as an error. At the most clients,
-the CPU time per completion of gunicorn (master and workers), of the PostgreSQL server's processes and
+the CPU time per completion and per creation of gunicorn (master and workers), of the PostgreSQL server's processes and
 of the client threads is printed too (Linux /proc), with the rate those cores allow gunicorn and
 PostgreSQL alone: on a small machine that, not waiting, is what bounds the rate.
 """
@@ -153,6 +153,16 @@ def run_clients(port: int, clients: int, jobs: list[tuple[str, dict, str]]) -> d
     return {"rate": len(jobs) / wall, "p95": percentile(latencies, 0.95), "errors": errors[0], "answers": answers}
 
 
+def with_cpu(server: Gunicorn, clients: int, jobs: list[tuple[str, dict, str]]) -> dict:
+    """run_clients, and where the CPU per request went: gunicorn, PostgreSQL, the client threads (this process)."""
+    servers, databases = process_tree(server.process.pid), postgres_pids()
+    before = (cpu_seconds(servers), cpu_seconds(databases), time.process_time())
+    run = run_clients(server.port, clients, jobs)
+    after = (cpu_seconds(servers), cpu_seconds(databases), time.process_time())
+    run["cpu"] = [(b - a) / max(len(jobs), 1) for a, b in zip(before, after, strict=True)]
+    return run
+
+
 def measure(requests: int, rounds: int, levels: tuple[int, ...], workers: int | None, threads: int | None) -> dict:
     results: dict[tuple[str, int], list[dict]] = {}
     with scratch_postgres() as url:
@@ -177,17 +187,11 @@ def measure(requests: int, rounds: int, levels: tuple[int, ...], workers: int | 
             run_clients(server.port, 2, reports(20))  # warm-up: every worker imports, parses and connects
             for _ in range(rounds):
                 for clients in levels:
-                    created = run_clients(server.port, clients, reports(requests))
+                    created = with_cpu(server, clients, reports(requests))
                     results.setdefault(("create", clients), []).append(created)
                     completions = [(f"/api/v1/tasks/{answer['tasks'][0]['id']}/complete", chef, tokens["ec_hg"])
                                    for answer in created["answers"]]
-                    # Where the CPU of the completions goes: gunicorn, PostgreSQL, the client threads (this process).
-                    servers, databases = process_tree(server.process.pid), postgres_pids()
-                    before = (cpu_seconds(servers), cpu_seconds(databases), time.process_time())
-                    run = run_clients(server.port, clients, completions)
-                    after = (cpu_seconds(servers), cpu_seconds(databases), time.process_time())
-                    run["cpu"] = [(b - a) / max(len(completions), 1) for a, b in zip(before, after, strict=True)]
-                    results.setdefault(("complete", clients), []).append(run)
+                    results.setdefault(("complete", clients), []).append(with_cpu(server, clients, completions))
         finally:
             server.stop()
     return results
@@ -209,15 +213,16 @@ def rows(requests: int = 120, rounds: int = 2, levels: tuple[int, ...] = (1, 4, 
             errors = sum(r["errors"] for r in runs)
             if errors:
                 out.append((f"http_pg_{label}_errors_{clients}c", errors, "requests"))
-    # CPU per completion at the most clients: what bounds the rate on this machine's cores.
+    # CPU per request at the most clients: what bounds the rate on this machine's cores.
     top = max(levels)
-    cpu = [median([r["cpu"][i] for r in results[("complete", top)]]) for i in range(3)]
-    if cpu[0] > 0:
-        out += [(f"http_pg_completion_cpu_gunicorn_{top}c", 1000 * cpu[0], "ms"),
-                (f"http_pg_completion_cpu_postgres_{top}c", 1000 * cpu[1], "ms"),
-                (f"http_pg_completion_cpu_client_{top}c", 1000 * cpu[2], "ms"),
-                # The rate if gunicorn and PostgreSQL had every core to themselves (no client, no neighbours).
-                (f"http_pg_completions_cpu_bound_{top}c", (os.cpu_count() or 1) / (cpu[0] + cpu[1]), "/s")]
+    for kind, label in (("complete", "completion"), ("create", "creation")):
+        cpu = [median([r["cpu"][i] for r in results[(kind, top)]]) for i in range(3)]
+        if cpu[0] > 0:
+            out += [(f"http_pg_{label}_cpu_gunicorn_{top}c", 1000 * cpu[0], "ms"),
+                    (f"http_pg_{label}_cpu_postgres_{top}c", 1000 * cpu[1], "ms"),
+                    (f"http_pg_{label}_cpu_client_{top}c", 1000 * cpu[2], "ms"),
+                    # The rate if gunicorn and PostgreSQL had every core to themselves (no client, no neighbours).
+                    (f"http_pg_{label}s_cpu_bound_{top}c", (os.cpu_count() or 1) / (cpu[0] + cpu[1]), "/s")]
     return out
 
 

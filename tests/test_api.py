@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from helpers import ATGARD, chef_data
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.extensions import db
 from app.models import AuditEvent, Task
@@ -65,6 +65,37 @@ def test_create_case_returns_the_case_shape_of_the_design(api):
     assert task["due_at"] == "2026-03-16T22:59:59+00:00" and task["overdue"] is False and task["assignee"] is None
     assert [h["action"] for h in case["history"]] == ["case_created", "task_created"]
     assert case["history"][0]["actor"] == "anna"
+
+
+@pytest.mark.parametrize(("username", "overrides"), [
+    ("anna", {}), ("anna", {"suspected_lex_sarah": True}), ("ec_hg", {}), ("ec_hg", {"suspected_lex_sarah": True})],
+    ids=["reporter", "reporter-lex-sarah", "enhetschef", "enhetschef-lex-sarah"])
+def test_the_answer_to_a_report_is_the_case_as_reading_it_shows(api, username, overrides):
+    """The answer is built from what the report wrote; it is what reading the case again shows the same
+    user: the reporter her report and its steps, the enhetschef the case with its tasks and history."""
+    created = create(api, username, **overrides)
+    read = api.get(username, f"/api/v1/cases/{created['id']}")
+    assert read.status_code == 200
+    shown = read.get_json()
+    del shown["actions"]
+    assert created == shown
+    assert created["history"] and created["tasks"]
+
+
+def test_a_report_over_the_api_reads_nothing_after_its_commit(api, backend):
+    create(api)  # first use: caches, connections
+    sent: list[str] = []
+    listeners = [("before_cursor_execute", lambda conn, cursor, statement, *rest: sent.append(statement.split()[0])),
+                 ("commit", lambda conn: sent.append("COMMIT"))]
+    for name, listener in listeners:
+        event.listen(db.engine, name, listener)
+    try:
+        case = create(api, category="bemotande")
+    finally:
+        for name, listener in listeners:
+            event.remove(db.engine, name, listener)
+    assert case["tasks"] and case["history"]
+    assert sent.count("COMMIT") == 1 and sent[-1] == "COMMIT", sent
 
 
 BAD_REPORTS = [

@@ -88,8 +88,7 @@ def create_case():
         raise Invalid("Ange ärendetyp.", {"type": ["Fältet måste fyllas i."]})
     if not isinstance(case_type, str):
         raise Invalid("Okänd ärendetyp.", {"type": ["Ange ärendetypen som text, t.ex. \"avvikelse\"."]})
-    case = case_service.create_case(g.api_user, case_type, json_to_formdata(body), csrf=False)
-    return jsonify(case_service.case_dict(g.api_user, case)), 201
+    return jsonify(case_service.create_case_dict(g.api_user, case_type, json_to_formdata(body), csrf=False)), 201
 
 
 @bp.get("/cases")

@@ -248,10 +248,18 @@ def candidate_filter(user):
     return tuple_(Task.role, Task.unit_id).in_(pairs)
 
 
-def has_part(user, case: Case) -> bool:
+def has_part(user, case: Case, *, every_task: list[Task] | None = None) -> bool:
     """A part in the case: organisation-wide roles, the unit's enhetschef, anyone who holds, held or
-    is offered one of its tasks."""
-    return case.id in cases_with_part(user, [case.id])
+    is offered one of its tasks. `every_task`: all the case's task rows, when the caller has them (a case
+    created in this request): decided from those rows, as part_condition decides in the database."""
+    if every_task is None:
+        return case.id in cases_with_part(user, [case.id])
+    if sees_everything(user) or any(r.role == "enhetschef" and r.unit_id == case.unit_id for r in user.roles):
+        return True
+    offered = {(r.role, r.unit_id) for r in user.roles}
+    return any(task.task_id not in LEX_MARIA_TASKS and (
+        task.assignee_id == user.id or task.completed_by_id == user.id
+        or (task.state == "open" and (task.role, task.unit_id) in offered)) for task in every_task)
 
 
 def cases_with_part(user, case_ids: list[int]) -> set[int]:
@@ -372,9 +380,10 @@ def reads_internal_work(user, case: Case) -> bool:
     return not case.is_lex_sarah and reads_by_unit(user, case)
 
 
-def reporter_only(user, case: Case) -> bool:
+def reporter_only(user, case: Case, *, every_task: list[Task] | None = None) -> bool:
     """The reporter of an avvikelse or a klagomål who has no other part in the case: she reads her report,
     the outcome and the feedback written for her (the aterkoppling), not the internal analysis. (Who
-    registers a plan or a supervision case works on it: not a reporter in this sense.)"""
+    registers a plan or a supervision case works on it: not a reporter in this sense.) `every_task`: as
+    for has_part."""
     return (case.reporter_id == user.id and case.type in REPORTABLE_CASE_TYPES and not supervises(user)
-            and not has_part(user, case) and not reads_by_unit(user, case))
+            and not has_part(user, case, every_task=every_task) and not reads_by_unit(user, case))

@@ -1,8 +1,27 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from app import clock
 from app.extensions import db
 from app.models import AuditEvent
+
+# Inside `kept()`: the events recorded so far.
+_kept: ContextVar[list[AuditEvent] | None] = ContextVar("audit_kept", default=None)
+
+
+@contextmanager
+def kept() -> Iterator[list[AuditEvent]]:
+    """The events recorded inside the block, in order: an answer about what the block did shows them
+    without reading them back."""
+    events: list[AuditEvent] = []
+    token = _kept.set(events)
+    try:
+        yield events
+    finally:
+        _kept.reset(token)
 
 
 def record(action: str, *, case=None, actor=None, task_id: str | None = None, summary: str = "",
@@ -15,4 +34,7 @@ def record(action: str, *, case=None, actor=None, task_id: str | None = None, su
         at=clock.now(), action=action, task_id=task_id, summary=summary[:500], details=details,
     )
     db.session.add(event)
+    kept_events = _kept.get()
+    if kept_events is not None:
+        kept_events.append(event)
     return event

@@ -76,13 +76,25 @@ def start_form(case_type: str, user, formdata=None, *, csrf: bool = True):
 def create_case(user, case_type: str, formdata, *, csrf: bool = True, commit_now: bool = True) -> Case:
     # Lane look-ups once (memo), the mails in one INSERT ... ON CONFLICT (batch).
     with memo(), notifications.batch():
-        case = _create_case(user, case_type, formdata, csrf=csrf)
+        case, _ = _create_case(user, case_type, formdata, csrf=csrf)
     if commit_now:  # an import creates many cases in one transaction and commits once
         commit(keep_loaded=True)  # the answer shows the case as written: nothing read again
     return case
 
 
-def _create_case(user, case_type: str, formdata, *, csrf: bool) -> Case:
+def create_case_dict(user, case_type: str, formdata, *, csrf: bool = True) -> dict:
+    """create_case, answered with its case_dict built from the rows the creation wrote (its tasks and
+    history are all new): nothing is read again after the commit."""
+    with memo(), notifications.batch(), audit.kept() as events:
+        case, tasks = _create_case(user, case_type, formdata, csrf=csrf)
+    commit(keep_loaded=True)
+    history_rows = sorted((e for e in events if e.case_id == case.id), key=lambda e: (e.at, e.id))
+    return case_dict(user, case, tasks=sorted((t for t in tasks if t.state == "open"), key=task_order),
+                     every_task=tasks, events=history_rows)
+
+
+def _create_case(user, case_type: str, formdata, *, csrf: bool) -> tuple[Case, list[Task]]:
+    """The new case and every task row it was given."""
     form = start_form(case_type, user, formdata, csrf=csrf)
     if not form.validate():
         raise Invalid("Uppgifterna behöver rättas.", forms.form_errors(form))
@@ -100,13 +112,15 @@ def _create_case(user, case_type: str, formdata, *, csrf: bool) -> Case:
     db.session.flush()
     audit.record("case_created", case=case, actor=user, summary=f"{case.number} registrerades",
                  details=data)
+    tasks: list[Task] = []
     for start in instance_starts(spec, {**data, "reported_at": now.isoformat(), "case_number": case.number}):
         result = engine.start(case, spec.process_id, start, user)
+        tasks += result.new_tasks
         # A single new instance: its open tasks are the step's new ones (no query); several: let it read them.
         apply_step(case, result, user, None if spec.instance_per else result.new_tasks)
     links.after_create(user, case)
     monster.check(case)
-    return case
+    return case, tasks
 
 
 def instance_starts(spec, start: dict) -> list[dict]:
@@ -317,13 +331,15 @@ def reporter_fields(case: Case) -> dict:
     return {k: v for k, v in (case.fields or {}).items() if k in own or k == FEEDBACK_FIELD}
 
 
-def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] | None = None) -> dict:
-    """`tasks`: the case's open tasks when the caller has fetched them already (open_tasks_by_case).
-    A user who sees a case run per item only through their own items (a plan's responsible person) gets
-    those items: in the fields, the tasks, the phase and the history."""
-    if reporter_only(user, case):
-        return _reporter_dict(user, case, with_history=with_history, tasks=tasks)
-    sensitive = not case.is_lex_sarah or has_part(user, case)
+def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] | None = None,
+              every_task: list[Task] | None = None, events: list[AuditEvent] | None = None) -> dict:
+    """`tasks`: the case's open tasks when the caller has fetched them already (open_tasks_by_case);
+    `every_task` and `events`: all its task rows and its history, when the caller holds them (a case
+    created in this request). A user who sees a case run per item only through their own items (a plan's
+    responsible person) gets those items: in the fields, the tasks, the phase and the history."""
+    if reporter_only(user, case, every_task=every_task):
+        return _reporter_dict(user, case, with_history=with_history, tasks=tasks, events=events)
+    sensitive = not case.is_lex_sarah or has_part(user, case, every_task=every_task)
     # The MAS's investigation is a part of its own: seen by those with a part in it (access.has_lex_maria_part).
     maria = not case.is_lex_maria or has_lex_maria_part(user, case)
     part = own_part(user, case)
@@ -351,12 +367,13 @@ def case_dict(user, case: Case, *, with_history: bool = True, tasks: list[Task] 
              "details": None if culled and e.action != "case_gallrad"
              else own_fields(case, redact(e.details, maria if e.task_id in LEX_MARIA_TASKS else sensitive), part)
              if isinstance(e.details, dict) else e.details}
-            for e in own_history(history(case), part)
+            for e in own_history(history(case) if events is None else events, part)
         ]
     return result
 
 
-def _reporter_dict(user, case: Case, *, with_history: bool, tasks: list[Task] | None) -> dict:
+def _reporter_dict(user, case: Case, *, with_history: bool, tasks: list[Task] | None,
+                   events: list[AuditEvent] | None) -> dict:
     """case_dict for the reporter without another part: her report, where the case stands, the outcome
     and the feedback written for her; none of the internal analysis, comments or files."""
     now = clock.now()
@@ -375,7 +392,7 @@ def _reporter_dict(user, case: Case, *, with_history: bool, tasks: list[Task] | 
             {"at": e.at.isoformat(), "actor": e.actor.username if e.actor else None, "action": e.action,
              "task_id": e.task_id, "summary": e.summary,
              "details": e.details if e.action in _REPORTER_DETAILS else None}
-            for e in history(case) if e.action in REPORTER_EVENTS
+            for e in (history(case) if events is None else events) if e.action in REPORTER_EVENTS
         ]
     return result
 
