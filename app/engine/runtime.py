@@ -270,7 +270,9 @@ def _load(instance: ProcessInstance, context: HandlerContext) -> BpmnWorkflow:
     return workflow
 
 
-def start(case, process_id: str, data: dict, actor) -> StepResult:
+def start(case, process_id: str, data: dict, actor, *, flush: bool = True) -> StepResult:
+    """Start an instance of the process for the case and run it until it waits. `flush=False` leaves the
+    step's writes to the caller's flush (the instance row itself is written first: its rows refer to it)."""
     version = process_version(process_id)
     now = clock.now()
     instance = ProcessInstance(
@@ -288,7 +290,7 @@ def start(case, process_id: str, data: dict, actor) -> StepResult:
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
     _run_engine(workflow)
-    return _save(instance, workflow, context, [], timer_rows=[])  # a new instance has no rows yet
+    return _save(instance, workflow, context, [], timer_rows=[], flush=flush)  # a new instance has no rows yet
 
 
 # db.session.info key: {case id: ids of the instances started for it in this transaction} (start).
