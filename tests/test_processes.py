@@ -7,7 +7,7 @@ import io
 import re
 from pathlib import Path
 
-from helpers import chef_data, complete, open_task, report
+from helpers import chef_data, complete, open_task, report, statements_of
 from sqlalchemy import select
 
 from app.extensions import db
@@ -75,6 +75,17 @@ def test_a_new_version_is_checked_compared_deployed_and_used_by_new_cases_only(a
     assert open_task(old, "atgardsuppfoljning") and open_task(new, "atgardsuppfoljning")
     assert "process_deployed" in db.session.scalars(select(AuditEvent.action)).all()
     assert _upload(api, EXTRA_STEP).status_code == 422  # the same version again
+
+
+def test_reports_on_a_deployed_version_do_not_read_its_diagram_again(api, user):
+    assert _upload(api, EXTRA_STEP).status_code == 201
+    report(user("anna"))  # this process parses the version once
+    db.session.expunge_all()  # as a new request: nothing of the first report in hand
+
+    sent, case = statements_of(lambda: report(user("anna")))
+
+    assert _sas_mail(user, case) == [f"Eskalering: {case.number}"]  # started on the deployed version
+    assert not [s for s in sent if "process_versions.bpmn" in s], sent
 
 
 def test_a_diagram_that_does_not_parse_or_names_unknown_forms_handlers_or_roles_is_refused(api):

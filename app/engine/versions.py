@@ -100,22 +100,29 @@ def compare(old: ProcessVersion, new: ProcessVersion, registry) -> dict[str, lis
 
 # --- which version -------------------------------------------------------------------------------
 
-def deployed_row(process_id: str, spec_hash_: str | None = None) -> DeployedProcess | None:
-    query = select(DeployedProcess).where(DeployedProcess.process_id == process_id)
+def _newest(what, process_id: str, spec_hash_: str | None):
+    query = select(what).where(DeployedProcess.process_id == process_id)
     if spec_hash_ is not None:
         query = query.where(DeployedProcess.spec_hash == spec_hash_)
-    return db.session.scalar(query.order_by(DeployedProcess.deployed_at.desc(), DeployedProcess.id.desc()).limit(1))
+    return query.order_by(DeployedProcess.deployed_at.desc(), DeployedProcess.id.desc()).limit(1)
+
+
+def deployed_row(process_id: str, spec_hash_: str | None = None) -> DeployedProcess | None:
+    return db.session.scalar(_newest(DeployedProcess, process_id, spec_hash_))
 
 
 def deployed(process_id: str, spec_hash_: str | None = None) -> ProcessVersion | None:
-    """The newest deployed version of the process (or the one with `spec_hash_`), parsed once."""
-    row = deployed_row(process_id, spec_hash_)
-    if row is None:
+    """The newest deployed version of the process (or the one with `spec_hash_`), parsed once. Every
+    start asks: the diagram's text is read only for a version this process has not parsed yet."""
+    found = db.session.execute(_newest(DeployedProcess.id, process_id, spec_hash_)
+                               .add_columns(DeployedProcess.spec_hash)).first()
+    if found is None:
         return None
-    key = (row.process_id, row.spec_hash)
+    key = (process_id, found.spec_hash)
     with _lock:
         if key in _parsed:
             return _parsed[key]
+    row = db.session.get_one(DeployedProcess, found.id)
     parsed = {v.process_id: v for v in parse(row.bpmn.encode(), row.filename, row.dmn or {})}
     version = parsed.get(process_id)
     if version is None:
