@@ -82,6 +82,16 @@ def test_the_answer_to_a_report_is_the_case_as_reading_it_shows(api, username, o
     assert created["history"] and created["tasks"]
 
 
+def test_the_answer_to_a_report_joining_a_pattern_signal_shows_its_link_as_reading_it_does(api, backend):
+    for _ in range(3):
+        create(api, "ec_hg")  # the third raises the signal
+    created = create(api, "ec_hg")
+    shown = api.get("ec_hg", f"/api/v1/cases/{created['id']}").get_json()
+    del shown["actions"]
+    assert created == shown
+    assert [h["action"] for h in created["history"]] == ["case_created", "task_created", "case_linked"]
+
+
 def test_a_report_over_the_api_reads_nothing_after_its_commit(api, backend):
     create(api)  # first use: caches, connections
     sent: list[str] = []

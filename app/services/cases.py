@@ -122,7 +122,7 @@ def _create_case(user, case_type: str, formdata, *, csrf: bool) -> tuple[Case, l
             # A single new instance: its open tasks are the step's new ones (no query); several: let it read them.
             apply_step(case, result, user, None if spec.instance_per else result.new_tasks)
     links.after_create(user, case)
-    monster.check(case)
+    monster.check(case, new=True)
     return case, tasks
 
 

@@ -64,13 +64,15 @@ def resolve_refs(user, refs: list) -> list[int]:
 
 # --- links -------------------------------------------------------------------------------------------
 
-def link(case: Case, source_ids, actor) -> int:
-    """Link `case` to the cases that prompted it (idempotent); each source's timeline shows it."""
+def link(case: Case, source_ids, actor, *, new_sources: bool = False) -> int:
+    """Link `case` to the cases that prompted it (idempotent); each source's timeline shows it.
+    `new_sources`: the sources were created in this transaction, so none is linked yet (no look-up), and
+    the rows are left to the caller's flush."""
     source_ids = list(source_ids)
     if not source_ids:
         return 0
     # Only the links asked about: a pattern signal's case gains one link per new case, among thousands.
-    existing = set(db.session.scalars(select(CaseLink.to_case_id).where(
+    existing = set() if new_sources else set(db.session.scalars(select(CaseLink.to_case_id).where(
         CaseLink.from_case_id == case.id, CaseLink.to_case_id.in_(source_ids))))
     added = 0
     for source_id in source_ids:
@@ -86,7 +88,8 @@ def link(case: Case, source_ids, actor) -> int:
                      details={"case_id": case.id, "number": case.number})
         existing.add(source_id)
         added += 1
-    db.session.flush()
+    if not new_sources:
+        db.session.flush()
     return added
 
 

@@ -9,19 +9,20 @@ signal never count again, so a new signal needs the earlier one assessed and a f
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from typing import cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, exists, select, text
+from sqlalchemy import CursorResult, Table, bindparam, exists, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import joinedload
 
 from app import clock
 from app.extensions import db
 from app.models import Case, PatternSignal, PatternSignalCase
-from app.services import categories
+from app.services import categories, one_statement
 from app.services.links import link, open_case
 
 COUNTED_TYPES = ("avvikelse", "klagomal")
@@ -33,18 +34,24 @@ def _category_label(category: str) -> str:
 
 
 def open_signal(unit_id: int, category: str) -> PatternSignal | None:
-    """The open signal of a pattern, locked: cases joining it at the same moment append in turn."""
+    """The open signal of a pattern, locked: cases joining it at the same moment append in turn. Its case
+    comes in the same read (not locked, and without its fields: a joining case only appends to them)."""
     return db.session.scalar(select(PatternSignal).where(PatternSignal.open_key == f"{unit_id}:{category}")
+                             .options(joinedload(PatternSignal.signal_case).defer(Case.fields))
                              .with_for_update(of=PatternSignal).execution_options(populate_existing=True))
 
 
-def check(case: Case) -> PatternSignal | None:
-    """Called when a deviation is reported or a complaint is categorised. Returns a new signal, if any."""
+def check(case: Case, *, new: bool = False) -> PatternSignal | None:
+    """Called when a deviation is reported (`new`: the case was created in this transaction) or a complaint
+    is categorised. Returns a new signal, if any."""
     if case.type not in COUNTED_TYPES or not case.category:
         return None
     existing = open_signal(case.unit_id, case.category)
     if existing is not None:
-        _join(existing, case)
+        if new:
+            _join_new(existing, case)
+        else:
+            _join(existing, case)
         return None
     count = int(current_app.config["PATTERN_SIGNAL_COUNT"])
     days = int(current_app.config["PATTERN_SIGNAL_DAYS"])
@@ -87,39 +94,68 @@ def _join(signal: PatternSignal, case: Case) -> None:
     extended by one: the same few statements for the 3rd case as for the 3,000th."""
     if not _add_cases(signal, [case.id]):
         return
-    signal.window_to = max(signal.window_to, clock.today())
-    signal_case = db.session.get(Case, signal.signal_case_id, options=[defer(Case.fields)]) \
-        if signal.signal_case_id else None
-    if signal_case is not None:
-        link(signal_case, [case.id], None)
-        # The database appends the number to the list in place: the list is never read into Python
-        # nor sent back whole, whatever its length.
-        db.session.execute(_APPEND_TO_SIGNAL[db.session.get_bind().dialect.name],
-                           {"id": signal_case.id, "number": case.number, "window_to": signal.window_to.isoformat()})
-        db.session.expire(signal_case, ["fields"])
+    _extend(signal, case)
     db.session.flush()
 
 
-# _join's update of the signal case's fields: `count` + 1, the case's number appended to `cases`, `window_to`.
+def _join_new(signal: PatternSignal, case: Case) -> None:
+    """_join for a case created in this transaction: it is in no signal and has no link yet, so nothing
+    is looked up first, and the rows go when the block ends (on PostgreSQL as one statement)."""
+    with one_statement.joined(db.session()):
+        one_statement.execute(one_statement.Write(_signal_cases_insert, [{"signal_id": signal.id, "case_id": case.id}]))
+        _extend(signal, case, new=True)
+
+
+def _extend(signal: PatternSignal, case: Case, *, new: bool = False) -> None:
+    """The case's link from the signal's case, and the signal case's count and list extended by one."""
+    signal.window_to = max(signal.window_to, clock.today())
+    signal_case = signal.signal_case
+    if signal_case is None:
+        return
+    link(signal_case, [case.id], None, new_sources=new)
+    # The database appends the number to the list in place: the list is never read into Python nor sent
+    # back whole, whatever its length.
+    one_statement.execute(one_statement.Write(_append_to_signal, [
+        {"id": signal_case.id, "number": case.number, "window_to": signal.window_to.isoformat()}]))
+    db.session.expire(signal_case, ["fields"])
+
+
+# The signal case's fields: `count` + 1, the case's number appended to `cases`, `window_to` (binds :id,
+# :number and :window_to).
 _APPEND_TO_SIGNAL = {
-    "postgresql": text(
+    "postgresql":
         "UPDATE cases SET fields = jsonb_set(jsonb_set(fields, '{cases}', "
         "COALESCE(fields -> 'cases', '[]'::jsonb) || to_jsonb(CAST(:number AS text))), "
         "'{count}', to_jsonb(COALESCE(CAST(fields ->> 'count' AS integer), 0) + 1)) "
-        "|| jsonb_build_object('window_to', CAST(:window_to AS text)) WHERE id = :id"),
-    "sqlite": text(
+        "|| jsonb_build_object('window_to', CAST(:window_to AS text)) WHERE id = :id",
+    "sqlite":
         "UPDATE cases SET fields = json_set(fields, "
         "'$.cases', json_insert(COALESCE(json_extract(fields, '$.cases'), '[]'), '$[#]', :number), "
-        "'$.count', COALESCE(json_extract(fields, '$.count'), 0) + 1, '$.window_to', :window_to) WHERE id = :id"),
+        "'$.count', COALESCE(json_extract(fields, '$.count'), 0) + 1, '$.window_to', :window_to) WHERE id = :id",
 }
+_APPEND_BINDS = re.compile(r"(?<!:):(id|number|window_to)\b")
+
+
+def _append_to_signal(dialect, names: tuple[dict[str, str], ...]):
+    """_APPEND_TO_SIGNAL for the one row bound to `names` (a one_statement.Write)."""
+    (row,) = names
+    return text(_APPEND_BINDS.sub(lambda m: f":{row[m.group(1)]}", _APPEND_TO_SIGNAL[dialect.name]))
+
+
+def _signal_cases_insert(dialect, names: tuple[dict[str, str], ...]):
+    """Rows of pattern_signal_cases bound to `names`; those already there are left out."""
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    return insert(cast(Table, PatternSignalCase.__table__)).values(
+        [{key: bindparam(name) for key, name in row.items()} for row in names]
+    ).on_conflict_do_nothing(index_elements=["signal_id", "case_id"])
 
 
 def _add_cases(signal: PatternSignal, case_ids: list[int]) -> int:
     """Rows for cases joining `signal` (those already in it are left out); returns how many were added."""
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    rows = [{"signal_id": signal.id, "case_id": case_id} for case_id in case_ids]
-    statement = insert(PatternSignalCase).values(rows).on_conflict_do_nothing(index_elements=["signal_id", "case_id"])
-    result = cast(CursorResult, db.session.execute(statement))
+    names = tuple({"signal_id": f"signal_id_{i}", "case_id": f"case_id_{i}"} for i in range(len(case_ids)))
+    values = {name: value for i, case_id in enumerate(case_ids)
+              for name, value in ((f"signal_id_{i}", signal.id), (f"case_id_{i}", case_id))}
+    result = cast(CursorResult, db.session.execute(_signal_cases_insert(db.session.get_bind().dialect, names), values))
     return result.rowcount  # an INSERT's result: it has a rowcount
 
 
