@@ -72,6 +72,23 @@ def test_a_new_task_goes_to_the_role_holders_of_now_after_a_process_kept_earlier
     assert "lisa@kommun.example" not in mailed_about(cases[2]) and mailed_about(cases[2])
 
 
+def test_on_postgresql_a_report_joining_a_pattern_signal_sends_at_most_fourteen_statements(api, pg_only):
+    """Who asks (token), the form's units, the case number, the case, the version and its spec, the lane's
+    unit, the instance, its step as one statement, the signal with its case, the joining as one statement,
+    the mail: nothing after the commit."""
+    body = {"type": "avvikelse", "unit": "HG", "occurred_on": "2026-03-01", "category": "fall",
+            "description": "Boende föll.", "immediate_actions": "Sjuksköterska undersökte.",
+            "suspected_lex_sarah": False}
+    for _ in range(3):  # the third raises the signal
+        assert api("ec_hg").post("/api/v1/cases", json=body).status_code == 201
+
+    sent, response = statements_of(lambda: api("ec_hg").post("/api/v1/cases", json=body))
+
+    assert response.status_code == 201, response.get_json()
+    assert [h["action"] for h in response.get_json()["history"]] == ["case_created", "task_created", "case_linked"]
+    assert len(sent) <= 14, "\n".join(s[:80] for s in sent)
+
+
 def test_joining_a_pattern_signal_costs_the_same_at_any_size(app, user):
     def report_afresh(values: list):  # as a request does: nothing of earlier reports in the session
         db.session.expunge_all()
