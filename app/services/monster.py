@@ -9,7 +9,6 @@ signal never count again, so a new signal needs the earlier one assessed and a f
 from __future__ import annotations
 
 import logging
-import re
 from datetime import timedelta
 from typing import cast
 
@@ -120,26 +119,21 @@ def _extend(signal: PatternSignal, case: Case, *, new: bool = False) -> None:
     db.session.expire(signal_case, ["fields"])
 
 
-# The signal case's fields: `count` + 1, the case's number appended to `cases`, `window_to` (binds :id,
-# :number and :window_to).
-_APPEND_TO_SIGNAL = {
-    "postgresql":
-        "UPDATE cases SET fields = jsonb_set(jsonb_set(fields, '{cases}', "
-        "COALESCE(fields -> 'cases', '[]'::jsonb) || to_jsonb(CAST(:number AS text))), "
-        "'{count}', to_jsonb(COALESCE(CAST(fields ->> 'count' AS integer), 0) + 1)) "
-        "|| jsonb_build_object('window_to', CAST(:window_to AS text)) WHERE id = :id",
-    "sqlite":
-        "UPDATE cases SET fields = json_set(fields, "
-        "'$.cases', json_insert(COALESCE(json_extract(fields, '$.cases'), '[]'), '$[#]', :number), "
-        "'$.count', COALESCE(json_extract(fields, '$.count'), 0) + 1, '$.window_to', :window_to) WHERE id = :id",
-}
-_APPEND_BINDS = re.compile(r"(?<!:):(id|number|window_to)\b")
-
-
 def _append_to_signal(dialect, names: tuple[dict[str, str], ...]):
-    """_APPEND_TO_SIGNAL for the one row bound to `names` (a one_statement.Write)."""
-    (row,) = names
-    return text(_APPEND_BINDS.sub(lambda m: f":{row[m.group(1)]}", _APPEND_TO_SIGNAL[dialect.name]))
+    """The signal case's fields for the one row bound to `names` (a one_statement.Write): `count` + 1, the
+    case's number appended to `cases`, `window_to`."""
+    (n,) = names
+    if dialect.name == "postgresql":
+        return text(
+            "UPDATE cases SET fields = jsonb_set(jsonb_set(fields, '{cases}', "
+            f"COALESCE(fields -> 'cases', '[]'::jsonb) || to_jsonb(CAST(:{n['number']} AS text))), "
+            "'{count}', to_jsonb(COALESCE(CAST(fields ->> 'count' AS integer), 0) + 1)) "
+            f"|| jsonb_build_object('window_to', CAST(:{n['window_to']} AS text)) WHERE id = :{n['id']}")
+    return text(
+        "UPDATE cases SET fields = json_set(fields, "
+        f"'$.cases', json_insert(COALESCE(json_extract(fields, '$.cases'), '[]'), '$[#]', :{n['number']}), "
+        f"'$.count', COALESCE(json_extract(fields, '$.count'), 0) + 1, '$.window_to', :{n['window_to']}) "
+        f"WHERE id = :{n['id']}")
 
 
 def _signal_cases_insert(dialect, names: tuple[dict[str, str], ...]):
