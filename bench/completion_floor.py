@@ -5,7 +5,9 @@
 The floor of one completion is what no implementation can avoid: the raw SpiffWorkflow step on the
 same diagram (load the serialized state, with the spec embedded as SpiffWorkflow writes it, complete
 the user task, run the engine, serialize again) plus
-one commit of the state row (an UPDATE of a row holding the same serialized state, then COMMIT).
+one commit of the state row (an UPDATE of a row holding such a state to the state a step wrote, then
+COMMIT: every step's state differs, its new tasks' ids do; committing an unchanged value again would
+measure nothing on SQLite, which then writes no page).
 Ours is POST /api/v1/tasks/<id>/complete through the Flask test client (bearer token, form
 validation, engine, inbox/timer/audit/outbox rows, commit, the JSON answer) on chef_uppfoljning of a
 fresh avvikelse. The three are measured in alternating rounds (the machine is shared: medians and
@@ -126,11 +128,12 @@ def measure(url: str, rounds: int, per_round: int, profile: bool) -> dict:
         samples: dict[str, list[float]] = {"raw": [], "commit": [], "ours": []}
         counted = 0
         for _ in range(rounds):
+            steps = []
             for _ in range(per_round):
                 t0 = time.perf_counter()
-                serialized = raw_step()
+                steps.append(raw_step())
                 samples["raw"].append(time.perf_counter() - t0)
-            for _ in range(per_round):
+            for serialized in steps:  # each step's own state: a new task's ids differ from step to step
                 t0 = time.perf_counter()
                 commit_floor(serialized)
                 samples["commit"].append(time.perf_counter() - t0)
