@@ -42,6 +42,7 @@ from _common import (
 from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
+WARM_CLIENTS = 24  # connections of the warm-up: many more than gunicorn's workers
 CATEGORIES = ["lakemedel", "fall", "bemotande", "dokumentation", "information", "otrygghet"]
 
 
@@ -86,13 +87,25 @@ class Gunicorn:
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
+                    break
             except OSError:
                 if self.process.poll() is not None:
                     raise RuntimeError("gunicorn exited") from None
                 time.sleep(0.2)
+        else:
+            self.stop()
+            raise RuntimeError("gunicorn did not start")
+        # The socket answers as soon as the master listens; the workers are still importing. Wait until
+        # they are idle: the first one ready would otherwise take every connection of the warm-up.
+        used = cpu_seconds(process_tree(self.process.pid))
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = cpu_seconds(process_tree(self.process.pid))
+            if now - used < 0.02:
+                return
+            used = now
         self.stop()
-        raise RuntimeError("gunicorn did not start")
+        raise RuntimeError("gunicorn's workers did not settle")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -184,7 +197,13 @@ def measure(requests: int, rounds: int, levels: tuple[int, ...], workers: int | 
                     jobs.append(("/api/v1/cases", body, tokens["anna"]))
                 return jobs
 
-            run_clients(server.port, 2, reports(20))  # warm-up: every worker imports, parses and connects
+            # Warm-up, creations and completions: with as many connections as this, every worker gets some
+            # (a client keeps its connection, and with two all went to one worker: the others then
+            # answered their first requests, slower, inside a measured run).
+            for _ in range(2):
+                warm = run_clients(server.port, WARM_CLIENTS, reports(3 * WARM_CLIENTS))
+                run_clients(server.port, WARM_CLIENTS, [(f"/api/v1/tasks/{answer['tasks'][0]['id']}/complete",
+                                                         chef, tokens["ec_hg"]) for answer in warm["answers"]])
             for _ in range(rounds):
                 for clients in levels:
                     created = with_cpu(server, clients, reports(requests))

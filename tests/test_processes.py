@@ -10,8 +10,10 @@ from pathlib import Path
 from helpers import chef_data, complete, open_task, report, statements_of
 from sqlalchemy import select
 
+from app import create_app
 from app.extensions import db
 from app.models import AuditEvent, DeployedProcess, OutboxMessage, ProcessInstance, Task
+from app.services.processes import prepare_worker
 
 AVVIKELSE = (Path(__file__).resolve().parent.parent / "bpmn" / "avvikelse.bpmn").read_text(encoding="utf-8")
 
@@ -86,6 +88,27 @@ def test_reports_on_a_deployed_version_do_not_read_its_diagram_again(api, user):
 
     assert _sas_mail(user, case) == [f"Eskalering: {case.number}"]  # started on the deployed version
     assert not [s for s in sent if "process_versions.bpmn" in s], sent
+
+
+def test_a_prepared_web_worker_reads_no_diagram_at_its_first_report(api, user):
+    # A version this process has not parsed (its own label, so its own hash), as after a worker starts.
+    assert _upload(api, EXTRA_STEP.replace('name="Meddela SAS"', 'name="Meddela SAS direkt"')).status_code == 201
+    db.session.expunge_all()
+
+    prepare_worker()  # what gunicorn.conf.py runs in each worker before its first request
+    sent, case = statements_of(lambda: report(user("anna")))
+
+    assert _sas_mail(user, case) == [f"Eskalering: {case.number}"]  # started on the deployed version
+    assert not [s for s in sent if "process_versions.bpmn" in s], sent
+
+
+def test_a_worker_whose_database_is_not_up_yet_starts_anyway_and_says_so(tmp_path, clock, caplog):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/saknas/kf.db",
+                      "SECRET_KEY": "x", "CLOCK": clock, "SCHEDULER_ENABLED": False})
+    with app.app_context():
+        prepare_worker()
+    assert "Förberedelsen av processerna misslyckades" in caplog.text
+    assert app.test_client().get("/healthz").status_code == 503  # the worker answers, and says what is wrong
 
 
 def test_a_diagram_that_does_not_parse_or_names_unknown_forms_handlers_or_roles_is_refused(api):

@@ -15,6 +15,7 @@ from app.engine.runtime import (  # noqa: F401
     fire_timers,
     lock_for_completion,
     move,
+    parse_versions,
     process_version,
     signal,
     source_of,
