@@ -22,8 +22,8 @@ keepalive = 5  # seconds: an API client sending request after request keeps its 
 
 def post_worker_init(worker):
     """Each worker parses the diagrams new starts use and connects to the database before it takes a
-    request, so that no client waits for that (a new worker's first report took about 100 ms, the
-    rest about 12)."""
+    request, so that no client waits for that (a new worker's first report took 85-95 ms, 45 with
+    this; the rest take about 12)."""
     from app.services.processes import prepare_worker
 
     with worker.wsgi.app_context():
