@@ -24,8 +24,8 @@ MAX_BYTES = 5 * 1024 * 1024
 def prepare_worker() -> None:
     """Before a web worker's first request (gunicorn.conf.py): the versions new starts use parsed, and
     with that a database connection open in the pool. Otherwise the first report each worker answers
-    does it (about 40 ms). A failure (the database not up yet) is logged
-    and left to the first request, which then does the same and answers as usual."""
+    does it (about 40 ms). A failure (the database not up yet) is logged and left to the first
+    request, which then does the same and answers as usual."""
     try:
         engine.parse_versions()
     except Exception:  # only a head start: the worker serves whatever went wrong
