@@ -25,14 +25,12 @@ def prepare_worker() -> None:
     """Before a web worker's first request (gunicorn.conf.py): the versions new starts use parsed, and
     with that a database connection open in the pool. Otherwise the first report each worker answers
     does it (about 40 ms). A failure (the database not up yet) is logged and left to the first
-    request, which then does the same and answers as usual."""
+    request, which then does the same and answers as usual. (The caller's app context ends the session.)"""
     try:
         engine.parse_versions()
     except Exception:  # only a head start: the worker serves whatever went wrong
         current_app.logger.warning("Förberedelsen av processerna misslyckades; den första begäran gör den.",
                                    exc_info=True)
-    finally:
-        db.session.remove()
 
 
 def _registry():
