@@ -29,6 +29,8 @@ def create_app(config: dict | None = None) -> Flask:
     if uri.startswith("postgresql://") or uri.startswith("postgres://"):
         # psycopg 3 is the driver we ship with.
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _raw_placeholders(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=int(app.config["SESSION_IDLE_MINUTES"]))
     if app.config["SCHEDULER_ENABLED"] is None:
         app.config["SCHEDULER_ENABLED"] = not app.config["TESTING"]
@@ -64,6 +66,17 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["SCHEDULER_ENABLED"] and serving_web():
         app.extensions["kf_scheduler"] = start_background(app)
     return app
+
+
+def _raw_placeholders(options: dict) -> dict:
+    """PostgreSQL's own placeholders ($1, $2, ...), sent by psycopg's raw cursor as they are. With
+    %(name)s psycopg rewrites each statement to them first, and caches that only for statements of at
+    most 50 parameters: a completion's joined write (about 80) was parsed anew every time, 6 % of the
+    completion's CPU."""
+    import psycopg
+
+    return {"paramstyle": "numeric_dollar", **options,
+            "connect_args": {"cursor_factory": psycopg.RawCursor, **options.get("connect_args", {})}}
 
 
 def _instance_secret(path: Path) -> str:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, insert, inspect, literal_column, update
+from sqlalchemy import Executable, TextClause, bindparam, func, insert, inspect, literal_column, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -136,7 +136,7 @@ def _in_one(session: Session, dialect, rows: list, writes) -> Sequence:
     """PostgreSQL: the rows and the writes as one statement. Per row: rows updated (1), or the new id."""
     shapes = tuple(shape for shape, _, _, _ in rows)
     extra = tuple((write.build, tuple(write.rows[0]), len(write.rows)) for write in writes)
-    sql, parameters, constants = _statement(dialect, shapes, extra)
+    sql, parameters, constants, order = _statement(dialect, shapes, extra)
     params = dict(constants)
     for i, (_, _, values, where) in enumerate(rows):
         for (name, process), value in zip(parameters[i], [*values.values(), *where], strict=True):
@@ -145,7 +145,8 @@ def _in_one(session: Session, dialect, rows: list, writes) -> Sequence:
         values = [row[key] for row in write.rows for key in write.rows[0]]
         for (name, process), value in zip(parameters[i], values, strict=True):
             params[name] = process(value) if process is not None else value
-    return session.connection().exec_driver_sql(sql, params).one()[:len(rows)]
+    return session.connection().exec_driver_sql(
+        sql, params if order is None else tuple(params[name] for name in order)).one()[:len(rows)]
 
 
 def _row_by_row(session: Session, dialect, rows: list) -> Sequence:
@@ -323,28 +324,37 @@ def _defaults(dialect, compiled, ours: set[str]) -> dict:
 
 
 @lru_cache(maxsize=256)
-def _statement(dialect, shapes: tuple, extra: tuple = ()) -> tuple[str, list[list], dict]:
+def _statement(dialect, shapes: tuple, extra: tuple = ()) -> tuple[str, list[list], dict, list[str] | None]:
     """The SQL of the rows of `shapes` and the writes of `extra` ((build, keys, number of rows) each) as
     one statement, and per row or write its parameters in order as (name, bind processor): a row's columns
     written, then an update's WHERE (id, and the version it had); a write's keys row by row. Then the
-    values of the writes' column defaults (a multi-row INSERT binds a scalar default as a parameter)."""
-    parts, answers, processors, constants = [], [], [], {}
+    values of the writes' column defaults (a multi-row INSERT binds a scalar default as a parameter), and
+    the order of the statement's positional parameters (None: by name)."""
+    ctes: list = []
+    answers: list = []
+    processors: list[list] = []
+    constants: dict = {}
     for i, shape in enumerate(shapes):
         statement, params = _row_statement(i, shape)
         table = db.metadata.tables[shape[1]]
         if shape[0] == "update":
-            sql = statement.returning(literal_column("1")).compile(dialect=dialect)
-            answers.append(f"(SELECT count(*) FROM w{i})")
+            cte = statement.returning(literal_column("1")).cte(f"w{i}")
+            answers.append(select(func.count()).select_from(cte).scalar_subquery())
         else:
-            sql = statement.returning(table.c.id).compile(dialect=dialect)
-            answers.append(f"(SELECT min(id) FROM w{i})")
-        parts.append(f"w{i} AS ({sql})")
+            cte = statement.returning(table.c.id).cte(f"w{i}")
+            answers.append(select(func.min(cte.c.id)).scalar_subquery())
+        ctes.append(cte)
         processors.append([(name, _processor(dialect, column.type)) for name, column in params])
     for i, (build, keys, size) in enumerate(extra, start=len(shapes)):
         names = tuple({key: f"w{i}_{row}_{key}" for key in keys} for row in range(size))
-        compiled = build(dialect, names).compile(dialect=dialect)
-        parts.append(f"w{i} AS ({compiled})")  # not read: PostgreSQL runs every data-modifying CTE to its end
+        statement = build(dialect, names)
+        compiled = statement.compile(dialect=dialect)
+        # Not read: PostgreSQL runs every data-modifying CTE to its end. A text() statement is one as a
+        # textual select of no columns.
+        ctes.append((statement.columns() if isinstance(statement, TextClause) else statement).cte(f"w{i}"))
         processors.append([(name, _processor(dialect, compiled.binds[name].type))
                            for row in names for name in row.values()])
         constants.update(_defaults(dialect, compiled, {name for row in names for name in row.values()}))
-    return f"WITH {', '.join(parts)} SELECT {', '.join(answers) or '1'}", processors, constants
+    # One compilation, so that positional placeholders ($1, $2, ...) run on through the whole statement.
+    compiled = select(*answers or [literal_column("1")]).add_cte(*ctes).compile(dialect=dialect)
+    return compiled.string, processors, constants, compiled.positiontup
