@@ -72,10 +72,12 @@ def _raw_placeholders(options: dict) -> dict:
     """PostgreSQL's own placeholders ($1, $2, ...), sent by psycopg's raw cursor as they are. With
     %(name)s psycopg rewrites each statement to them first, and caches that only for statements of at
     most 50 parameters: a completion's joined write (about 80) was parsed anew every time, 6 % of the
-    completion's CPU."""
-    import psycopg
+    completion's CPU. Engine options that name a paramstyle are the operator's and left as they are."""
+    if "paramstyle" in options:
+        return options
+    import psycopg  # here: only an installation on PostgreSQL has it
 
-    return {"paramstyle": "numeric_dollar", **options,
+    return {**options, "paramstyle": "numeric_dollar",
             "connect_args": {"cursor_factory": psycopg.RawCursor, **options.get("connect_args", {})}}
 
 

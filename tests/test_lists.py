@@ -187,6 +187,29 @@ def test_a_search_walking_the_list_and_one_reading_the_matches_find_the_same_cas
             == [fall.number], mode
 
 
+def test_on_postgresql_auto_asks_the_planner_once_the_search_rows_have_statistics_and_finds_the_same(
+        api, user, clock, app, backend):
+    """SEARCH_WALK "auto" (the default) asks PostgreSQL's planner how many rows a word matches (EXPLAIN)
+    once the search table has been analysed; the answer is the same cases either way."""
+    if backend != "postgresql":
+        pytest.skip("the planner's estimate is PostgreSQL's")
+    fall, _other = _reports(user, clock, ["Brukaren föll. Fall i badrummet.", "Medicin gavs för sent."])
+    report(user("bertil"), unit="SR", description="Fall i matsalen.")
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("ANALYZE case_search")
+
+    def found(username: str, mode: str) -> list[str]:
+        app.config["SEARCH_WALK"] = mode
+        body = api(username).get("/api/v1/cases", query_string={"q": "fallet"}).get_json()
+        assert body["total"] == len(body["cases"]), (username, mode)
+        return [c["number"] for c in body["cases"]]
+
+    assert found("ec_hg", "auto") == [fall.number]
+    for username, seen in [("ec_hg", 1), ("ec_sr", 1), ("vc_ao", 2)]:
+        assert len(found(username, "auto")) == seen and found(username, "auto") == found(username, "never"), username
+
+
 def test_a_search_counts_to_its_own_limit_and_says_when_there_are_more(api, user, clock, app):
     app.config["LIST_SEARCH_COUNT_LIMIT"] = 3
     _reports(user, clock, [f"Fall nummer {n}" for n in range(5)])

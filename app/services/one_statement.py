@@ -86,7 +86,7 @@ def _send(session: Session, write: Write, *, flushed: bool = False) -> None:
         values = dict(constants)
         for key, process in processors.items():
             values[key] = process(row[key]) if process is not None else row[key]
-        params.append(values if order is None else tuple(values[name] for name in order))
+        params.append(driver_params(values, order))
     session.connection().exec_driver_sql(sql, params[0] if len(params) == 1 else params)
 
 
@@ -145,8 +145,13 @@ def _in_one(session: Session, dialect, rows: list, writes) -> Sequence:
         values = [row[key] for row in write.rows for key in write.rows[0]]
         for (name, process), value in zip(parameters[i], values, strict=True):
             params[name] = process(value) if process is not None else value
-    return session.connection().exec_driver_sql(
-        sql, params if order is None else tuple(params[name] for name in order)).one()[:len(rows)]
+    return session.connection().exec_driver_sql(sql, driver_params(params, order)).one()[:len(rows)]
+
+
+def driver_params(params: dict, order: Sequence[str] | None) -> dict | tuple:
+    """A compiled statement's parameters as the driver takes them: by name, or in the order of its
+    positional placeholders (`compiled.positiontup`; PostgreSQL's $1, $2, ...)."""
+    return params if order is None else tuple(params[name] for name in order)
 
 
 def _row_by_row(session: Session, dialect, rows: list) -> Sequence:

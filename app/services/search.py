@@ -310,10 +310,9 @@ def _common(term_queries: list, rows: int) -> bool:
     for term in term_queries:
         compiled = select(literal_column("1")).select_from(CaseSearch.__table__).where(
             CaseSearch.document.op("@@")(term)).compile(bind)
-        params = compiled.params
         answer: Any = db.session.connection().exec_driver_sql(
             "EXPLAIN (FORMAT JSON) " + str(compiled),
-            params if compiled.positiontup is None else tuple(params[name] for name in compiled.positiontup)).scalar()
+            one_statement.driver_params(compiled.params, compiled.positiontup)).scalar()
         plan = json.loads(answer) if isinstance(answer, str) else answer
         rows_estimate = float(plan[0]["Plan"]["Plan Rows"])
         estimate = rows_estimate if estimate is None else min(estimate, rows_estimate)
