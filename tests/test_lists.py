@@ -207,7 +207,8 @@ def test_on_postgresql_auto_asks_the_planner_once_the_search_rows_have_statistic
 
     assert found("ec_hg", "auto") == [fall.number]
     for username, seen in [("ec_hg", 1), ("ec_sr", 1), ("vc_ao", 2)]:
-        assert len(found(username, "auto")) == seen and found(username, "auto") == found(username, "never"), username
+        auto = found(username, "auto")
+        assert len(auto) == seen and auto == found(username, "never"), username
 
 
 def test_a_search_counts_to_its_own_limit_and_says_when_there_are_more(api, user, clock, app):
